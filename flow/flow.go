@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package flow
+
+import "time"
+
+// Kind names the owner of an epoll-registered file descriptor.
+type Kind uint8
+
+// Kinds of epoll owners. New protocols append; the values are not persisted.
+const (
+	KindNone      Kind = iota
+	KindTap            // the tap device or the qemu stream socket
+	KindTapListen      // passt: the listening UNIX socket
+	KindTCP            // a TCP connection's host socket
+	KindTCPListen      // a TCP listening socket for -t/-T forwarding
+	KindTCPTimer       // a TCP connection's timerfd
+	KindUDP            // a UDP flow's host socket
+	KindUDPListen      // a UDP socket bound for -u/-U forwarding
+	KindPing           // an ICMP/ICMPv6 echo (ping) socket
+	KindNetlink        // netlink: host address/route changes
+	KindSignal         // signalfd
+	KindTimer          // the engine's periodic timerfd
+	KindNsQuit         // pasta: inotify/pidfd watching the target namespace
+	KindStats          // anything else the engine needs
+	numKinds
+)
+
+// NumKinds is the number of kinds; handler tables may be indexed by Kind.
+const NumKinds = int(numKinds)
+
+// Ref identifies the owner of an fd in the epoll set. It is packed into the
+// 64 bits of epoll data: Fd in the low 32 bits, Index in the next 24, Kind in
+// the top 8.
+type Ref struct {
+	Kind  Kind
+	Index uint32 // index in the owner's table; < 1<<24
+	Fd    int32
+}
+
+// MaxIndex is the largest index a Ref can carry.
+const MaxIndex = 1<<24 - 1
+
+// Pack returns r as epoll data.
+func (r Ref) Pack() uint64 {
+	return uint64(r.Kind)<<56 | uint64(r.Index&MaxIndex)<<32 | uint64(uint32(r.Fd))
+}
+
+// Unpack is the inverse of Pack.
+func Unpack(v uint64) Ref {
+	return Ref{Kind: Kind(v >> 56), Index: uint32(v>>32) & MaxIndex, Fd: int32(uint32(v))}
+}
+
+// Poller is the handlers' view of the engine's epoll set. Events are the
+// unix.EPOLL* bits.
+type Poller interface {
+	Add(fd int, events uint32, ref Ref) error
+	Mod(fd int, events uint32, ref Ref) error
+	Del(fd int) error
+}
+
+// Tap takes frames towards the guest. Each frame starts with its Ethernet
+// header. Send never blocks and never fails towards the caller: when the
+// guest side is full or gone, frames are dropped and counted by the engine
+// (TCP recovers by its own retransmission; see proto/tcp). The slice of
+// frames is not retained; the bytes are, until the end of the wake-up.
+type Tap interface {
+	Send(frames [][]byte)
+}
+
+// TickInterval is the longest the engine waits between two Tick calls.
+const TickInterval = 10 * time.Millisecond
+
+// Handler is implemented by each protocol that owns fds.
+type Handler interface {
+	// HandleSock is called for a ready fd of one of the handler's kinds.
+	HandleSock(ref Ref, events uint32, now int64)
+	// Deferred runs once at the end of every wake-up, before the tap output
+	// is flushed.
+	Deferred(now int64)
+	// Tick runs timers; now is monotonic nanoseconds.
+	Tick(now int64)
+}

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package policy
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Mode is the front end: passt (a qemu stream socket) or pasta (a tap device
+// in a network namespace).
+type Mode int
+
+// Modes.
+const (
+	ModePasst Mode = iota
+	ModePasta
+)
+
+// Config is everything the command line and the TOML file can say. Zero
+// values mean "not given": the consumer applies passt's defaults. Fields are
+// filled by the command-line parser (package conf) and by Load; the command
+// line wins where both give a value.
+type Config struct {
+	Mode Mode `toml:"-"`
+
+	// Logging and process.
+	Debug      bool          `toml:"debug"`      // -d: verbose logging
+	Trace      bool          `toml:"trace"`      // --trace: per-packet logging, implies Debug
+	Quiet      bool          `toml:"quiet"`      // -q: no informational messages
+	Foreground bool          `toml:"foreground"` // -f: do not daemonize
+	LogFile    string        `toml:"log_file"`   // -l: log to this file
+	LogSize    int64         `toml:"log_size"`   // --log-size: bytes, 0 = default 1 MiB
+	PidFile    string        `toml:"pid_file"`   // -P: write the PID here once ready
+	PcapFile   string        `toml:"pcap"`       // -p: capture tap-side frames
+	RunAs      string        `toml:"runas"`      // --runas UID[:GID] | LOGIN[:GROUP]
+	Stats      time.Duration `toml:"-"`          // --stats: period of statistics lines; 0 = off
+
+	// Link and addressing.
+	MTU         int            `toml:"mtu"`          // -m: 0 = not given (default 65520); use MTUSet to tell "0" apart
+	MTUSet      bool           `toml:"-"`            // -m was given (an explicit 0 means "do not advertise")
+	Addresses   []netip.Prefix `toml:"address"`      // -a: per family; a bare address has prefix length -1 until Netmask/host applies
+	Netmask     int            `toml:"netmask"`      // -n: IPv4 prefix length; -1 = not given
+	MAC         string         `toml:"mac"`          // -M: our MAC towards the guest
+	Gateways    []netip.Addr   `toml:"gateway"`      // -g: per family
+	Interface   string         `toml:"interface"`    // -i: host interface to copy from
+	Outbound    []netip.Addr   `toml:"outbound"`     // -o: source addresses for outbound sockets
+	OutboundIf4 string         `toml:"outbound_if4"` // --outbound-if4
+	OutboundIf6 string         `toml:"outbound_if6"` // --outbound-if6
+	DNS         []netip.Addr   `toml:"dns"`          // -D: resolvers to advertise
+	NoDNS       bool           `toml:"no_dns"`       // -D none
+	DNSForward  []netip.Addr   `toml:"dns_forward"`  // --dns-forward
+	DNSHost     []netip.Addr   `toml:"dns_host"`     // --dns-host
+	Search      []string       `toml:"search"`       // -S
+	NoSearch    bool           `toml:"no_search"`    // -S none
+	Hostname    string         `toml:"hostname"`     // -H
+	FQDN        string         `toml:"fqdn"`         // --fqdn
+
+	// Services switched off.
+	NoTCP    bool `toml:"no_tcp"`
+	NoUDP    bool `toml:"no_udp"`
+	NoICMP   bool `toml:"no_icmp"`
+	NoDHCP   bool `toml:"no_dhcp"`
+	NoNDP    bool `toml:"no_ndp"`
+	NoDHCPv6 bool `toml:"no_dhcpv6"`
+	NoRA     bool `toml:"no_ra"`
+
+	// Address mapping.
+	NoMapGW           bool         `toml:"no_map_gw"`         // --no-map-gw
+	MapHostLoopback   []netip.Addr `toml:"map_host_loopback"` // --map-host-loopback ADDR
+	NoMapHostLoopback bool         `toml:"-"`                 // --map-host-loopback none
+	MapGuestAddr      []netip.Addr `toml:"map_guest_addr"`    // --map-guest-addr ADDR
+	NoMapGuestAddr    bool         `toml:"-"`                 // --map-guest-addr none
+	IPv4Only          bool         `toml:"ipv4_only"`         // -4
+	IPv6Only          bool         `toml:"ipv6_only"`         // -6
+
+	// Port forwarding (-t, -u; pasta -T, -U). Nil means "not given": the
+	// mode's default applies (passt: none; pasta: auto).
+	TCPIn  *Forward `toml:"-"`
+	UDPIn  *Forward `toml:"-"`
+	TCPOut *Forward `toml:"-"`
+	UDPOut *Forward `toml:"-"`
+
+	// passt only.
+	Socket    string `toml:"socket"`  // -s: UNIX socket path
+	Fd        int    `toml:"-"`       // -F: connected socket fd; -1 = none
+	OneOff    bool   `toml:"one_off"` // -1
+	VhostUser bool   `toml:"-"`       // --vhost-user (not supported yet)
+
+	// pasta only.
+	NsIfname     string   `toml:"ns_ifname"`        // -I
+	UserNS       string   `toml:"userns"`           // --userns PATH
+	NetNS        string   `toml:"netns"`            // --netns PATH|NAME (NAME → /run/netns/NAME)
+	NetNSOnly    bool     `toml:"netns_only"`       // --netns-only
+	NoNetNSQuit  bool     `toml:"no_netns_quit"`    // --no-netns-quit
+	ConfigNet    bool     `toml:"config_net"`       // --config-net
+	NsMAC        string   `toml:"ns_mac"`           // --ns-mac-addr
+	NoSplice     bool     `toml:"no_splice"`        // --no-splice
+	HostLoToNsLo bool     `toml:"host_lo_to_ns_lo"` // --host-lo-to-ns-lo
+	TargetPID    int      `toml:"-"`                // positional PID; 0 = none
+	Command      []string `toml:"-"`                // positional COMMAND [ARG]...
+
+	// Our own: egress policy (not in passt).
+	Egress Egress `toml:"egress"`
+}
+
+// Egress restricts where the guest may open outbound flows. Empty lists
+// allow everything (passt's behaviour).
+type Egress struct {
+	Allow []netip.Prefix `toml:"allow"` // destinations allowed; empty = all
+	Deny  []netip.Prefix `toml:"deny"`  // destinations refused; wins over Allow
+}
+
+// ForwardMode is the kind of a -t/-u/-T/-U spec.
+type ForwardMode int
+
+// Forward modes.
+const (
+	ForwardNone ForwardMode = iota // "none"
+	ForwardSpec                    // explicit ports, ranges and excludes
+	ForwardAll                     // "all": every non-ephemeral port not excluded
+	ForwardAuto                    // "auto" (pasta): follow ports bound on the other side
+)
