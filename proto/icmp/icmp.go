@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package icmp
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+	"gopasst/guest"
+	"gopasst/proto/l2"
+)
+
+// hostMapper is implemented by guest.Net once it maps guest-visible
+// destinations to host ones (--map-host-loopback, --map-guest-addr).
+type hostMapper interface {
+	HostDestination(dst netip.Addr, port uint16, udp bool) (netip.Addr, uint16)
+}
+
+// Stats counts what the handler did; for tests and the engine's counters.
+type Stats struct {
+	Requests    uint64 // echo requests sent to a socket
+	Replies     uint64 // echo replies sent to the guest
+	NewFlows    uint64 // flows (sockets) opened
+	Expired     uint64 // flows closed by the timeout
+	DropRequest uint64 // requests dropped: not echo, fragment, bad destination
+	TableFull   uint64 // requests dropped: no free flow
+	SocketError uint64 // socket(), bind() or poller failures
+	SendError   uint64 // sendto() failures
+	RecvError   uint64 // recvfrom() failures other than EAGAIN
+	DropReply   uint64 // datagrams dropped: not an echo reply, wrong source, no buffer
+}
+
+// Handler relays the guest's ICMP and ICMPv6 echo requests through
+// unprivileged ping sockets and turns the replies into frames. See the
+// package comment. Not safe for concurrent use.
+type Handler struct {
+	n      *guest.Net
+	poller flow.Poller
+	tap    flow.Tap
+	mapper hostMapper // n, if it maps destinations; else mapHost is used
+	tbl    table
+
+	// Preallocated socket addresses for bind, sendto and recvfrom.
+	sa4  unix.RawSockaddrInet4
+	sa6  unix.RawSockaddrInet6
+	rsa  unix.RawSockaddrInet6
+	msg  l2.ICMPMessage // reply being built
+	out  [1][]byte      // argument to tap.Send
+	bufs [ReplyBatch][]byte
+	used int // reply buffers handed to the tap in this wake-up
+
+	lastScan int64
+	warned   bool
+
+	// Warnf, if set, is told once that ping sockets cannot be opened
+	// (like passt's warning about net.ipv4.ping_group_range).
+	Warnf func(format string, args ...any)
+
+	Stats Stats
+}
+
+// New returns a handler with room for capacity flows (at most
+// flow.MaxIndex+1). Sockets are registered with p under flow.KindPing;
+// reply frames go to tap.
+func New(n *guest.Net, p flow.Poller, tap flow.Tap, capacity int) *Handler {
+	capacity = max(1, min(capacity, flow.MaxIndex+1))
+	h := &Handler{n: n, poller: p, tap: tap, tbl: newTable(capacity)}
+	if m, ok := any(n).(hostMapper); ok {
+		h.mapper = m
+	}
+	slab := make([]byte, ReplyBatch*frameSize)
+	for i := range h.bufs {
+		h.bufs[i] = slab[i*frameSize : (i+1)*frameSize : (i+1)*frameSize]
+	}
+	h.sa4.Family = unix.AF_INET
+	h.sa6.Family = unix.AF_INET6
+	return h
+}
+
+// Len returns the number of live flows.
+func (h *Handler) Len() int { return h.tbl.count }
+
+// HandleTap relays an ICMP or ICMPv6 echo request from the guest. f must
+// have been parsed without error. Other ICMP types, fragments and requests
+// to addresses we cannot or will not reach are dropped. now is monotonic
+// nanoseconds. Mirrors icmp_tap_handler() in passt icmp.c.
+func (h *Handler) HandleTap(f *l2.Frame, now int64) {
+	if h.n.NoICMP || f.IsFragment {
+		h.Stats.DropRequest++
+		return
+	}
+	var v6 bool
+	switch {
+	case f.EtherType == l2.EtherTypeIPv4 && f.L4Proto == l2.ProtoICMP:
+	case f.EtherType == l2.EtherTypeIPv6 && f.L4Proto == l2.ProtoICMPv6:
+		v6 = true
+	default:
+		h.Stats.DropRequest++
+		return
+	}
+	msg := f.L4Bytes()
+	want := uint8(l2.ICMPv4Echo)
+	if v6 {
+		want = l2.ICMPv6EchoRequest
+	}
+	// The kernel refuses anything but an echo request with code 0.
+	if len(msg) < l2.ICMPv4MinSize || msg[0] != want || msg[1] != 0 || !reachable(f.Dst, v6) || !validSource(f.Src) {
+		h.Stats.DropRequest++
+		return
+	}
+	id := l2.ICMPv4(msg).Ident()
+	remote := addrBytes(f.Dst)
+	idx, hash := h.tbl.lookup(v6, id, &remote)
+	if idx < 0 {
+		if idx = h.newFlow(v6, id, hash, &remote, f.Dst); idx < 0 {
+			return
+		}
+	}
+	pf := &h.tbl.flows[idx]
+	pf.lastTap = now
+	pf.guest = addrBytes(f.Src)
+
+	var e unix.Errno
+	if v6 {
+		h.sa6.Addr = pf.host
+		e = sendto6(int(pf.fd), msg, &h.sa6)
+	} else {
+		h.sa4.Addr = [4]byte(pf.host[:4])
+		e = sendto4(int(pf.fd), msg, &h.sa4)
+	}
+	if e != 0 {
+		h.Stats.SendError++
+		return
+	}
+	pf.requests++
+	h.Stats.Requests++
+}
+
+// reachable reports whether the guest may ping dst: a unicast address that
+// is not the guest's own loopback, and, for IPv6, not link-local (we have
+// no interface to send a link-local ping from on the host side).
+func reachable(dst netip.Addr, v6 bool) bool {
+	if !dst.IsValid() || dst.Is6() != v6 || dst.Is4In6() || dst.IsUnspecified() || dst.IsLoopback() || dst.IsMulticast() {
+		return false
+	}
+	if v6 {
+		return !dst.IsLinkLocalUnicast()
+	}
+	return dst != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// validSource reports whether src can receive the replies.
+func validSource(src netip.Addr) bool {
+	return src.IsValid() && !src.IsUnspecified() && !src.IsMulticast() && !src.IsLoopback()
+}
+
+// hostDestination maps a guest-visible destination to the address the
+// socket sends to.
+func (h *Handler) hostDestination(dst netip.Addr) netip.Addr {
+	if h.mapper != nil {
+		a, _ := h.mapper.HostDestination(dst, 0, false)
+		return a
+	}
+	return mapHost(h.n, dst)
+}
+
+// mapHost is the ICMP part of passt's fwd_nat_from_tap(): the
+// --map-host-loopback address reaches the host's loopback and the
+// --map-guest-addr address reaches the host's own address; every other
+// destination is used as is. (--dns-forward only applies to port 53.)
+func mapHost(n *guest.Net, dst netip.Addr) netip.Addr {
+	fam := &n.V4
+	lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	if dst.Is6() {
+		fam, lo = &n.V6, netip.IPv6Loopback()
+	}
+	switch {
+	case fam.MapHostLo.IsValid() && dst == fam.MapHostLo:
+		return lo
+	case fam.MapGuest.IsValid() && dst == fam.MapGuest && fam.HostAddr.IsValid():
+		return fam.HostAddr
+	}
+	return dst
+}
+
+// newFlow opens a ping socket for a new flow and registers it. It returns
+// the flow index, or -1 (counted) on failure.
+func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst netip.Addr) int {
+	if h.tbl.count == len(h.tbl.flows) {
+		h.Stats.TableFull++
+		return -1
+	}
+	host := h.hostDestination(dst)
+	if !host.IsValid() || host.Is6() != v6 || host.Is4In6() {
+		h.Stats.DropRequest++
+		return -1
+	}
+	af, proto := unix.AF_INET, unix.IPPROTO_ICMP
+	if v6 {
+		af, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
+	}
+	fd, err := unix.Socket(af, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
+	if err != nil {
+		h.Stats.SocketError++
+		if !h.warned && h.Warnf != nil {
+			h.warned = true
+			h.Warnf("cannot open ping socket (%v): echo requests will fail; you might need: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"", err)
+		}
+		return -1
+	}
+	if !h.bindOutbound(fd, v6) {
+		unix.Close(fd)
+		h.Stats.SocketError++
+		return -1
+	}
+	idx := h.tbl.count
+	ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: int32(fd)}
+	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
+		unix.Close(fd)
+		h.Stats.SocketError++
+		return -1
+	}
+	h.tbl.add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, hash: hash, remote: *remote, host: addrBytes(host)})
+	h.Stats.NewFlows++
+	return idx
+}
+
+// bindOutbound binds a new socket to the configured outbound address (-o),
+// if any, as passt's sock_l4() does with addr_out.
+func (h *Handler) bindOutbound(fd int, v6 bool) bool {
+	out := h.n.V4.Outbound
+	if v6 {
+		out = h.n.V6.Outbound
+	}
+	if !out.IsValid() || out.IsUnspecified() {
+		return true
+	}
+	var e unix.Errno
+	if v6 {
+		var sa unix.RawSockaddrInet6
+		sa.Family, sa.Addr = unix.AF_INET6, out.As16()
+		e = bind6(fd, &sa)
+	} else {
+		var sa unix.RawSockaddrInet4
+		sa.Family, sa.Addr = unix.AF_INET, out.As4()
+		e = bind4(fd, &sa)
+	}
+	return e == 0
+}
+
+// Close closes every flow's socket. The handler must not be used after.
+func (h *Handler) Close() {
+	for h.tbl.count > 0 {
+		h.closeFlow(h.tbl.count - 1)
+	}
+}

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package icmp
+
+import (
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+)
+
+// Deferred runs at the end of every wake-up. The engine flushes the tap
+// after it, so the reply frame buffers are free again for the next
+// wake-up.
+func (h *Handler) Deferred(now int64) { h.used = 0 }
+
+// Tick closes flows that saw no echo request from the guest for Timeout.
+// It scans the table at most once a second. Mirrors icmp_ping_timer() in
+// passt icmp.c.
+func (h *Handler) Tick(now int64) {
+	if now-h.lastScan < scanInterval && now >= h.lastScan {
+		return
+	}
+	h.lastScan = now
+	// Downwards: closeFlow moves the last flow, already checked, into
+	// the hole.
+	for i := h.tbl.count - 1; i >= 0; i-- {
+		if now-h.tbl.flows[i].lastTap > Timeout {
+			h.closeFlow(i)
+			h.Stats.Expired++
+		}
+	}
+}
+
+// closeFlow unregisters and closes flow idx and compacts the table,
+// telling the poller the moved flow's new index.
+func (h *Handler) closeFlow(idx int) {
+	fd := int(h.tbl.flows[idx].fd)
+	_ = h.poller.Del(fd)
+	unix.Close(fd)
+	if moved := h.tbl.remove(idx); moved >= 0 {
+		mfd := h.tbl.flows[idx].fd
+		ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: mfd}
+		if err := h.poller.Mod(int(mfd), unix.EPOLLIN, ref); err != nil {
+			// Its events would carry a stale index and be ignored
+			// while level-triggered epoll keeps reporting them.
+			h.Stats.SocketError++
+			h.closeFlow(idx)
+		}
+	}
+}
