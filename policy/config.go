@@ -102,6 +102,17 @@ type Config struct {
 
 	// Our own: egress policy (not in passt).
 	Egress Egress `toml:"egress"`
+
+	// Added with the command-line parser (package conf).
+	Freebind          bool   `toml:"freebind"`       // --freebind: IP_FREEBIND on -t/-u listeners
+	NoDHCPDNS         bool   `toml:"no_dhcp_dns"`    // --no-dhcp-dns / --dhcp-dns; NewConfig: true for pasta
+	NoDHCPSearch      bool   `toml:"no_dhcp_search"` // --no-dhcp-search / --dhcp-search; NewConfig: true for pasta
+	ConfPath          string `toml:"-"`              // -c: control socket for pesto (not supported yet)
+	RepairPath        string `toml:"-"`              // --repair-path (vhost-user; not supported yet)
+	SpliceOnly        bool   `toml:"-"`              // --splice-only (pasta; not supported yet)
+	ChrootFallback    bool   `toml:"-"`              // --chroot-fallback
+	PrintCapabilities bool   `toml:"-"`              // --print-capabilities was given
+	ConfigFile        string `toml:"-"`              // --config: the TOML file loaded, if any
 }
 
 // Egress restricts where the guest may open outbound flows. Empty lists

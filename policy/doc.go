@@ -2,4 +2,31 @@
 
 // Package policy holds gopasst's typed configuration: what the command line
 // and the TOML file say, port-forwarding rules, and our egress policy.
+//
+// # Theory of operation
+//
+// Config is filled by the command-line parser (package conf) and by Load,
+// which decodes a TOML file strictly: keys are the long option names with
+// '_' for '-', an unknown key or a bad value is an error naming the key and
+// its line. Addresses decode from strings into net/netip types; forwarding
+// rules are strings in the -t/-u/-T/-U grammar (tcp_ports, udp_ports,
+// tcp_ns_ports, udp_ns_ports).
+//
+// ParseForward parses one forwarding spec and accumulates it onto the
+// previous ones, as repeated options do in passt. The rules are kept in
+// order for Listeners (the sockets to open) and for Specs (to print them
+// back), and compiled into a 64 Ki-entry table from port to rule, so that
+// Lookup is one array index on the hot path, like passt's
+// fwd_ports{map, delta}. "all" and a spec made only of excludes cover every
+// port outside the host's ephemeral range (ip_local_port_range, default
+// 32768-60999), as passt's fwd_port_is_ephemeral().
+//
+// Egress.Allowed is our own addition: destinations the guest may reach.
+// Deny wins over Allow; an empty Allow allows everything.
+//
+// # Limits
+//
+// Lookup ignores bind addresses: with two rules for the same port on
+// different addresses, the first rule wins (Listeners keeps both). One
+// Forward holds at most MaxPortRules rules.
 package policy

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// fileConfig is what a TOML file may say: Config's own tagged fields, plus
+// the fields that need a string form (addresses with optional prefix
+// length, forwarding specs), which shadow Config's by key.
+type fileConfig struct {
+	Config
+	Addresses []string `toml:"address"`      // "ADDR" or "ADDR/PLEN", as -a
+	TCPPorts  []string `toml:"tcp_ports"`    // specs as -t
+	UDPPorts  []string `toml:"udp_ports"`    // specs as -u
+	TCPNS     []string `toml:"tcp_ns_ports"` // specs as -T (pasta)
+	UDPNS     []string `toml:"udp_ns_ports"` // specs as -U (pasta)
+}
+
+// Keys valid only in one mode, as the matching options are.
+var (
+	pastaOnlyKeys = []string{"ns_ifname", "userns", "netns", "netns_only", "no_netns_quit",
+		"config_net", "ns_mac", "no_splice", "host_lo_to_ns_lo", "tcp_ns_ports", "udp_ns_ports"}
+	passtOnlyKeys = []string{"socket", "one_off"}
+)
+
+// Load decodes the TOML file at path into into, strictly: an unknown key, a
+// value of the wrong type, or a bad value is an error naming the key and its
+// line. Keys absent from the file leave into's fields alone; lists replace
+// into's lists. Forwarding rules are strings in the -t/-u/-T/-U grammar,
+// parsed against into.Mode.
+func Load(path string, into *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	if err := decode(string(data), into); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// decode does Load's work on the file contents.
+func decode(data string, into *Config) error {
+	fc := fileConfig{Config: *into}
+	md, err := toml.Decode(data, &fc)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			if pe.LastKey != "" {
+				return fmt.Errorf("line %d: key %q: %s", pe.Position.Line, pe.LastKey, pe.Message)
+			}
+			return fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+		}
+		return err // already "toml: line N (last key ...): ..."
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0]
+		return fmt.Errorf("line %d: unknown key %q", keyLine(data, k), k.String())
+	}
+	bad := func(key string, err error) error {
+		return fmt.Errorf("line %d: key %q: %w", keyLine(data, toml.Key(strings.Split(key, "."))), key, err)
+	}
+	only := passtOnlyKeys
+	if into.Mode == ModePasst {
+		only = pastaOnlyKeys
+	}
+	for _, k := range only {
+		if md.IsDefined(k) {
+			return bad(k, fmt.Errorf("not valid in %s mode", modeName(into.Mode)))
+		}
+	}
+
+	c := fc.Config
+	if md.IsDefined("mtu") {
+		if err := CheckMTU(c.MTU); err != nil {
+			return bad("mtu", err)
+		}
+		c.MTUSet = true
+	}
+	if md.IsDefined("netmask") && (c.Netmask < 0 || c.Netmask > 32) {
+		return bad("netmask", fmt.Errorf("invalid netmask %d", c.Netmask))
+	}
+	if md.IsDefined("log_size") && c.LogSize < 0 {
+		return bad("log_size", fmt.Errorf("invalid size %d", c.LogSize))
+	}
+	if md.IsDefined("address") {
+		c.Addresses = nil
+		for _, s := range fc.Addresses {
+			p, err := ParseGuestAddress(s)
+			if err != nil {
+				return bad("address", err)
+			}
+			c.Addresses = append(c.Addresses, p)
+		}
+	}
+	for _, m := range []struct {
+		key string
+		val string
+	}{{"mac", c.MAC}, {"ns_mac", c.NsMAC}} {
+		if md.IsDefined(m.key) {
+			if _, err := ParseMAC(m.val); err != nil {
+				return bad(m.key, err)
+			}
+		}
+	}
+	for _, a := range []struct {
+		key  string
+		list []netip.Addr
+		lo   bool
+	}{
+		{"gateway", c.Gateways, false}, {"outbound", c.Outbound, false},
+		{"dns_forward", c.DNSForward, false}, {"dns_host", c.DNSHost, true},
+		{"map_host_loopback", c.MapHostLoopback, false}, {"map_guest_addr", c.MapGuestAddr, false},
+	} {
+		for _, x := range a.list {
+			if _, err := ParseUnicast(x.String(), a.lo); err != nil {
+				return bad(a.key, err)
+			}
+		}
+	}
+	for _, k := range []struct{ key, val string }{
+		{"interface", c.Interface}, {"outbound_if4", c.OutboundIf4},
+		{"outbound_if6", c.OutboundIf6}, {"ns_ifname", c.NsIfname},
+	} {
+		if md.IsDefined(k.key) {
+			if err := CheckIfname(k.val); err != nil {
+				return bad(k.key, err)
+			}
+		}
+	}
+	if md.IsDefined("ipv4_only") && md.IsDefined("ipv6_only") && c.IPv4Only && c.IPv6Only {
+		return bad("ipv6_only", errors.New("conflicts with ipv4_only"))
+	}
+	for _, p := range []struct {
+		key   string
+		specs []string
+		dst   **Forward
+	}{
+		{"tcp_ports", fc.TCPPorts, &c.TCPIn}, {"udp_ports", fc.UDPPorts, &c.UDPIn},
+		{"tcp_ns_ports", fc.TCPNS, &c.TCPOut}, {"udp_ns_ports", fc.UDPNS, &c.UDPOut},
+	} {
+		if !md.IsDefined(p.key) {
+			continue
+		}
+		var f *Forward
+		for _, s := range p.specs {
+			if f, err = ParseForward(s, f, into.Mode); err != nil {
+				return bad(p.key, err)
+			}
+		}
+		*p.dst = f
+	}
+	*into = c
+	return nil
+}
+
+// keyLine finds the line (from 1) where key is set, by a light scan of the
+// file: table headers and "key =" lines, dotted keys included. It returns 0
+// if not found.
+func keyLine(data string, key toml.Key) int {
+	want := key.String()
+	var table string
+	for i, line := range strings.Split(data, "\n") {
+		l := strings.TrimSpace(line)
+		if strings.HasPrefix(l, "[") {
+			h := strings.Trim(l, "[] \t")
+			if j := strings.IndexByte(h, '#'); j >= 0 {
+				h = strings.Trim(h[:j], "[] \t")
+			}
+			table = normKey(h)
+			if table == want {
+				return i + 1
+			}
+			continue
+		}
+		k, _, ok := strings.Cut(l, "=")
+		if !ok {
+			continue
+		}
+		full := normKey(k)
+		if table != "" {
+			full = table + "." + full
+		}
+		if full == want || strings.HasPrefix(full, want+".") {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// normKey removes spaces and quotes around dotted key parts.
+func normKey(k string) string {
+	parts := strings.Split(k, ".")
+	for i, p := range parts {
+		parts[i] = strings.Trim(strings.TrimSpace(p), `"'`)
+	}
+	return strings.Join(parts, ".")
+}
+
+func modeName(m Mode) string {
+	if m == ModePasta {
+		return "pasta"
+	}
+	return "passt"
+}
