@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/syndtr/gocapability/capability"
+	"golang.org/x/sys/unix"
+)
+
+// allThreadsSyscall runs a syscall on every thread of the Go runtime. It
+// fails with ENOTSUP in cgo binaries, which is why the daemons are built
+// with CGO_ENABLED=0.
+var allThreadsSyscall = syscall.AllThreadsSyscall
+
+// maxCap bounds the PR_CAPBSET_DROP loop; the kernel answers EINVAL past
+// its last capability (cap_last_cap, 40 in Linux 6.x).
+const maxCap = 63
+
+// DropCaps reduces the capabilities of every thread to keep: it empties the
+// bounding set (PR_CAPBSET_DROP of each capability, while CAP_SETPCAP is
+// still effective), clears the ambient set, and sets permitted = effective
+// = keep with an empty inheritable set (capset). Mirrors clamp_caps() and
+// the final capset of isolate_prefork() in passt's isolation.c.
+//
+// Capabilities are per thread in Linux. capset or gocapability's Apply on
+// one thread leave the runtime's other threads with all their privileges
+// (reproduced in GO-SANDBOX.md §4.3), so every step runs through
+// syscall.AllThreadsSyscall. gocapability is used only for names.
+//
+// EPERM from PR_CAPBSET_DROP (no CAP_SETPCAP, e.g. an unprivileged run
+// without a user namespace) is ignored, as passt does: with an empty
+// permitted set, no_new_privs and execve refused by seccomp, the bounding
+// set can no longer grant anything.
+func DropCaps(keep []capability.Cap) error {
+	var mask uint64
+	for _, c := range keep {
+		if c < 0 || c > maxCap {
+			return fmt.Errorf("drop capabilities: bad capability %d", int(c))
+		}
+		mask |= 1 << uint(c)
+	}
+	bset := true
+	for c := uintptr(0); c <= maxCap; c++ {
+		_, _, e := allThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, c, 0)
+		if e == unix.EINVAL {
+			break // past cap_last_cap
+		}
+		if e == unix.EPERM {
+			bset = false
+			break
+		}
+		if e != 0 {
+			return fmt.Errorf("prctl(PR_CAPBSET_DROP, %s) on all threads: %w", capability.Cap(c), errnoErr(e))
+		}
+	}
+	if _, _, e := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
+		return fmt.Errorf("prctl(PR_CAP_AMBIENT_CLEAR_ALL) on all threads: %w", errnoErr(e))
+	}
+	if err := capsetAllThreads(mask); err != nil {
+		return err
+	}
+	state.CapsDropped, state.BoundingCleared, state.KeptCaps = true, bset, mask
+	return nil
+}
+
+// errnoErr turns ENOTSUP from AllThreadsSyscall into an explanation.
+func errnoErr(e syscall.Errno) error {
+	if e == syscall.ENOTSUP {
+		return errors.Join(e, errors.New("AllThreadsSyscall is unavailable in cgo binaries: build with CGO_ENABLED=0"))
+	}
+	return e
+}

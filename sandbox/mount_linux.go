@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package sandbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrSharedMountNS is returned by EnterEmptyRoot when the process was not
+// started by Reexec into a mount namespace of its own: pivoting there would
+// change the root of every process sharing the namespace.
+var ErrSharedMountNS = errors.New("not in a private mount namespace created by sandbox.Reexec")
+
+// mountNSID returns the identity of the calling process's mount namespace,
+// e.g. "mnt:[4026531841]".
+func mountNSID() (string, error) {
+	return os.Readlink("/proc/self/ns/mnt")
+}
+
+// EnterEmptyRoot makes an empty, read-only tmpfs the root and working
+// directory of the process and detaches the old root. Mirrors the mount
+// part of isolate_prefork() in passt's isolation.c:
+//
+//	mount("", "/", MS_REC|MS_PRIVATE)     // nothing propagates back out
+//	mount tmpfs on dir: ro, nodev, noexec, nosuid, nr_inodes=2, nr_blocks=0
+//	chdir(dir); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/")
+//
+// passt unshares CLONE_NEWNS right before. A Go process cannot: unshare
+// affects only the calling thread (it implies CLONE_FS), so the other
+// threads would keep the old namespace and root. The mount namespace must
+// therefore come from Reexec's clone flags, and EnterEmptyRoot refuses to
+// run unless the process's mount namespace differs from the one Reexec was
+// called in. It needs CAP_SYS_ADMIN in the user namespace owning the mount
+// namespace. chdir and pivot_root act on the fs_struct that all Go threads
+// share, so the new root holds for every thread.
+//
+// After it, no path resolves: /proc, /etc and /dev are gone. Everything the
+// process needs from files must be open before.
+func EnterEmptyRoot() error {
+	parent := os.Getenv(envMountNS)
+	own, err := mountNSID()
+	if err != nil {
+		return fmt.Errorf("empty root: %w", err)
+	}
+	if parent == "" || parent == own {
+		return fmt.Errorf("empty root: %w", ErrSharedMountNS)
+	}
+	dir := os.TempDir()
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		dir = "/"
+		for _, d := range []string{"/tmp", "/run", "/dev", "/mnt"} {
+			if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+				dir = d
+				break
+			}
+		}
+		if dir == "/" {
+			return errors.New("empty root: no directory to mount the tmpfs on")
+		}
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("empty root: make / rprivate: %w", err)
+	}
+	flags := uintptr(unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_RDONLY)
+	if err := unix.Mount("", dir, "tmpfs", flags, "nr_inodes=2,nr_blocks=0"); err != nil {
+		return fmt.Errorf("empty root: mount tmpfs on %s: %w", dir, err)
+	}
+	if err := unix.Chdir(dir); err != nil {
+		return fmt.Errorf("empty root: chdir %s: %w", dir, err)
+	}
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("empty root: pivot_root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW); err != nil {
+		return fmt.Errorf("empty root: detach old root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return fmt.Errorf("empty root: chdir /: %w", err)
+	}
+	state.EmptyRoot = true
+	return nil
+}

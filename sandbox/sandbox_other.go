@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+//go:build !linux
+
+package sandbox
+
+import (
+	"errors"
+	"os"
+
+	"github.com/syndtr/gocapability/capability"
+
+	"gopasst/policy"
+)
+
+// ErrUnsupported is returned by every stage outside Linux.
+var ErrUnsupported = errors.New("sandbox: only supported on Linux")
+
+// Action is the filter's answer to a syscall outside the profile.
+type Action int
+
+// Actions.
+const (
+	ActionKill Action = iota
+	ActionTrap
+	ActionLog
+)
+
+// Options tune Enter.
+type Options struct {
+	Action        Action
+	KeepCaps      []capability.Cap
+	SkipEmptyRoot bool
+}
+
+// ReexecOptions tune Reexec.
+type ReexecOptions struct{}
+
+// State records which stages completed.
+type State struct{}
+
+func Initial(keep ...int) error                       { return ErrUnsupported }
+func Enter(mode policy.Mode, opt Options) error       { return ErrUnsupported }
+func EnterEmptyRoot() error                           { return ErrUnsupported }
+func Limits() error                                   { return ErrUnsupported }
+func DropCaps(keep []capability.Cap) error            { return ErrUnsupported }
+func InstallSeccomp(mode policy.Mode, a Action) error { return ErrUnsupported }
+func Stage() string                                   { return "" }
+func InheritedFDs() ([]int, error)                    { return nil, nil }
+func Status() State                                   { return State{} }
+
+func Reexec(stage string, files []*os.File, opt ReexecOptions) (*os.Process, error) {
+	return nil, ErrUnsupported
+}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package sandbox
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/policy"
+)
+
+// Action is what the installed filter does with a syscall seccomp.profile
+// does not allow.
+type Action int
+
+// Actions. Only ActionKill is safe in production.
+const (
+	// ActionKill kills the whole process (SECCOMP_RET_KILL_PROCESS), as
+	// passt does. Never KILL_THREAD: a killed Go thread wedges the program.
+	ActionKill Action = iota
+	// ActionTrap sends SIGSYS, which the Go runtime turns into a crash with
+	// a goroutine traceback naming the call site: for CI and development.
+	ActionTrap
+	// ActionLog allows the call and makes the kernel log it (audit type
+	// 1326, or printk without auditd). UNSAFE: the filter then refuses
+	// nothing, not even a foreign architecture; it exists to discover what
+	// a new code path needs (passt's equivalent is building with
+	// EXTRA_SYSCALLS).
+	ActionLog
+)
+
+var actionNames = [...]string{"kill", "trap", "log"}
+
+func (a Action) String() string {
+	if a >= 0 && int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return fmt.Sprintf("Action(%d)", int(a))
+}
+
+// ParseAction parses "kill", "trap" or "log", for a --seccomp-action style
+// command-line switch.
+func ParseAction(s string) (Action, error) {
+	for i, n := range actionNames {
+		if s == n {
+			return Action(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown seccomp action %q (want kill, trap or log)", s)
+}
+
+func (a Action) ret() (uint32, error) {
+	switch a {
+	case ActionKill:
+		return unix.SECCOMP_RET_KILL_PROCESS, nil
+	case ActionTrap:
+		return unix.SECCOMP_RET_TRAP, nil
+	case ActionLog:
+		return unix.SECCOMP_RET_LOG, nil
+	}
+	return 0, fmt.Errorf("unknown seccomp action %d", int(a))
+}
+
+// errNoProgram is returned on architectures without a compiled profile.
+var errNoProgram = errors.New("no seccomp program for this architecture (only amd64 is compiled)")
+
+// bpfRetK is BPF_RET|BPF_K: return the constant in k.
+const bpfRetK = 0x06
+
+// Program returns the embedded filter for mode, decoded into instructions,
+// with every "return KILL_PROCESS" (the default and the bad-architecture
+// action; the generator emits no other kill) replaced by action's return
+// value. The result is a fresh slice the caller owns.
+func Program(mode policy.Mode, action Action) ([]unix.SockFilter, error) {
+	blob, err := programBlob(mode)
+	if err != nil {
+		return nil, err
+	}
+	ret, err := action.ret()
+	if err != nil {
+		return nil, err
+	}
+	return decodeProgram(blob, ret)
+}
+
+func decodeProgram(blob []byte, killRet uint32) ([]unix.SockFilter, error) {
+	if len(blob) == 0 || len(blob)%8 != 0 || len(blob)/8 > unix.BPF_MAXINSNS {
+		return nil, fmt.Errorf("seccomp program: bad length %d", len(blob))
+	}
+	prog := make([]unix.SockFilter, len(blob)/8)
+	for i := range prog {
+		b := blob[i*8:]
+		in := unix.SockFilter{
+			Code: binary.NativeEndian.Uint16(b[0:]),
+			Jt:   b[2],
+			Jf:   b[3],
+			K:    binary.NativeEndian.Uint32(b[4:]),
+		}
+		if in.Code == bpfRetK && in.K == unix.SECCOMP_RET_KILL_PROCESS {
+			in.K = killRet
+		}
+		prog[i] = in
+	}
+	return prog, nil
+}
+
+func programBlob(mode policy.Mode) ([]byte, error) {
+	switch mode {
+	case policy.ModePasst:
+		if len(passtProgram) == 0 {
+			return nil, errNoProgram
+		}
+		return passtProgram, nil
+	case policy.ModePasta:
+		if len(pastaProgram) == 0 {
+			return nil, errNoProgram
+		}
+		return pastaProgram, nil
+	}
+	return nil, fmt.Errorf("unknown mode %d", int(mode))
+}
+
+// InstallSeccomp loads the mode's filter on every thread of the process:
+// PR_SET_NO_NEW_PRIVS on all threads, then seccomp(SECCOMP_SET_MODE_FILTER,
+// SECCOMP_FILTER_FLAG_TSYNC). Mirrors the filter part of isolate_postfork()
+// in passt's isolation.c, which needs no TSYNC because passt has one thread.
+//
+// TSYNC is mandatory in Go: the runtime already runs several threads, and a
+// filter on one thread only would leave the others unconfined. The kernel
+// returns the ID of a thread it could not synchronise (one with an
+// unrelated filter); that is an error here. Threads the runtime creates
+// later inherit the filter from their creator.
+func InstallSeccomp(mode policy.Mode, action Action) error {
+	prog, err := Program(mode, action)
+	if err != nil {
+		return err
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := setNoNewPrivs(); err != nil {
+		return err
+	}
+	tid, err := seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_TSYNC)
+	if err != nil {
+		return fmt.Errorf("seccomp(SET_MODE_FILTER, TSYNC): %w", err)
+	}
+	if tid != 0 {
+		return fmt.Errorf("seccomp(SET_MODE_FILTER, TSYNC): thread %d could not be synchronised", tid)
+	}
+	state.Seccomp, state.Action, state.Instructions = true, action, len(prog)
+	return nil
+}
+
+// setNoNewPrivs sets PR_SET_NO_NEW_PRIVS on every thread. TSYNC would copy
+// it from the calling thread anyway; setting it everywhere first keeps the
+// state uniform even if the filter fails to load.
+func setNoNewPrivs() error {
+	if _, _, e := allThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); e != 0 {
+		return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS) on all threads: %w", e)
+	}
+	state.NoNewPrivs = true
+	return nil
+}

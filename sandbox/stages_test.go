@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+//go:build linux
+
+package sandbox
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestEnterEmptyRootRefusesSharedNS: pivoting in a mount namespace shared
+// with other processes would change their root too. Both refusals return
+// before any mount.
+func TestEnterEmptyRootRefusesSharedNS(t *testing.T) {
+	own, err := mountNSID()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, env := range []string{"", own} {
+		t.Run("env="+env, func(t *testing.T) {
+			t.Setenv(envMountNS, env)
+			if err := EnterEmptyRoot(); !errors.Is(err, ErrSharedMountNS) {
+				t.Fatalf("EnterEmptyRoot = %v, want ErrSharedMountNS", err)
+			}
+		})
+	}
+}
+
+func TestInitial(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	rfd, wfd := int(r.Fd()), int(w.Fd())
+	// Pretend w was opened without O_CLOEXEC.
+	if _, err := unix.FcntlInt(uintptr(wfd), unix.F_SETFD, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := Initial(rfd); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		fd      int
+		cloexec bool
+	}{{"kept", rfd, false}, {"other", wfd, true}} {
+		flags, err := unix.FcntlInt(uintptr(tt.fd), unix.F_GETFD, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := flags&unix.FD_CLOEXEC != 0; got != tt.cloexec {
+			t.Errorf("%s fd %d: FD_CLOEXEC = %v, want %v", tt.name, tt.fd, got, tt.cloexec)
+		}
+	}
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil {
+		t.Fatal(err)
+	}
+	if rl.Cur != rl.Max {
+		t.Errorf("RLIMIT_NOFILE soft %d != hard %d", rl.Cur, rl.Max)
+	}
+	unix.CloseOnExec(rfd)
+}
+
+func TestStageAndInheritedNone(t *testing.T) {
+	if os.Getenv(envStage) != "" {
+		t.Skip("running inside a re-exec")
+	}
+	if Stage() != "" {
+		t.Errorf("Stage() = %q outside a re-exec", Stage())
+	}
+}

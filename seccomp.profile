@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# seccomp.profile: the syscall allowlist of gopasst's sandbox (Linux amd64).
+#
+# This file is the source of truth. `go generate ./sandbox` runs
+# cmd/seccompgen, which compiles it with libseccomp into
+# sandbox/seccomp_<mode>_amd64.bpf (embedded in the daemons) and
+# sandbox/seccomp_<mode>_amd64.pfc (for review). A test fails when the
+# checked-in programs disagree with this file, so edit here, regenerate,
+# and commit both.
+#
+# The filter is installed by sandbox.Enter right before the event loop,
+# after every file, socket, epoll fd, timerfd and namespace-side thread
+# exists. Anything not listed kills the whole process (SECCOMP_RET_KILL_PROCESS;
+# a wrong architecture too). To find a missing entry run with the "trap"
+# action (Go prints a traceback naming the call site) or "log" (the kernel
+# logs "audit: type=1326 ... syscall=N"); see sandbox.Action.
+#
+# Grammar, one rule a line:
+#
+#   [section]                   common (every mode), passt, pasta, denied
+#   name [cond ...] # reason    allow syscall `name`; the reason is mandatory:
+#                               say who needs it
+#   cond  := argN OP VALUE      N is 0..5; OP is one of == != < <= > >=
+#          | argN & MASK == VALUE
+#   VALUE := a number (0x.. allowed) or a constant known to
+#            sandbox/profile/consts.go; with == several values may be
+#            joined with "|", meaning any of them
+#
+# Conditions on one line are AND'ed; several lines for one syscall are
+# OR'ed. Within one mode a syscall is either unconditional or conditional.
+# Comparisons are on all 64 bits of the argument. [denied] documents
+# syscalls that are absent on purpose; the tests check each is refused, and
+# allowing one of them is a parse error.
+#
+# Argument checks are kept to those that are cheap and cannot misfire:
+# values the Go runtime or our code always pass as constants.
+
+[common]
+# --- Go runtime: scheduler, memory, signals, threads -----------------------
+futex arg1 == FUTEX_WAIT_PRIVATE|FUTEX_WAKE_PRIVATE|FUTEX_WAIT|FUTEX_WAKE # Go runtime: locks, notes, park/unpark of Ms (only private WAIT/WAKE in practice)
+nanosleep             # Go runtime: usleep in sysmon and spinning Ms
+sched_yield           # Go runtime: osyield in lock2/stopm
+mmap                  # Go runtime: heap arenas, stacks, vgetrandom state
+munmap                # Go runtime: sysFree (rare: growing allspans)
+madvise               # Go runtime: scavenger returning memory (sysUnusedOS)
+rt_sigreturn          # Go runtime: return from SIGURG (async preemption) and other handlers
+rt_sigprocmask        # Go runtime: minit, thread creation, signal handling
+rt_sigaction          # Go runtime: crash output; signal.Notify after the filter
+sigaltstack           # Go runtime: minit/unminit of every new M
+getpid                # Go runtime: signalM (preemption) = tgkill(getpid(), tid, SIGURG)
+gettid                # Go runtime: minit
+tgkill                # Go runtime: preemption signals, raise on crash
+clone arg0 == 0xd0f00 # Go runtime: newosproc, exactly CLONE_VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS (amd64); any other flag set (fork, new namespaces) is refused
+exit                  # Go runtime: a locked goroutine returned, its thread exits
+exit_group            # normal exit and fatal errors
+sched_getaffinity     # Go >= 1.25 runtime: GOMAXPROCS updater in sysmon (once a second)
+pread64               # Go >= 1.25 runtime: GOMAXPROCS updater reads the cgroup cpu limit through fds opened at start-up
+prctl arg0 == PR_SET_VMA # Go >= 1.25 runtime: decoratemappings names anonymous mappings (EINVAL without CONFIG_ANON_VMA_NAME)
+getrandom             # crypto/rand: vDSO getrandom falls back to the syscall on each new M
+clock_gettime         # time.Now when the vDSO is unavailable
+gettimeofday          # vDSO fallback, as clock_gettime
+
+# --- event loop and Go netpoller ------------------------------------------
+epoll_pwait           # event loop and Go netpoller (x/sys EpollWait uses epoll_pwait on amd64)
+epoll_wait            # event loop (older wrappers)
+epoll_ctl             # event loop: add/modify/remove flows; Go netpoller
+read                  # tap/qemu socket I/O, eventfd and timerfd reads, netpoller wake-ups
+write                 # tap/qemu socket I/O, pcap and log file, netpoller wake-ups
+readv                 # tap/qemu frames into buffers with headroom
+writev                # tap/qemu frames with the 4-byte length, pcap records
+close                 # closing flows, timerfds and sockets
+fcntl arg1 == F_GETFD|F_SETFD|F_GETFL|F_SETFL|F_GETPIPE_SZ|F_SETPIPE_SZ # O_NONBLOCK/FD_CLOEXEC on new sockets, os.NewFile kind probe, splice pipe sizes
+ioctl arg1 == SIOCOUTQ|SIOCINQ|FIONBIO # TCP: unacknowledged and readable bytes (passt's window computation); FIONBIO for wrappers that set O_NONBLOCK by ioctl
+timerfd_create        # TCP: per-connection timers are created lazily, as in passt
+timerfd_settime       # TCP/UDP flow timers
+timerfd_gettime       # TCP flow timers
+lseek                 # pcap and log file: rotation and rewinding
+ftruncate             # log file rotation
+fallocate             # log file rotation (passt: FALLOC_FL_COLLAPSE_RANGE)
+fsync                 # log and pcap flush on exit
+
+# --- sockets: TCP, UDP, ICMP echo -----------------------------------------
+socket arg0 == AF_INET|AF_INET6 # TCP/UDP flows and ICMP ping sockets towards the host; the netlink and AF_PACKET families are refused
+connect               # TCP: outbound connections; UDP: connected flow sockets
+bind                  # UDP flows bound to a source; outbound address (-o); re-binding forwarded ports
+listen                # TCP: port forwarding listeners (re)opened at run time
+accept4               # TCP: inbound connections on forwarded ports; passt: qemu reconnecting
+accept                # older wrappers of accept4
+getsockopt            # TCP_INFO (window, RTT), SO_ERROR after a non-blocking connect
+setsockopt            # SO_REUSEADDR, TCP_NODELAY, IP(V6)_RECVERR, SO_RCVLOWAT, window clamping
+getsockname           # local address of new flows
+getpeername           # remote address of accepted connections
+shutdown              # TCP: half close (FIN from either side)
+recvfrom              # UDP/ICMP datagrams; TCP: MSG_PEEK of unacknowledged data
+recvmsg               # UDP with ancillary data (IP_RECVERR errors, destination address); TCP
+recvmmsg              # UDP: batched receive
+sendto                # UDP/ICMP datagrams; TCP data
+sendmsg               # TCP data with iovecs; UDP with source address
+sendmmsg              # UDP: batched send
+
+[passt]
+socket arg0 == AF_UNIX # passt: the qemu UNIX stream socket, if it is re-created at run time (its listener normally exists before the filter)
+
+[pasta]
+splice                # pasta: spliced loopback connections (namespace <-> host) through pipes
+pipe2                 # pasta: pipes for spliced connections, created per connection
+socket arg0 == AF_NETLINK arg2 == NETLINK_ROUTE # pasta: route/link/address queries in the namespace worker
+waitid                # pasta: waiting for the spawned command (Go os.Process.Wait uses waitid(P_PIDFD))
+wait4                 # pasta: waiting for the spawned command (fallback without pidfd)
+pidfd_send_signal     # pasta: forwarding a termination signal to the spawned command (os.Process.Signal)
+kill                  # pasta: signal fallback without pidfd
+
+[denied]
+openat                # no file is opened after the filter; the root is an empty tmpfs anyway
+open                  # as openat
+execve                # never runs another program after the filter
+execveat              # as execve
+setns                 # pasta's namespace worker thread enters the netns before the filter
+unshare               # namespaces come from the re-exec, before the filter
+mount                 # the empty root is mounted before the filter
+umount2               # as mount
+pivot_root            # as mount
+chroot                # as mount
+ptrace                # never
+process_vm_readv      # never
+process_vm_writev     # never
+mprotect              # not used by the pure-Go runtime (cgo only); refusing it keeps W^X
+clone3                # the Go runtime uses clone; glibc would try clone3 first
+fork                  # no new processes after the filter
+vfork                 # as fork
+epoll_create1         # the netpoller and the event loop's epoll exist before the filter
+memfd_create          # never
+bpf                   # never
+userfaultfd           # never
+keyctl                # never
+add_key               # never
+perf_event_open       # never
+init_module           # never
+finit_module          # never
+capset                # capabilities are dropped before the filter
+setuid                # identity is fixed before the filter
+setgid                # as setuid
+uname                 # nothing needs it after start-up
