@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"gopasst/engine"
+	"gopasst/flow"
+	"gopasst/guest"
+	"gopasst/netns"
+	"gopasst/pcap"
+	"gopasst/policy"
+	"gopasst/proto/icmp"
+	"gopasst/proto/tcp"
+	"gopasst/tap"
+)
+
+// icmpCapacity is the number of ICMP echo flows, as passt's flow table
+// allows many more; pings are few.
+const icmpCapacity = 1024
+
+// newEngine builds the event loop on the tap fd with the handlers that
+// exist: ARP, NDP, DHCP and DHCPv6 inside the engine, TCP and ICMP echo
+// as handlers. UDP has no handler yet: the engine counts its frames as
+// dropped (no_udp).
+func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, error) {
+	var pw *pcap.Writer
+	if cfg.PcapFile != "" {
+		var err error
+		if pw, err = pcap.Create(cfg.PcapFile); err != nil {
+			return nil, fmt.Errorf("pcap file: %w", err)
+		}
+	}
+	e, err := engine.New(engine.Config{
+		Net: n, Device: tap.NewTun(fd), Pcap: pw, Log: log,
+		Trace: cfg.Trace, StatsEvery: cfg.Stats,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !n.NoTCP {
+		th, err := tcp.New(tcp.Config{
+			Net: n, Poller: e.Poller(), Tap: e.Tap(),
+			Inbound:   cfg.TCPIn.Listeners(),
+			NsInbound: cfg.TCPOut.Listeners(),
+			NsSocket:  w.Socket,
+			Log:       log, Trace: cfg.Trace,
+		})
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.SetTCP(th)
+		e.Register(flow.KindTCP, th)
+		e.Register(flow.KindTCPListen, th)
+	}
+	if !n.NoICMP {
+		ih := icmp.New(n, e.Poller(), e.Tap(), icmpCapacity)
+		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+		e.SetICMP(ih)
+		e.Register(flow.KindPing, ih)
+	}
+	return e, nil
+}

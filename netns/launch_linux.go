@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package netns
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"gopasst/policy"
+)
+
+// Plan is what the launcher (the process the user started) must do before
+// the engine can run: which re-execution of pasta, if any, stands between
+// it and the engine. See "Theory of operation".
+type Plan struct {
+	// NewUserNS: pasta -- COMMAND without root. The engine runs in a new
+	// user namespace where our uid and gid map to 0, so that it may
+	// create the command's namespaces and enter its network namespace,
+	// while its sockets stay in the host's network namespace.
+	NewUserNS bool
+	// JoinUserNS is a user namespace file the engine must be in before it
+	// can enter the target network namespace (rootless pasta PID, or
+	// --userns). A Go process cannot join a user namespace (it is always
+	// multi-threaded), so util-linux nsenter, a single-threaded C
+	// program, joins it and executes pasta.
+	JoinUserNS string
+	// Daemon: the engine runs in the background (without -f, when
+	// joining a namespace); the launcher returns once it is ready.
+	Daemon bool
+}
+
+// Reexec reports whether the launcher must start an engine process rather
+// than run the engine itself.
+func (p Plan) Reexec() bool { return p.NewUserNS || p.JoinUserNS != "" || p.Daemon }
+
+// MakePlan decides how to reach cfg's target from here.
+func MakePlan(cfg *policy.Config) (Plan, error) {
+	paths, err := ResolvePaths(cfg)
+	if err != nil {
+		return Plan{}, err
+	}
+	return makePlan(paths, cfg.Foreground, os.Geteuid(), isInitialUserNS(), sameUserNS)
+}
+
+func makePlan(p Paths, foreground bool, euid int, initUserNS bool, same func(string) bool) (Plan, error) {
+	var pl Plan
+	if p.Spawn() {
+		// Root creates the command's user namespace itself, in Spawn.
+		pl.NewUserNS = euid != 0
+		return pl, nil
+	}
+	// Root in the initial user namespace has every capability over every
+	// namespace: no need to join the user namespace.
+	if p.User != "" && !(euid == 0 && initUserNS) && !same(p.User) {
+		pl.JoinUserNS = p.User
+	}
+	pl.Daemon = !foreground
+	return pl, nil
+}
+
+// isInitialUserNS reports whether we run in the initial user namespace,
+// whose uid_map is the identity over the whole range.
+func isInitialUserNS() bool {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return false
+	}
+	return strings.Join(strings.Fields(string(b)), " ") == "0 0 4294967295"
+}
+
+// sameUserNS reports whether path is our own user namespace (nsenter and
+// setns refuse to enter the namespace one is already in).
+func sameUserNS(path string) bool {
+	var a, b syscall.Stat_t
+	if syscall.Stat(path, &a) != nil || syscall.Stat("/proc/self/ns/user", &b) != nil {
+		return false
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// Child is an engine process started by the launcher.
+type Child struct {
+	cmd     *exec.Cmd
+	stopFwd func()   // foreground: stops forwarding signals
+	ready   *os.File // read end of the readiness pipe; nil unless Daemon
+}
+
+// Start starts the engine process for the plan, with args as its command
+// line (os.Args[1:]; the engine parses it again).
+func (p Plan) Start(args []string) (*Child, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable: %w", err)
+	}
+	env := []string{StageEnv + "=" + StageEngine}
+	cmd := &exec.Cmd{Path: self, Args: append([]string{"pasta"}, args...)}
+	attr := &syscall.SysProcAttr{}
+	if p.JoinUserNS != "" {
+		nsenter, err := exec.LookPath("nsenter")
+		if err != nil {
+			return nil, fmt.Errorf("joining user namespace %s needs nsenter (util-linux): %w", p.JoinUserNS, err)
+		}
+		cmd.Path = nsenter
+		cmd.Args = append([]string{"nsenter", "--user=" + p.JoinUserNS, "--preserve-credentials", "--no-fork", "--", self}, args...)
+	}
+	if p.NewUserNS {
+		attr.Cloneflags = syscall.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+		env = append(env, ownUserNSEnv+"=1")
+	}
+	c := &Child{cmd: cmd}
+	if p.Daemon {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("readiness pipe: %w", err)
+		}
+		defer w.Close()
+		c.ready = r
+		cmd.ExtraFiles = []*os.File{w}
+		env = append(env, readyFdEnv+"=3")
+		attr.Setsid = true
+		// Stdin, Stdout and Stderr stay nil: /dev/null.
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		attr.Pdeathsig = syscall.SIGKILL
+	}
+	cmd.Env = childEnv(env...)
+	cmd.SysProcAttr = attr
+	if err := cmd.Start(); err != nil {
+		if c.ready != nil {
+			c.ready.Close()
+		}
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	if !p.Daemon {
+		c.stopFwd = forwardSignals(cmd.Process)
+	}
+	return c, nil
+}
+
+// Pid returns the engine's PID (nsenter --no-fork executes pasta in place,
+// so it is the daemon's PID also then).
+func (c *Child) Pid() int { return c.cmd.Process.Pid }
+
+// WaitReady waits until a daemon engine reports that the namespace is
+// configured and the engine runs. If the engine fails first, it returns the
+// engine's error message.
+func (c *Child) WaitReady() error {
+	if c.ready == nil {
+		return nil
+	}
+	msg, err := io.ReadAll(io.LimitReader(c.ready, 4096))
+	c.ready.Close()
+	c.ready = nil
+	if err != nil {
+		return fmt.Errorf("wait for pasta to be ready: %w", err)
+	}
+	if len(msg) > 0 && msg[0] == readyOK {
+		return nil
+	}
+	// Failed: collect the exit status so that no zombie is left.
+	c.cmd.Wait()
+	if len(msg) > 1 && msg[0] == readyFail {
+		return errors.New(string(bytes.TrimSpace(msg[1:])))
+	}
+	return fmt.Errorf("pasta exited before it was ready (status %d)", ExitStatus(c.cmd.ProcessState))
+}
+
+// Wait waits for the engine and returns its exit status. A foreground
+// engine gets SIGTERM, SIGINT and SIGHUP forwarded from Start on.
+func (c *Child) Wait() int {
+	c.cmd.Wait()
+	if c.stopFwd != nil {
+		c.stopFwd()
+	}
+	return ExitStatus(c.cmd.ProcessState)
+}
+
+// Readiness messages on the readiness pipe: readyOK alone, or readyFail
+// followed by the error text.
+const (
+	readyOK   = 0
+	readyFail = 'E'
+)
+
+// Daemonized reports whether this engine was started as a daemon, whose
+// launcher waits for Ready.
+func Daemonized() bool { return os.Getenv(readyFdEnv) != "" }
+
+// Ready tells a waiting launcher that the engine runs (err nil) or failed.
+// Without a launcher waiting it does nothing. Call it once.
+func Ready(err error) {
+	v := os.Getenv(readyFdEnv)
+	if v == "" {
+		return
+	}
+	os.Unsetenv(readyFdEnv)
+	fd, convErr := strconv.Atoi(v)
+	if convErr != nil || fd < 3 {
+		return
+	}
+	f := os.NewFile(uintptr(fd), "ready")
+	if f == nil {
+		return
+	}
+	defer f.Close()
+	if err == nil {
+		f.Write([]byte{readyOK})
+		return
+	}
+	f.Write(append([]byte{readyFail}, err.Error()...))
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+//go:build integration
+
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// pastaTimeout bounds every pasta invocation in these tests.
+const pastaTimeout = 20 * time.Second
+
+// ipAddr is the part of "ip -j addr" the tests read.
+type ipAddr struct {
+	Ifname   string   `json:"ifname"`
+	Flags    []string `json:"flags"`
+	Mtu      int      `json:"mtu"`
+	Address  string   `json:"address"`
+	AddrInfo []struct {
+		Family    string `json:"family"`
+		Local     string `json:"local"`
+		Prefixlen int    `json:"prefixlen"`
+		Scope     string `json:"scope"`
+	} `json:"addr_info"`
+}
+
+// ipRoute is the part of "ip -j route" the tests read.
+type ipRoute struct {
+	Dst     string `json:"dst"`
+	Gateway string `json:"gateway"`
+	Dev     string `json:"dev"`
+}
+
+func (a ipAddr) up() bool {
+	for _, f := range a.Flags {
+		if f == "UP" {
+			return true
+		}
+	}
+	return false
+}
+
+// has reports whether a carries addr/plen.
+func (a ipAddr) has(addr string, plen int) bool {
+	for _, ai := range a.AddrInfo {
+		if ai.Local == addr && ai.Prefixlen == plen {
+			return true
+		}
+	}
+	return false
+}
+
+func findLink(links []ipAddr, name string) (ipAddr, bool) {
+	for _, l := range links {
+		if l.Ifname == name {
+			return l, true
+		}
+	}
+	return ipAddr{}, false
+}
+
+// splitJSON decodes the sections a command printed, one JSON array per
+// line, in order.
+func splitJSON(t *testing.T, out []byte, dst ...any) {
+	t.Helper()
+	var lines [][]byte
+	for _, l := range bytes.Split(out, []byte("\n")) {
+		if len(bytes.TrimSpace(l)) > 0 {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) < len(dst) {
+		t.Fatalf("want %d JSON lines, got:\n%s", len(dst), out)
+	}
+	for i, d := range dst {
+		if err := json.Unmarshal(lines[i], d); err != nil {
+			t.Fatalf("line %d: %v:\n%s", i, err, lines[i])
+		}
+	}
+}
+
+// inNsScript prints, one JSON array per line: ip -j addr, ip -j -4 route,
+// ip -j -6 route (splitJSON skips the empty lines).
+const inNsScript = "ip -j addr; echo; ip -j -4 route; echo; ip -j -6 route; echo"
+
+// runPasta runs pasta with args and returns stdout, stderr and the exit
+// status, bounded by pastaTimeout. prefix runs it through another program
+// (ip netns exec NAME).
+func runPasta(t *testing.T, cred *syscall.Credential, prefix []string, args ...string) (stdout, stderr []byte, status int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), pastaTimeout)
+	defer cancel()
+	argv := append(append(append([]string{}, prefix...), pastaBin), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	cmd.Dir = "/"
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", "SHELL=/bin/sh"}
+	}
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%v: timed out after %v; stderr:\n%s", argv, pastaTimeout, e.Bytes())
+	}
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatalf("%v: %v", argv, err)
+		}
+	}
+	return o.Bytes(), e.Bytes(), cmd.ProcessState.ExitCode()
+}
+
+// hostOutbound returns the host's default route interface, its first
+// global IPv4 address and prefix length, and the gateway; dev is "" when
+// there is no IPv4 default route.
+func hostOutbound(t *testing.T, prefix ...string) (dev, addr string, plen int, gw string) {
+	t.Helper()
+	run := func(args ...string) []byte {
+		argv := append(append([]string{}, prefix...), args...)
+		out, err := exec.Command(argv[0], argv[1:]...).Output()
+		if err != nil {
+			t.Fatalf("%v: %v", argv, err)
+		}
+		return out
+	}
+	var routes []ipRoute
+	if err := json.Unmarshal(run("ip", "-j", "-4", "route", "show", "default"), &routes); err != nil {
+		t.Fatal(err)
+	}
+	if len(routes) == 0 {
+		return "", "", 0, ""
+	}
+	dev, gw = routes[0].Dev, routes[0].Gateway
+	var links []ipAddr
+	if err := json.Unmarshal(run("ip", "-j", "-4", "addr", "show", "dev", dev), &links); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		for _, ai := range l.AddrInfo {
+			if ai.Scope == "global" {
+				return dev, ai.Local, ai.Prefixlen, gw
+			}
+		}
+	}
+	return dev, "", 0, gw
+}
+
+// addNetns creates a named network namespace, removed on cleanup.
+func addNetns(t *testing.T, name string) string {
+	t.Helper()
+	exec.Command("ip", "netns", "del", name).Run()
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	return name
+}
+
+func mustRun(t *testing.T, argv ...string) []byte {
+	t.Helper()
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v: %s", argv, err, out)
+	}
+	return out
+}
+
+// procState returns the state letter of pid ("R", "S", "Z", ...), or ""
+// if there is no such process.
+func procState(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return ""
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+3 > len(b) {
+		return ""
+	}
+	return string(b[i+2 : i+3])
+}
+
+// exited reports whether pid has exited (gone, or a zombie waiting for
+// its new parent, init, to reap it).
+func exited(pid int) bool {
+	s := procState(pid)
+	return s == "" || s == "Z" || s == "X"
+}
+
+// waitExited polls until pid has exited or d passes.
+func waitExited(pid int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if exited(pid) {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return exited(pid)
+}
+
+// readPidFile returns the PID in path and kills that process on cleanup.
+func readPidFile(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("PID file: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		t.Fatalf("PID file holds %q", b)
+	}
+	t.Cleanup(func() {
+		if !exited(pid) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	return pid
+}
+
+// findChild returns the PID of the process whose parent is ppid and whose
+// command line is argv, polling up to d.
+func findChild(ppid int, argv []string, d time.Duration) int {
+	want := []byte(strings.Join(argv, "\x00") + "\x00")
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			cl, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+			if err != nil || !bytes.Equal(cl, want) {
+				continue
+			}
+			st, err := os.ReadFile("/proc/" + e.Name() + "/status")
+			if err != nil {
+				continue
+			}
+			if bytes.Contains(st, []byte(fmt.Sprintf("\nPPid:\t%d\n", ppid))) {
+				return pid
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0
+}
