@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package engine
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+)
+
+// tapSink implements flow.Tap: it queues references to the handlers'
+// frames until the end of the wake-up.
+type tapSink Engine
+
+// Send queues frames for the guest. The bytes must stay untouched until the
+// end of the wake-up (see package flow); the slice itself is not kept. When
+// the queue is full it is flushed on the spot.
+func (t *tapSink) Send(frames [][]byte) { (*Engine)(t).queue(frames) }
+
+func (e *Engine) queue(frames [][]byte) {
+	for _, f := range frames {
+		if len(f) == 0 {
+			continue
+		}
+		if len(e.out) == cap(e.out) {
+			e.flush()
+		}
+		e.out = append(e.out, f)
+	}
+}
+
+// reserve returns free room in the reply slab, at least replySlot bytes,
+// flushing first if the slab is nearly full.
+func (e *Engine) reserve() []byte {
+	if len(e.txSlab)-e.txPos < replySlot {
+		e.flush()
+	}
+	return e.txSlab[e.txPos:]
+}
+
+// commit queues the first n bytes of the room reserve returned.
+func (e *Engine) commit(n int) {
+	f := e.txSlab[e.txPos : e.txPos+n : e.txPos+n]
+	e.txPos += (n + 7) &^ 7
+	if e.txPos > len(e.txSlab) {
+		e.txPos = len(e.txSlab)
+	}
+	if len(e.out) == cap(e.out) {
+		e.flush() // keeps f's bytes: the slab is reset only after writing
+	}
+	e.out = append(e.out, f)
+}
+
+// flush writes the queued frames to the device, captures the ones written,
+// and counts the rest as TapFull. Afterwards the reply slab is free.
+func (e *Engine) flush() {
+	if len(e.out) == 0 {
+		e.txPos = 0
+		return
+	}
+	n, err := e.dev.WriteFrames(e.out)
+	if n > len(e.out) {
+		n = len(e.out)
+	}
+	var wall int64
+	if e.pcap != nil {
+		wall = time.Now().UnixNano()
+	}
+	for _, f := range e.out[:n] {
+		e.st.BytesOut += uint64(len(f))
+		if e.pcap != nil {
+			e.pcap.WriteNanos(f, wall)
+		}
+	}
+	e.st.FramesOut += uint64(n)
+	e.st.TapFull += uint64(len(e.out) - n)
+	clear(e.out) // do not keep the handlers' buffers reachable
+	e.out = e.out[:0]
+	e.txPos = 0
+	if err != nil && e.devErr == nil {
+		e.devErr = err
+	}
+	if e.back != nil && e.back.Pending() && !e.tapOut {
+		e.setTapOut(true)
+	}
+}
+
+// setTapOut asks for (or stops asking for) EPOLLOUT on the device while a
+// partial frame waits.
+func (e *Engine) setTapOut(on bool) {
+	ev := uint32(unix.EPOLLIN | unix.EPOLLRDHUP)
+	if on {
+		ev |= unix.EPOLLOUT
+	}
+	fd := e.dev.Fd()
+	if err := e.epollCtl(unix.EPOLL_CTL_MOD, fd, ev, flow.Ref{Kind: flow.KindTap, Fd: int32(fd)}); err == nil {
+		e.tapOut = on
+	}
+}
+
+// tapWritable finishes a partial frame on EPOLLOUT.
+func (e *Engine) tapWritable() {
+	if e.back == nil {
+		return
+	}
+	if err := e.back.Flush(); err != nil && e.devErr == nil {
+		e.devErr = err
+	}
+	if !e.back.Pending() && e.tapOut {
+		e.setTapOut(false)
+	}
+}

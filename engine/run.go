@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+)
+
+// Run runs the loop until ctx is done (it returns nil) or the device fails
+// (it returns the error, wrapping tap.ErrClosed and friends). It locks its
+// goroutine to the OS thread for its whole duration, and may be called
+// once.
+func (e *Engine) Run(ctx context.Context) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	wakeFd := e.wakeFd
+	stop := context.AfterFunc(ctx, func() { wake(wakeFd) })
+	defer stop()
+
+	now := monotime()
+	e.nextTick = now + int64(flow.TickInterval)
+	if e.statsEvery > 0 {
+		e.nextStats = now + int64(e.statsEvery)
+	}
+	e.routerAdvertisement()
+	e.flush()
+	e.publish()
+
+	var err error
+	for err == nil && ctx.Err() == nil {
+		timeout := int((e.nextTick - monotime() + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+		err = e.iterate(timeout)
+	}
+	e.flush()
+	e.publish()
+	level := slog.LevelDebug
+	if e.statsEvery > 0 {
+		level = slog.LevelInfo
+	}
+	e.log.Log(context.Background(), level, e.st.Line())
+	return err
+}
+
+// iterate is one turn of the loop: wait at most timeout ms, handle what
+// woke us (wakeup), run timers, the Deferred hooks, and flush the output.
+func (e *Engine) iterate(timeout int) error {
+	if timeout < 0 || e.tapMore {
+		timeout = 0
+	}
+	n, err := unix.EpollWait(e.epfd, e.events[:], timeout)
+	if err != nil && err != unix.EINTR {
+		return fmt.Errorf("epoll_wait: %w", err)
+	}
+	n = max(n, 0)
+	now := monotime()
+	e.wakeup(n, now)
+	if now >= e.nextTick {
+		for _, h := range e.all {
+			h.Tick(now)
+		}
+		e.nextTick = now + int64(flow.TickInterval)
+	}
+	for _, h := range e.all {
+		h.Deferred(now)
+	}
+	e.flush()
+	e.publish()
+	if e.nextStats != 0 && now >= e.nextStats {
+		e.log.Info(e.st.Line())
+		e.nextStats = now + int64(e.statsEvery)
+	}
+	if e.devErr != nil {
+		return fmt.Errorf("tap device: %w", e.devErr)
+	}
+	return nil
+}
+
+// wakeup handles the n events of one epoll_pwait: the device first, then
+// every other fd by its Ref.Kind.
+func (e *Engine) wakeup(n int, now int64) {
+	e.st.Wakeups++
+	events := e.events[:n]
+	if e.tapMore {
+		// Frames left from the last wake-up: the device may hold them in
+		// its own buffer (Stream), where epoll cannot see them.
+		e.readTap(now)
+	}
+	for i := range events {
+		ev := &events[i]
+		if refOf(ev).Kind != flow.KindTap {
+			continue
+		}
+		if ev.Events&unix.EPOLLOUT != 0 {
+			e.tapWritable()
+		}
+		if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLRDHUP|unix.EPOLLERR) != 0 {
+			e.readTap(now)
+		}
+	}
+	for i := range events {
+		ev := &events[i]
+		ref := refOf(ev)
+		switch ref.Kind {
+		case flow.KindTap:
+			continue
+		case flow.KindStats:
+			if int(ref.Fd) == e.wakeFd {
+				var b [8]byte
+				unix.Read(e.wakeFd, b[:])
+			}
+			continue
+		}
+		var h flow.Handler
+		if int(ref.Kind) < len(e.handlers) {
+			h = e.handlers[ref.Kind]
+		}
+		if h == nil {
+			// Nobody owns it: stop the event from spinning the loop.
+			unix.EpollCtl(e.epfd, unix.EPOLL_CTL_DEL, int(ref.Fd), nil)
+			continue
+		}
+		h.HandleSock(ref, ev.Events, now)
+	}
+}
+
+// readTap reads and dispatches up to maxTapBatches batches of frames. If
+// the last batch was full, tapMore makes the next wake-up come at once and
+// read again.
+func (e *Engine) readTap(now int64) {
+	e.tapMore = false
+	for range maxTapBatches {
+		n, err := e.dev.ReadFrames(e.rxBufs, e.rxSizes)
+		var wall int64
+		if e.pcap != nil && n > 0 {
+			wall = time.Now().UnixNano()
+		}
+		for i := range n {
+			e.handleFrame(e.rxBufs[i][:e.rxSizes[i]], now, wall)
+		}
+		if err != nil {
+			if e.devErr == nil {
+				e.devErr = err
+			}
+			return
+		}
+		if n < len(e.rxBufs) {
+			return
+		}
+	}
+	e.tapMore = true
+}
+
+// wake makes epoll_pwait return: Run's context is done.
+func wake(fd int) {
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], 1)
+	unix.Write(fd, b[:])
+}
+
+// monotime returns CLOCK_MONOTONIC in nanoseconds: the "now" handlers get.
+func monotime() int64 {
+	var ts unix.Timespec
+	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
+	return ts.Nano()
+}

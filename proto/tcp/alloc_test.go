@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tcp
+
+import (
+	"io"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/guest"
+	"gopasst/proto/l2"
+)
+
+// bulk is an established connection for the allocation tests and the
+// benchmarks, with frames from the guest built in place.
+type bulk struct {
+	e    *env
+	g    *gconn
+	srv  *net.TCPConn
+	buf  []byte
+	f    l2.Frame
+	segs l2.TCPSegment
+}
+
+func newBulk(tb testing.TB, payload int) *bulk {
+	tb.Helper()
+	e := newEnv(tb, 4)
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ln.Close() })
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	g := e.connect(netip.AddrPortFrom(guest4, 40100), netip.AddrPortFrom(gw4, port))
+	ln.SetDeadline(time.Now().Add(3 * time.Second))
+	srv, err := ln.AcceptTCP()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Close() })
+	e.take()
+	e.tap.discard = true
+	b := &bulk{e: e, g: g, srv: srv, buf: make([]byte, l2.TCP4HeaderSize+payload)}
+	b.segs = l2.TCPSegment{
+		Link:    l2.Link{SrcMAC: guestMAC, DstMAC: [6]byte(guest.DefaultOurMAC)},
+		Src:     g.local,
+		Dst:     g.remote,
+		Flags:   l2.TCPFlagAck,
+		Window:  0xffff,
+		Payload: make([]byte, payload),
+	}
+	return b
+}
+
+// fromGuest delivers one segment at the guest's sequence with the current
+// ACK, without allocating.
+func (b *bulk) fromGuest(payload []byte) {
+	b.segs.Seq, b.segs.Ack, b.segs.Payload = b.g.seq, b.g.ack, payload
+	n := l2.BuildTCP4(b.buf, &b.segs)
+	if b.f.Parse(b.buf[:n]) != nil {
+		panic("bad frame")
+	}
+	b.e.h.HandleTap(&b.f, b.e.now)
+	b.g.seq += uint32(len(payload))
+}
+
+// tapToSock sends one data segment from the guest; a goroutine drains the
+// host side.
+func (b *bulk) tapToSock() {
+	b.fromGuest(b.segs.Payload[:cap(b.segs.Payload)])
+	b.e.h.Deferred(b.e.now)
+}
+
+// sockToTap writes data on the host side, lets the handler forward it and
+// the guest acknowledge it.
+func (b *bulk) sockToTap(data []byte) {
+	if _, err := b.srv.Write(data); err != nil {
+		panic(err)
+	}
+	c := &b.e.h.tab.conns[0]
+	ref := b.e.h.ref(c, 0)
+	for c.seqToTap.sub(seqnum(b.g.ack)) < uint32(len(data)) {
+		b.e.h.HandleSock(ref, unix.EPOLLIN, b.e.now)
+		b.e.h.Deferred(b.e.now)
+	}
+	b.g.ack = uint32(c.seqToTap)
+	b.fromGuest(nil)
+	b.e.h.Deferred(b.e.now)
+}
+
+func drain(srv *net.TCPConn) {
+	go io.Copy(io.Discard, srv)
+}
+
+func TestAllocsTapToSock(t *testing.T) {
+	b := newBulk(t, 1400)
+	drain(b.srv)
+	if n := testing.AllocsPerRun(200, b.tapToSock); n != 0 {
+		t.Fatalf("%v allocations per segment from the guest", n)
+	}
+	if b.e.h.Stats.ShortWrites != 0 {
+		t.Fatalf("short writes")
+	}
+}
+
+func TestAllocsSockToTap(t *testing.T) {
+	b := newBulk(t, 0)
+	data := make([]byte, 4000)
+	before := b.e.tap.count
+	if n := testing.AllocsPerRun(200, func() { b.sockToTap(data) }); n != 0 {
+		t.Fatalf("%v allocations per socket read", n)
+	}
+	if b.e.tap.count-before < 201*3 {
+		t.Fatalf("only %d frames sent", b.e.tap.count-before)
+	}
+}
+
+func BenchmarkTapToSock(bm *testing.B) {
+	b := newBulk(bm, 65000)
+	drain(b.srv)
+	bm.SetBytes(65000)
+	bm.ReportAllocs()
+	for bm.Loop() {
+		b.tapToSock()
+	}
+}
+
+func BenchmarkSockToTap(bm *testing.B) {
+	b := newBulk(bm, 0)
+	data := make([]byte, 256<<10)
+	bm.SetBytes(int64(len(data)))
+	bm.ReportAllocs()
+	for bm.Loop() {
+		b.sockToTap(data)
+	}
+}

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tcp
+
+import "time"
+
+// Specification (RFC 9293, RFC 7323, RFC 6928).
+const (
+	// defaultMSS is what a peer that sends no MSS option is assumed to take
+	// (RFC 9293 section 3.7.1).
+	defaultMSS = 536
+	// initialWindow is the window offered before anything is known of the
+	// host socket (RFC 6928: 10 segments of 1460 bytes).
+	initialWindow = 14600
+	// minMSS and maxMSSOpt bound what TCP_MAXSEG accepts on Linux.
+	minMSS    = 88
+	maxMSSOpt = 32767
+)
+
+// Implementation: sizes.
+const (
+	// batchFrames is the number of data frames towards the guest per
+	// wake-up, as passt's TCP_FRAMES_MEM and wireguard-go's IdealBatchSize.
+	batchFrames = 128
+	// ctlFrames is the number of control frames (SYN, ACK, FIN, RST)
+	// towards the guest per wake-up.
+	ctlFrames = 256
+	// ctlFrameSize holds Ethernet, IPv6 and a TCP header with options.
+	ctlFrameSize = 14 + 40 + 60
+	// maxPayload is the largest TCP payload in one frame: an IPv4 datagram
+	// is at most 65535 bytes.
+	maxPayload = 65535 - 20 - 20
+	// dataFrameSize holds Ethernet, IPv6, TCP and maxPayload.
+	dataFrameSize = 14 + 40 + 20 + maxPayload
+	// wsToTap is the window scale we offer the guest: a window of up to
+	// 16 MiB for data from the guest, as in passt.
+	wsToTap = 8
+	// maxWindowToTap is the largest window we advertise to the guest.
+	maxWindowToTap = 0xffff << wsToTap
+	// sndbufWanted is the send buffer asked for on every host socket; the
+	// kernel caps it at net.core.wmem_max unless SO_SNDBUFFORCE works.
+	sndbufWanted = 32 << 20
+	// defaultMTU is the tap MTU assumed when guest.Net gives none.
+	defaultMTU = 65520
+	// maxRetrans is the number of ACK timeouts in a row before a reset.
+	maxRetrans = 7
+	// dupAckThreshold is the number of duplicate ACKs from the guest that
+	// make us resend from its acknowledged sequence (passt uses 2 too).
+	dupAckThreshold = 2
+	// defaultCapacity is the table size when Config.Capacity is 0.
+	defaultCapacity = 1 << 13
+	// maxCapacity is the largest table a flow.Ref index can address.
+	maxCapacity = 1 << 17
+)
+
+// Implementation: timers, in nanoseconds of the monotonic clock.
+const (
+	ackInterval = int64(50 * time.Millisecond)
+	synTimeout  = int64(10 * time.Second)
+	ackTimeout  = int64(2 * time.Second)
+	finTimeout  = int64(60 * time.Second)
+	actTimeout  = int64(7200 * time.Second)
+)

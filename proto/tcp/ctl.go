@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tcp
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/proto/l2"
+)
+
+// Control frames towards the guest: SYN, SYN+ACK, ACK, FIN, RST.
+
+// sendCtl sends a segment without payload on connection idx, with the
+// current ACK and window. SYNs carry MSS and window scale options. It
+// returns false if no frame buffer was left.
+func (h *Handler) sendCtl(idx int, fl l2.TCPFlags, seq seqnum) bool {
+	c := &h.tab.conns[idx]
+	b := h.fr.ctlFrame()
+	if b == nil {
+		h.Stats.CtlDropped++
+		return false
+	}
+	var opts [8]byte
+	ol := 0
+	wnd := c.wndToTap >> c.wsToTap
+	if fl&l2.TCPFlagSyn != 0 {
+		ws := -1
+		if c.wsToTap != 0 || c.ev&evSockAccepted != 0 {
+			ws = wsToTap
+		}
+		ol = putSynOptions(opts[:], h.mssToTap(c.v6), ws)
+		// The window of a SYN is never scaled (RFC 7323 section 2.2).
+		wnd = min(c.wndToTap, 0xffff)
+	}
+	ack := uint32(0)
+	if fl&l2.TCPFlagAck != 0 {
+		ack = uint32(c.seqFromTap)
+		c.seqAckToTap = c.seqFromTap
+	}
+	n := c.tmpl.Write(b, uint32(seq), ack, fl, uint16(min(wnd, 0xffff)), opts[:ol], 0)
+	if n == 0 {
+		return false
+	}
+	h.fr.out = append(h.fr.out[:0], b[:n])
+	h.tap.Send(h.fr.out)
+	h.fr.out = h.fr.out[:0]
+	return true
+}
+
+// mssToTap returns the MSS we announce to the guest: what fits in the MTU.
+func (h *Handler) mssToTap(v6 bool) uint16 {
+	hl := l2.IPv4MinSize + l2.TCPMinSize
+	if v6 {
+		hl = l2.IPv6MinSize + l2.TCPMinSize
+	}
+	return uint16(min(h.mtu-hl, 0xffff))
+}
+
+// windowToTap returns the window to advertise for data from the guest:
+// the free space of the host socket's send buffer, so that everything the
+// guest may send can be written (see PASTA-STALL in doc.go). Half of
+// SO_SNDBUF is counted as usable, the other half being the kernel's
+// allowance for socket buffer overhead (socket(7)).
+func (h *Handler) windowToTap(c *conn) uint32 {
+	if getsockoptInt(c.sock, unix.SOL_SOCKET, unix.SO_SNDBUF, &h.scratch) != 0 {
+		return 0
+	}
+	sndbuf := int64(h.scratch) / 2
+	h.sndbufHalf = uint32(sndbuf)
+	if ioctlInt(c.sock, unix.SIOCOUTQ, &h.scratch) != 0 {
+		return 0
+	}
+	free := sndbuf - int64(h.scratch)
+	limit := int64(0xffff) << c.wsToTap
+	free = max(min(free, limit), 0)
+	// Round down to what the scaled field can carry.
+	return uint32(free) >> c.wsToTap << c.wsToTap
+}
+
+// sendAck sends an ACK with a fresh window if either changed since the
+// last one, and manages EPOLLOUT: while the window is low, we wait for the
+// socket to drain and then send a window update.
+func (h *Handler) sendAck(idx int, now int64) {
+	h.ackNow(idx, false)
+}
+
+// ackNow sends an ACK; force sends it even if nothing changed (a duplicate
+// ACK for an out-of-order segment).
+func (h *Handler) ackNow(idx int, force bool) {
+	c := &h.tab.conns[idx]
+	wnd := h.windowToTap(c)
+	if !force && c.seqAckToTap == c.seqFromTap && wnd == c.wndToTap {
+		c.fl &^= flAckToTapDue
+		return
+	}
+	c.wndToTap = wnd
+	if !h.sendCtl(idx, l2.TCPFlagAck, c.seqToTap) {
+		return // stays due; the ACK timer retries
+	}
+	c.fl &^= flAckToTapDue
+	h.checkLowWindow(idx)
+}
+
+// checkLowWindow watches the socket for write space while the window we
+// advertised is below half of what the socket can take.
+func (h *Handler) checkLowWindow(idx int) {
+	c := &h.tab.conns[idx]
+	low := c.wndToTap < uint32(h.mtu)*4 || c.wndToTap < h.sndbufHalf/2
+	if low {
+		c.fl |= flZeroWndToTap
+	} else {
+		c.fl &^= flZeroWndToTap
+	}
+	if c.established() && c.ev&evTapFinRcvd == 0 {
+		h.setPollOut(idx, low)
+	}
+}
+
+// rstNoConn answers a segment that matches no connection, as RFC 9293
+// section 3.10.7.1 says: <SEQ=SEG.ACK><CTL=RST> if it had ACK, else
+// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+func (h *Handler) rstNoConn(src, dst netip.AddrPort, t l2.TCP, plen int) {
+	b := h.fr.ctlFrame()
+	if b == nil {
+		h.Stats.CtlDropped++
+		return
+	}
+	s := l2.TCPSegment{
+		Link: l2.Link{SrcMAC: [6]byte(h.net.OurMAC), DstMAC: [6]byte(h.net.GuestMAC)},
+		Src:  dst, Dst: src,
+	}
+	if t.Flags()&l2.TCPFlagAck != 0 {
+		s.Seq = t.AckNumber()
+		s.Flags = l2.TCPFlagRst
+	} else {
+		n := uint32(plen)
+		if t.Flags()&l2.TCPFlagSyn != 0 {
+			n++
+		}
+		if t.Flags()&l2.TCPFlagFin != 0 {
+			n++
+		}
+		s.Ack = t.SequenceNumber() + n
+		s.Flags = l2.TCPFlagRst | l2.TCPFlagAck
+	}
+	var n int
+	if src.Addr().Is4() {
+		n = l2.BuildTCP4(b, &s)
+	} else {
+		n = l2.BuildTCP6(b, &s)
+	}
+	if n == 0 {
+		return
+	}
+	h.fr.out = append(h.fr.out[:0], b[:n])
+	h.tap.Send(h.fr.out)
+	h.fr.out = h.fr.out[:0]
+}

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tcp
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+	"gopasst/guest"
+	"gopasst/policy"
+)
+
+// Config is what New needs. Net, Poller and Tap belong to the event loop.
+type Config struct {
+	Net    *guest.Net
+	Poller flow.Poller
+	Tap    flow.Tap
+	// Capacity is the size of the connection table, allocated once;
+	// 0 means 8192. At most 1<<17.
+	Capacity int
+	// Inbound are the -t listeners: sockets in the host's netns whose
+	// connections are forwarded to the guest.
+	Inbound []policy.Listener
+	// NsInbound are pasta's -T listeners inside the namespace (made with
+	// NsSocket), forwarded to the host's loopback. Not implemented yet:
+	// New returns an error if any is given.
+	NsInbound []policy.Listener
+	// NsSocket creates a socket inside the guest's netns (pasta); nil in
+	// passt.
+	NsSocket func(domain, typ, proto int) (int, error)
+	// Log receives setup errors and, if Trace, per-connection events.
+	Log   *slog.Logger
+	Trace bool
+}
+
+// Stats counts what the handler dropped or did, for the engine's logs.
+type Stats struct {
+	BadSegments   uint64 // segments from the guest that were malformed
+	NoConn        uint64 // segments for no connection (answered with RST)
+	TableFull     uint64 // connections refused because the table was full
+	OutOfOrder    uint64 // segments from the guest ahead of the expected sequence
+	ShortWrites   uint64 // socket writes that took less than the segment
+	DupAckRewinds uint64 // retransmissions started by duplicate ACKs
+	Timeouts      uint64 // retransmissions started by the ACK timer
+	FramesShort   uint64 // times the frame batch ran out in a wake-up
+	CtlDropped    uint64 // control frames dropped for want of a buffer
+}
+
+// Handler is the TCP translator. It runs on the event-loop goroutine and is
+// unsafe for concurrent use.
+type Handler struct {
+	net    *guest.Net
+	poller flow.Poller
+	tap    flow.Tap
+	log    *slog.Logger
+	trace  bool
+
+	tab       table
+	listeners []listener
+	fr        frames
+	isnSeed   maphash.Seed
+	peekOff   bool   // SO_PEEK_OFF works on TCP sockets
+	mtu       int    // tap MTU
+	dirty     []int  // connections to visit in Deferred
+	closed    []int  // slots to compact in Deferred
+	pending   int    // connections with flPending
+	inWakeup  bool   // between the first call of a wake-up and Deferred
+	nextCheck int64  // earliest deadline of any connection
+	scratch   int32  // getsockopt/ioctl result
+	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
+	rsa       unix.RawSockaddrAny
+	discardB  []byte // peek target for bytes already sent without SO_PEEK_OFF
+
+	Stats Stats
+}
+
+// listener is a listening socket and where its connections go.
+type listener struct {
+	fd     int
+	toPort uint16
+	toAddr netip.Addr
+}
+
+// New opens the listening sockets and allocates the table and the frames.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Net == nil || cfg.Poller == nil || cfg.Tap == nil {
+		return nil, errors.New("tcp: Net, Poller and Tap are required")
+	}
+	if len(cfg.NsInbound) > 0 {
+		return nil, errors.New("tcp: namespace listeners (-T) are not implemented")
+	}
+	capacity := cfg.Capacity
+	if capacity <= 0 {
+		capacity = defaultCapacity
+	}
+	if capacity > maxCapacity {
+		return nil, fmt.Errorf("tcp: capacity %d above %d", capacity, maxCapacity)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	mtu := cfg.Net.MTU
+	if mtu <= 0 {
+		mtu = defaultMTU
+	}
+	mtu = min(max(mtu, 576), 65535)
+	h := &Handler{
+		net:     cfg.Net,
+		poller:  cfg.Poller,
+		tap:     cfg.Tap,
+		log:     log,
+		trace:   cfg.Trace,
+		tab:     newTable(capacity),
+		isnSeed: maphash.MakeSeed(),
+		mtu:     mtu,
+		dirty:   make([]int, 0, capacity),
+		closed:  make([]int, 0, capacity),
+	}
+	h.fr.init(mtu)
+	h.peekOff = probePeekOff()
+	if !h.peekOff {
+		h.discardB = make([]byte, maxWindowToTap)
+	}
+	for i, l := range cfg.Inbound {
+		if err := h.listen(l, i); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// Len returns the number of live connections.
+func (h *Handler) Len() int { return h.tab.live }
+
+// Close closes every socket: listeners and connections (with a reset).
+func (h *Handler) Close() {
+	for _, l := range h.listeners {
+		_ = h.poller.Del(l.fd)
+		unix.Close(l.fd)
+	}
+	h.listeners = nil
+	for i := 0; i < h.tab.n; i++ {
+		c := &h.tab.conns[i]
+		if c.ev != 0 {
+			h.closeConn(i, true)
+		}
+	}
+	h.compact()
+}
+
+// probePeekOff reports whether SO_PEEK_OFF is accepted on TCP sockets
+// (Linux 6.10 and later; older kernels return EINVAL... or ignore it).
+func probePeekOff() bool {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PEEK_OFF, 0) == nil
+}
+
+// begin starts a wake-up: frames used in the last one are free again, and
+// connections that ran out of them get another turn.
+func (h *Handler) begin(now int64) {
+	if h.inWakeup {
+		return
+	}
+	h.inWakeup = true
+	h.fr.reset()
+	if h.pending == 0 {
+		return
+	}
+	h.pending = 0
+	for i := 0; i < h.tab.n; i++ {
+		c := &h.tab.conns[i]
+		if c.fl&flPending != 0 {
+			c.fl &^= flPending
+			if c.ev != 0 {
+				h.sockToTap(i, now)
+			}
+		}
+	}
+}
+
+// markDirty queues the connection for the Deferred pass.
+func (h *Handler) markDirty(idx int) {
+	c := &h.tab.conns[idx]
+	if c.fl&flDirty == 0 {
+		c.fl |= flDirty
+		h.dirty = append(h.dirty, idx)
+	}
+}
+
+// Deferred sends the ACKs and window updates due, then compacts the table.
+// It ends the wake-up: frames handed to the tap are free after it.
+func (h *Handler) Deferred(now int64) {
+	h.begin(now)
+	h.settle(now)
+	h.inWakeup = false
+}
+
+// settle sends the ACKs due on the dirty connections, re-arms their timers
+// and compacts the table.
+func (h *Handler) settle(now int64) {
+	for _, idx := range h.dirty {
+		c := &h.tab.conns[idx]
+		c.fl &^= flDirty
+		if c.ev == 0 {
+			continue
+		}
+		if c.fl&flAckToTapDue != 0 {
+			h.sendAck(idx, now)
+		}
+		h.rearm(c, now)
+	}
+	h.dirty = h.dirty[:0]
+	h.compact()
+}
+
+// closeConn closes the host socket (with a reset if abort) and removes the
+// connection from the hash; its slot is reclaimed by compact.
+func (h *Handler) closeConn(idx int, abort bool) {
+	c := &h.tab.conns[idx]
+	if c.ev == 0 {
+		return
+	}
+	if h.trace {
+		h.log.Debug("tcp: close", "idx", idx, "local", c.local, "peer", c.peer, "events", c.ev.String(), "abort", abort)
+	}
+	if c.sock >= 0 {
+		_ = h.poller.Del(c.sock)
+		if abort {
+			_ = unix.SetsockoptLinger(c.sock, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		}
+		unix.Close(c.sock)
+		c.sock = -1
+	}
+	h.tab.unhash(idx)
+	c.ev = 0
+	c.fl &^= flPending
+	h.tab.live--
+	h.closed = append(h.closed, idx)
+}
+
+// compact fills the slots of closed connections with the last ones, so the
+// table stays dense, and points their epoll references at the new index.
+func (h *Handler) compact() {
+	if len(h.closed) == 0 {
+		return
+	}
+	// Highest first: every slot above the one being filled is then live.
+	cl := h.closed
+	for i := 1; i < len(cl); i++ {
+		for j := i; j > 0 && cl[j] > cl[j-1]; j-- {
+			cl[j], cl[j-1] = cl[j-1], cl[j]
+		}
+	}
+	t := &h.tab
+	for _, idx := range cl {
+		last := t.n - 1
+		if idx != last {
+			t.conns[idx] = t.conns[last]
+			t.rehash(last, idx)
+			c := &t.conns[idx]
+			if c.sock >= 0 {
+				_ = h.poller.Mod(c.sock, h.sockEvents(c), h.ref(c, idx))
+			}
+		}
+		t.conns[last] = conn{sock: -1}
+		t.n--
+	}
+	h.closed = h.closed[:0]
+}
+
+// ref returns the epoll reference of a connection's socket.
+func (h *Handler) ref(c *conn, idx int) flow.Ref {
+	return flow.Ref{Kind: flow.KindTCP, Index: uint32(idx), Fd: int32(c.sock)}
+}
+
+// sockEvents returns the epoll interest for a connection's socket.
+// EPOLLIN is edge-triggered: data stays queued until the guest acknowledges
+// it, so a level-triggered EPOLLIN would fire until then.
+func (h *Handler) sockEvents(c *conn) uint32 {
+	ev := uint32(unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET)
+	if c.fl&flPollOut != 0 {
+		ev |= unix.EPOLLOUT
+	}
+	return ev
+}
+
+// setPollOut adds or removes EPOLLOUT from the socket's interest.
+func (h *Handler) setPollOut(idx int, on bool) {
+	c := &h.tab.conns[idx]
+	if (c.fl&flPollOut != 0) == on {
+		return
+	}
+	if on {
+		c.fl |= flPollOut
+	} else {
+		c.fl &^= flPollOut
+	}
+	_ = h.poller.Mod(c.sock, h.sockEvents(c), h.ref(c, idx))
+}
+
+// isn returns an initial sequence number for a connection, RFC 6528 style:
+// a keyed hash of the addresses plus a clock ticking every 4 µs.
+func (h *Handler) isn(local, peer netip.AddrPort, now int64) seqnum {
+	var k [36]byte
+	a, b := local.Addr().As16(), peer.Addr().As16()
+	copy(k[0:], a[:])
+	copy(k[16:], b[:])
+	k[32], k[33] = byte(local.Port()>>8), byte(local.Port())
+	k[34], k[35] = byte(peer.Port()>>8), byte(peer.Port())
+	return seqnum(uint32(maphash.Bytes(h.isnSeed, k[:])) + uint32(now>>12))
+}

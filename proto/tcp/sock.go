@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tcp
+
+import (
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+	"gopasst/policy"
+	"gopasst/proto/l2"
+)
+
+// The socket side: listening sockets, connection set-up on the host, and
+// data from host sockets to the guest. Mirrors tcp_sock_handler() and
+// tcp_data_from_sock() in passt tcp.c.
+
+// HandleSock handles an epoll event on a listening socket or a
+// connection's socket.
+func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
+	h.begin(now)
+	switch ref.Kind {
+	case flow.KindTCPListen:
+		if int(ref.Index) < len(h.listeners) {
+			h.accept(int(ref.Index), now)
+		}
+	case flow.KindTCP:
+		idx := int(ref.Index)
+		if idx >= h.tab.n {
+			return
+		}
+		c := &h.tab.conns[idx]
+		if c.ev == 0 || c.sock != int(ref.Fd) {
+			return // closed earlier in this wake-up
+		}
+		h.sockEvent(idx, events, now)
+	}
+}
+
+func (h *Handler) sockEvent(idx int, events uint32, now int64) {
+	c := &h.tab.conns[idx]
+	c.lastAct = now
+	defer h.markDirty(idx)
+	if c.ev&evTapSynRcvd != 0 && c.ev&evTapSynAckSent == 0 {
+		if events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+			h.connected(idx, now)
+		}
+		return
+	}
+	if events&unix.EPOLLERR != 0 {
+		h.resetBoth(idx)
+		return
+	}
+	if events&(unix.EPOLLRDHUP|unix.EPOLLHUP) != 0 {
+		c.ev |= evSockFinRcvd
+		c.fl |= flSockReadable
+	}
+	if events&unix.EPOLLIN != 0 {
+		c.fl |= flSockReadable
+	}
+	if events&unix.EPOLLOUT != 0 {
+		c.fl |= flAckToTapDue // window update
+	}
+	if c.established() {
+		h.sockToTap(idx, now)
+	}
+}
+
+// resetBoth sends RST to the guest and closes the socket with a reset.
+func (h *Handler) resetBoth(idx int) {
+	c := &h.tab.conns[idx]
+	if c.ev&(evSockAccepted) == 0 || c.ev&evEstablished != 0 {
+		h.sendCtl(idx, l2.TCPFlagRst|l2.TCPFlagAck, c.seqToTap)
+	} else {
+		h.sendCtl(idx, l2.TCPFlagRst, c.seqToTap)
+	}
+	h.closeConn(idx, true)
+}
+
+// connected completes a connect() started for a guest's SYN: SYN+ACK to
+// the guest, or RST if the connection failed.
+func (h *Handler) connected(idx int, now int64) {
+	c := &h.tab.conns[idx]
+	if getsockoptInt(c.sock, unix.SOL_SOCKET, unix.SO_ERROR, &h.scratch) != 0 || h.scratch != 0 {
+		if h.trace {
+			h.log.Debug("tcp: connect failed", "local", c.local, "peer", c.peer, "errno", unix.Errno(h.scratch))
+		}
+		h.sendCtl(idx, l2.TCPFlagRst|l2.TCPFlagAck, 0)
+		h.closeConn(idx, false)
+		return
+	}
+	h.setPollOut(idx, false)
+	c.wndToTap = max(h.windowToTap(c), initialWindow)
+	h.sendCtl(idx, l2.TCPFlagSyn|l2.TCPFlagAck, c.seqToTap-1)
+	c.ev |= evTapSynAckSent
+	c.ackSince = now
+}
+
+// setupSocket applies the options every host socket gets: a large send
+// buffer (so that the window we give the guest is large, see windowToTap),
+// no Nagle (the guest did its own), and a peek offset.
+func (h *Handler) setupSocket(fd int) {
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, sndbufWanted) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, sndbufWanted)
+	}
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	if h.peekOff {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PEEK_OFF, 0)
+	}
+}
+
+// listen opens the listening socket for l and adds it to epoll.
+func (h *Handler) listen(l policy.Listener, i int) error {
+	domain := unix.AF_INET6
+	v6only := 0
+	switch {
+	case l.Bind.IsValid() && l.Bind.Is4():
+		domain = unix.AF_INET
+	case l.Bind.IsValid():
+		v6only = 1
+	case !h.net.HasV6():
+		domain = unix.AF_INET
+	case !h.net.HasV4():
+		v6only = 1
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("tcp: socket for port %d: %w", l.Port, err)
+	}
+	fail := func(what string, err error) error {
+		unix.Close(fd)
+		return fmt.Errorf("tcp: %s for %v port %d: %w", what, l.Bind, l.Port, err)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	if domain == unix.AF_INET6 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
+			return fail("IPV6_V6ONLY", err)
+		}
+	}
+	if l.Iface != "" {
+		if err := unix.BindToDevice(fd, l.Iface); err != nil {
+			return fail("SO_BINDTODEVICE "+l.Iface, err)
+		}
+	}
+	var sa unix.Sockaddr
+	if domain == unix.AF_INET {
+		s := &unix.SockaddrInet4{Port: int(l.Port)}
+		if l.Bind.IsValid() {
+			s.Addr = l.Bind.As4()
+		}
+		sa = s
+	} else {
+		s := &unix.SockaddrInet6{Port: int(l.Port)}
+		if l.Bind.IsValid() {
+			s.Addr = l.Bind.As16()
+		}
+		sa = s
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		return fail("bind", err)
+	}
+	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
+		return fail("listen", err)
+	}
+	to := l.ToPort
+	if to == 0 {
+		to = l.Port
+	}
+	if err := h.poller.Add(fd, unix.EPOLLIN, flow.Ref{Kind: flow.KindTCPListen, Index: uint32(i), Fd: int32(fd)}); err != nil {
+		return fail("epoll", err)
+	}
+	h.listeners = append(h.listeners, listener{fd: fd, toPort: to, toAddr: l.ToAddr})
+	return nil
+}
+
+// ListenPorts returns the local port of each listening socket, in the
+// order of Config.Inbound (useful with port 0 in tests).
+func (h *Handler) ListenPorts() []uint16 {
+	out := make([]uint16, len(h.listeners))
+	for i, l := range h.listeners {
+		sa, err := unix.Getsockname(l.fd)
+		switch a := sa.(type) {
+		case *unix.SockaddrInet4:
+			out[i] = uint16(a.Port)
+		case *unix.SockaddrInet6:
+			out[i] = uint16(a.Port)
+		}
+		_ = err
+	}
+	return out
+}
+
+// maxAcceptBatch bounds the connections accepted per event.
+const maxAcceptBatch = 64
+
+// accept takes pending connections from listener li and sends a SYN to the
+// guest for each, from the client's address (as the guest sees it) and
+// port. Mirrors tcp_listen_handler() in passt tcp.c.
+func (h *Handler) accept(li int, now int64) {
+	l := &h.listeners[li]
+	for range maxAcceptBatch {
+		fd, e := accept4(l.fd, &h.rsa)
+		if e == unix.EAGAIN || e == unix.EINTR {
+			return
+		}
+		if e != 0 {
+			if e == unix.ECONNABORTED || e == unix.EPERM {
+				continue
+			}
+			return
+		}
+		a16, v4, port, ok := rawToAddrPort(&h.rsa)
+		if !ok || !h.inbound(fd, netip.AddrFrom16(a16).Unmap(), v4, port, l, now) {
+			unix.Close(fd)
+		}
+	}
+}
+
+// inbound sets up a connection accepted on a listener; false means refuse.
+func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *listener, now int64) bool {
+	v4 = v4 || src.Is4()
+	var gaddr netip.Addr
+	switch {
+	case l.toAddr.IsValid() && l.toAddr.Is4() == v4:
+		gaddr = l.toAddr
+	case v4 && h.net.HasV4():
+		gaddr = h.net.V4.Addr
+	case !v4 && h.net.HasV6():
+		gaddr = h.net.V6.Addr
+	default:
+		return false
+	}
+	remote := h.net.GuestSource(src)
+	if !remote.IsValid() || remote.Is4() != v4 {
+		return false
+	}
+	local := netip.AddrPortFrom(gaddr, l.toPort)
+	peer := netip.AddrPortFrom(remote, port)
+	if h.tab.lookup(local, peer) >= 0 {
+		return false
+	}
+	idx := h.tab.add(local, peer)
+	if idx < 0 {
+		h.Stats.TableFull++
+		return false
+	}
+	c := &h.tab.conns[idx]
+	c.sock = fd
+	c.v6 = !v4
+	if !h.initTemplate(c) {
+		c.sock = -1
+		h.closeConn(idx, false)
+		return false
+	}
+	h.setupSocket(fd)
+	c.created, c.lastAct, c.ackSince = now, now, now
+	c.setOpening(evSockAccepted)
+	c.wsToTap = wsToTap
+	c.mssToTap = defaultMSS
+	isn := h.isn(local, peer, now)
+	c.seqToTap, c.seqAckFromTap, c.seqMaxToTap = isn+1, isn+1, isn+1
+	c.wndToTap = max(h.windowToTap(c), initialWindow)
+	if err := h.poller.Add(fd, h.sockEvents(c), h.ref(c, idx)); err != nil {
+		c.sock = -1
+		h.closeConn(idx, false)
+		return false
+	}
+	h.sendCtl(idx, l2.TCPFlagSyn, isn)
+	h.markDirty(idx)
+	if h.trace {
+		h.log.Debug("tcp: accepted", "idx", idx, "local", local, "peer", peer)
+	}
+	return true
+}
+
+// initTemplate builds the frame headers towards the guest.
+func (h *Handler) initTemplate(c *conn) bool {
+	return c.tmpl.Init(&l2.TCPSegment{
+		Link: l2.Link{SrcMAC: [6]byte(h.net.OurMAC), DstMAC: [6]byte(h.net.GuestMAC)},
+		Src:  c.peer,
+		Dst:  c.local,
+	})
+}
+
+// sockToTap sends data queued on the socket past what the guest already
+// has, within the guest's window, peeking it into frame buffers; at EOF it
+// sends FIN. Mirrors tcp_data_from_sock() in passt tcp.c.
+func (h *Handler) sockToTap(idx int, now int64) {
+	c := &h.tab.conns[idx]
+	for range 2 {
+		if c.ev&evTapFinSent != 0 || c.fl&flSockReadable == 0 {
+			return
+		}
+		inflight := c.inFlight()
+		if inflight >= c.wndFromTap {
+			c.fl |= flStalled
+			return
+		}
+		c.fl &^= flStalled
+		room := c.wndFromTap - inflight
+		mss := uint32(c.mssToTap)
+		need := int((room + mss - 1) / mss)
+		nf := min(need, h.fr.freeData())
+		if nf == 0 {
+			if c.fl&flPending == 0 {
+				c.fl |= flPending
+				h.pending++
+				h.Stats.FramesShort++
+			}
+			return
+		}
+		hl := c.tmpl.HeaderLen()
+		iov := h.fr.iov[:0]
+		if !h.peekOff && inflight > 0 {
+			iov = append(iov, iovec(h.discardB[:inflight]))
+		}
+		want := uint32(0)
+		for i := range nf {
+			sz := min(mss, room-want)
+			f := h.fr.dataFrame(i)
+			iov = append(iov, iovec(f[hl:hl+int(sz)]))
+			want += sz
+		}
+		got, e := recvmsgIov(c.sock, iov, unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		if e == unix.EAGAIN || e == unix.EINTR {
+			c.fl &^= flSockReadable
+			return
+		}
+		if e != 0 {
+			h.resetBoth(idx)
+			return
+		}
+		if !h.peekOff {
+			got = max(got-int(inflight), 0)
+		}
+		if got == 0 {
+			// End of file: everything is peeked, FIN follows the data.
+			c.fl &^= flSockReadable
+			c.ev |= evSockFinRcvd
+			if inflight == 0 {
+				c.ackSince = now
+			}
+			c.seqFinToTap = c.seqToTap
+			h.sendCtl(idx, l2.TCPFlagFin|l2.TCPFlagAck, c.seqToTap)
+			c.ev |= evTapFinSent
+			c.fl |= flFinQueued
+			c.seqToTap++
+			if c.seqToTap.gt(c.seqMaxToTap) {
+				c.seqMaxToTap = c.seqToTap
+			}
+			return
+		}
+		out := h.fr.out[:0]
+		wnd := uint16(min(c.wndToTap>>c.wsToTap, 0xffff))
+		seq := c.seqToTap
+		for i, sent := 0, 0; sent < got; i++ {
+			sz := min(int(mss), got-sent)
+			fl := l2.TCPFlagAck
+			if sent+sz == got {
+				fl |= l2.TCPFlagPsh
+			}
+			f := h.fr.dataFrame(i)
+			n := c.tmpl.Write(f, uint32(seq), uint32(c.seqFromTap), fl, wnd, nil, sz)
+			out = append(out, f[:n])
+			seq = seq.add(uint32(sz))
+			sent += sz
+		}
+		h.fr.dataUsed += len(out)
+		h.tap.Send(out)
+		h.fr.out = out[:0]
+		c.seqAckToTap = c.seqFromTap
+		if inflight == 0 {
+			c.ackSince = now
+		}
+		c.seqToTap = seq
+		if seq.gt(c.seqMaxToTap) {
+			c.seqMaxToTap = seq
+		}
+		if uint32(got) == want {
+			// Filled every frame: more may be queued.
+			if nf < need && c.fl&flPending == 0 {
+				c.fl |= flPending
+				h.pending++
+				h.Stats.FramesShort++
+			}
+			return
+		}
+		// The queue is drained; at EOF, one more peek sends FIN.
+		if c.ev&evSockFinRcvd == 0 {
+			c.fl &^= flSockReadable
+			return
+		}
+	}
+}
+
+// consume drops n acknowledged bytes from the head of the socket's receive
+// queue. Mirrors tcp_sock_consume() in passt tcp.c.
+func (h *Handler) consume(c *conn, n uint32) bool {
+	for tries := 0; n > 0 && tries < 4; tries++ {
+		r, e := discard(c.sock, int(n))
+		if e != 0 || r <= 0 {
+			return false
+		}
+		n -= uint32(r)
+	}
+	return n == 0
+}
+
+// rewind makes the next sockToTap resend from the guest's last ACK.
+func (h *Handler) rewind(c *conn) {
+	c.seqToTap = c.seqAckFromTap
+	if c.ev&evTapFinSent != 0 && c.ev&evTapFinAcked == 0 {
+		c.ev &^= evTapFinSent
+	}
+	if h.peekOff {
+		_ = unix.SetsockoptInt(c.sock, unix.SOL_SOCKET, unix.SO_PEEK_OFF, 0)
+	}
+	c.fl |= flSockReadable
+	c.dupAcks = 0
+}
+
+// iovec points an iovec at b.
+func iovec(b []byte) unix.Iovec {
+	var v unix.Iovec
+	if len(b) > 0 {
+		v.Base = &b[0]
+		v.SetLen(len(b))
+	}
+	return v
+}

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tcp
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// The raw system calls of the data path. golang.org/x/sys/unix wraps them
+// with Sockaddr values or fresh iovec slices, which allocate; these take
+// memory the Handler owns.
+
+// recvmsgIov reads into iov with flags (MSG_PEEK, MSG_DONTWAIT).
+func recvmsgIov(fd int, iov []unix.Iovec, flags int) (int, unix.Errno) {
+	if len(iov) == 0 {
+		return 0, 0
+	}
+	var msg unix.Msghdr
+	msg.Iov = &iov[0]
+	msg.SetIovlen(len(iov))
+	n, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), uintptr(flags))
+	return int(n), e
+}
+
+// discard drops n bytes from the head of the receive queue without copying
+// them (MSG_TRUNC on a TCP socket).
+func discard(fd, n int) (int, unix.Errno) {
+	r, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), 0, uintptr(n),
+		unix.MSG_TRUNC|unix.MSG_DONTWAIT, 0, 0)
+	return int(r), e
+}
+
+// send writes p without blocking and without SIGPIPE.
+func send(fd int, p []byte) (int, unix.Errno) {
+	if len(p) == 0 {
+		return 0, 0
+	}
+	r, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+		unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
+	return int(r), e
+}
+
+// accept4 accepts into a caller-owned raw address.
+func accept4(fd int, sa *unix.RawSockaddrAny) (int, unix.Errno) {
+	l := uint32(unix.SizeofSockaddrAny)
+	r, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(sa)),
+		uintptr(unsafe.Pointer(&l)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	return int(r), e
+}
+
+// getsockoptInt reads an int option into caller-owned memory.
+func getsockoptInt(fd, level, opt int, v *int32) unix.Errno {
+	l := uint32(4)
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
+		uintptr(unsafe.Pointer(v)), uintptr(unsafe.Pointer(&l)), 0)
+	return e
+}
+
+// ioctlInt reads an int ioctl (SIOCOUTQ) into caller-owned memory.
+func ioctlInt(fd int, req uintptr, v *int32) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(v)))
+	return e
+}
+
+// rawToAddrPort decodes an AF_INET or AF_INET6 raw address; IPv4-mapped
+// IPv6 addresses are unmapped.
+func rawToAddrPort(sa *unix.RawSockaddrAny) (a [16]byte, v4 bool, port uint16, ok bool) {
+	switch sa.Addr.Family {
+	case unix.AF_INET:
+		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		copy(a[12:], p.Addr[:])
+		a[10], a[11] = 0xff, 0xff
+		return a, true, beUint16(&p.Port), true
+	case unix.AF_INET6:
+		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
+		return p.Addr, false, beUint16(&p.Port), true
+	}
+	return a, false, 0, false
+}
+
+// beUint16 reads a port stored in network byte order.
+func beUint16(p *uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(p))
+	return uint16(b[0])<<8 | uint16(b[1])
+}

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tcp
+
+import (
+	"io"
+	"net/netip"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/proto/l2"
+)
+
+// TestWindowBoundBySocket is the PASTA-STALL check: the guest sends as
+// fast as the windows we advertise allow into a host socket nobody reads.
+// No write may come up short (the window never exceeds the free space of
+// the send buffer), every acknowledged byte must reach the host, and when
+// the host reads again a window update must let the guest go on.
+func TestWindowBoundBySocket(t *testing.T) {
+	e := newEnv(t, 4)
+	ln, port := hostListener(t, "127.0.0.1")
+	g := e.connect(netip.AddrPortFrom(guest4, 40010), netip.AddrPortFrom(gw4, port))
+	srv := accept(t, ln)
+	srv.SetReadBuffer(64 << 10)
+	c := &e.h.tab.conns[0]
+
+	payload := make([]byte, 60000)
+	acked, right := g.seq, g.seq+g.peerWnd // highest ACK and right window edge seen
+	sent := 0
+	track := func() {
+		for _, b := range e.take() {
+			s := e.parse(b)
+			if s.flags&l2.TCPFlagAck == 0 {
+				continue
+			}
+			if int32(s.ack-acked) > 0 {
+				acked = s.ack
+			}
+			edge := s.ack + uint32(s.wnd)<<wsToTap
+			if int32(edge-right) > 0 {
+				right = edge
+			}
+			// The window must fit in the socket's free space now.
+			var sndbuf, outq int32
+			getsockoptInt(c.sock, unix.SOL_SOCKET, unix.SO_SNDBUF, &sndbuf)
+			ioctlInt(c.sock, unix.SIOCOUTQ, &outq)
+			if free := int64(sndbuf)/2 - int64(outq); int64(uint32(s.wnd)<<wsToTap) > free+int64(g.seq-s.ack) {
+				t.Fatalf("window %d above free space %d", uint32(s.wnd)<<wsToTap, free)
+			}
+		}
+	}
+	fill := func() {
+		for range 2000 {
+			track()
+			room := int(int32(right - g.seq))
+			if room <= 0 {
+				return
+			}
+			n := min(room, len(payload))
+			g.send(l2.TCPFlagAck, payload[:n])
+			sent += n
+		}
+	}
+	fill()
+	e.poll(0)
+	track()
+	if int32(right-g.seq) > 0 || sent < 1<<20 {
+		t.Fatalf("the guest sent %d bytes and still has %d of window: the socket never filled", sent, int32(right-g.seq))
+	}
+	t.Logf("socket full after %d bytes", sent)
+	if e.h.Stats.ShortWrites != 0 {
+		t.Fatalf("%d short writes", e.h.Stats.ShortWrites)
+	}
+	if acked != g.seq {
+		t.Fatalf("acked %d of %d", acked-1001, g.seq-1001)
+	}
+	// Drain the host side: a window update must come without guest data.
+	go io.CopyN(io.Discard, srv, int64(sent))
+	deadline := time.Now().Add(3 * time.Second)
+	for int32(right-g.seq) < 1<<20 && time.Now().Before(deadline) {
+		e.poll(10)
+		e.now += ackInterval
+		e.h.Tick(e.now)
+		track()
+	}
+	if int32(right-g.seq) < 1<<20 {
+		t.Fatalf("no window update: %d bytes of window", int32(right-g.seq))
+	}
+	fill()
+	if e.h.Stats.ShortWrites != 0 {
+		t.Fatalf("%d short writes", e.h.Stats.ShortWrites)
+	}
+}
+
+func TestCompaction(t *testing.T) {
+	const n = 40
+	e := newEnv(t, n)
+	ln, port := hostListener(t, "127.0.0.1")
+	gs := make([]*gconn, n)
+	srvs := make([]interface {
+		Write([]byte) (int, error)
+	}, n)
+	for i := range n {
+		gs[i] = e.connect(netip.AddrPortFrom(guest4, uint16(41000+i)), netip.AddrPortFrom(gw4, port))
+		srvs[i] = accept(t, ln)
+	}
+	// The table is full: one more SYN is refused.
+	extra := &gconn{e: e, local: netip.AddrPortFrom(guest4, 42000), remote: netip.AddrPortFrom(gw4, port), seq: 1, wnd: 100}
+	extra.send(l2.TCPFlagSyn, nil)
+	if r := e.waitSeg("RST", hasFlags(l2.TCPFlagRst)); r.dst != extra.local {
+		t.Fatalf("RST to %v", r.dst)
+	}
+	// Close the even ones, many in one wake-up.
+	for i := 0; i < n; i += 2 {
+		var f l2.Frame
+		f.Parse(gs[i].frame(l2.TCPFlagRst|l2.TCPFlagAck, gs[i].seq, nil))
+		e.h.HandleTap(&f, e.now)
+	}
+	e.h.Deferred(e.now)
+	if e.h.Len() != n/2 || e.h.tab.n != n/2 {
+		t.Fatalf("Len %d, slots %d; want %d", e.h.Len(), e.h.tab.n, n/2)
+	}
+	// Every survivor still maps frames and socket events to itself.
+	for i := 1; i < n; i += 2 {
+		if idx := e.h.tab.lookup(gs[i].local, gs[i].remote); idx < 0 || e.h.tab.conns[idx].local != gs[i].local {
+			t.Fatalf("conn %d lost", i)
+		}
+		srvs[i].Write([]byte{byte(i)})
+		d := e.waitSeg("data", func(s seg) bool { return len(s.payload) > 0 })
+		if d.dst != gs[i].local || d.payload[0] != byte(i) {
+			t.Fatalf("data for %v on %v", gs[i].local, d.dst)
+		}
+	}
+	for i := 0; i < n; i += 2 {
+		if e.h.tab.lookup(gs[i].local, gs[i].remote) >= 0 {
+			t.Fatalf("closed conn %d still hashed", i)
+		}
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	t.Run("SYN to guest unanswered", func(t *testing.T) {
+		e := newEnv(t, 4, listenerAny("127.0.0.1"))
+		go dialQuiet("127.0.0.1", e.h.ListenPorts()[0])
+		e.waitSeg("SYN", hasFlags(l2.TCPFlagSyn))
+		syns := 1
+		for range 12 {
+			e.now += int64(time.Second)
+			e.h.Tick(e.now)
+			for _, b := range e.take() {
+				s := e.parse(b)
+				if s.flags&l2.TCPFlagSyn != 0 {
+					syns++
+				}
+				if s.flags&l2.TCPFlagRst != 0 {
+					if e.h.Len() != 0 {
+						t.Fatalf("Len = %d after RST", e.h.Len())
+					}
+					if syns < 3 {
+						t.Errorf("%d SYNs before giving up", syns)
+					}
+					return
+				}
+			}
+		}
+		t.Fatal("no RST after the SYN timeout")
+	})
+	t.Run("data never acked", func(t *testing.T) {
+		e := newEnv(t, 4)
+		ln, port := hostListener(t, "127.0.0.1")
+		g := e.connect(netip.AddrPortFrom(guest4, 40020), netip.AddrPortFrom(gw4, port))
+		srv := accept(t, ln)
+		srv.Write([]byte("data"))
+		first := e.waitSeg("data", func(s seg) bool { return len(s.payload) > 0 })
+		resends := 0
+		for range 20 {
+			e.now += ackTimeout + 1
+			e.h.Tick(e.now)
+			for _, b := range e.take() {
+				s := e.parse(b)
+				if s.flags&l2.TCPFlagRst != 0 {
+					if resends != maxRetrans {
+						t.Errorf("%d retransmissions before RST, want %d", resends, maxRetrans)
+					}
+					if e.h.Len() != 0 {
+						t.Fatalf("Len = %d", e.h.Len())
+					}
+					return
+				}
+				if string(s.payload) == "data" && s.seq == first.seq {
+					resends++
+				}
+			}
+		}
+		_ = g
+		t.Fatal("no RST")
+	})
+	t.Run("idle", func(t *testing.T) {
+		e := newEnv(t, 4)
+		ln, port := hostListener(t, "127.0.0.1")
+		e.connect(netip.AddrPortFrom(guest4, 40021), netip.AddrPortFrom(gw4, port))
+		accept(t, ln)
+		e.now += actTimeout - int64(time.Second)
+		e.h.Tick(e.now)
+		if e.h.Len() != 1 {
+			t.Fatal("closed before the activity timeout")
+		}
+		e.now += 2 * int64(time.Second)
+		e.h.Tick(e.now)
+		if e.h.Len() != 0 {
+			t.Fatal("open after the activity timeout")
+		}
+	})
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tap
+
+import "errors"
+
+// Device is the guest's end of the link: a tap device (pasta) or a qemu
+// stream socket (passt). It is not safe for concurrent use; it belongs to
+// the event-loop goroutine.
+type Device interface {
+	// Fd returns the file descriptor to register with epoll.
+	Fd() int
+	// ReadFrames reads up to len(bufs) frames without blocking, frame i
+	// into bufs[i], its length into sizes[i]. It returns the number of
+	// frames read; with nothing to read it returns (0, nil). The n frames
+	// are valid even when err is not nil: process them, then handle err
+	// (for ErrClosed and the framing errors, close the device).
+	ReadFrames(bufs [][]byte, sizes []int) (n int, err error)
+	// WriteFrames writes frames, each starting with its Ethernet header,
+	// and returns how many were written. A full device is not an error:
+	// the frames from n on are dropped and the caller counts them. err is
+	// for a device that failed (the peer went away).
+	WriteFrames(frames [][]byte) (n int, err error)
+	// Close closes the file descriptor.
+	Close() error
+}
+
+// Backlogger is implemented by devices that may hold back the tail of a
+// partially written frame (Stream). While Pending reports true, the caller
+// asks epoll for EPOLLOUT on Fd and calls Flush when it is writable; until
+// the tail is gone, WriteFrames writes nothing (returns 0).
+type Backlogger interface {
+	Pending() bool
+	Flush() error
+}
+
+// Errors returned by the devices. They are preallocated: returning them
+// allocates nothing.
+var (
+	// ErrClosed: the peer closed the stream (EOF), or the device went away.
+	ErrClosed = errors.New("tap: device closed by peer")
+	// ErrZeroLength: a qemu stream frame announced a length of zero.
+	ErrZeroLength = errors.New("tap: stream frame with zero length")
+	// ErrFrameTooLong: a qemu stream frame announced a length above
+	// MaxStreamFrame or above the caller's buffer.
+	ErrFrameTooLong = errors.New("tap: stream frame longer than the limit")
+)
+
+// MaxStreamFrame is the longest frame the qemu stream protocol carries, as
+// passt's ETH_MAX_MTU check in tap_passt_input().
+const MaxStreamFrame = 65535
+
+// StreamHeaderSize is the size of the big-endian length before each frame.
+const StreamHeaderSize = 4

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+// Package tap moves Ethernet frames between the engine and the guest: over a
+// tap device (pasta) or over a qemu stream socket (passt), in batches,
+// without allocating.
+//
+// # Theory of operation
+//
+// A Device reads and writes whole frames, each starting with its Ethernet
+// header. The engine owns the buffers: ReadFrames fills the caller's
+// bufs and sizes, WriteFrames takes the caller's frames and does not keep
+// them after it returns. Both are non-blocking; the fd is registered with
+// the engine's level-triggered epoll set.
+//
+// Tun (NewTun) is a tap fd opened with IFF_TAP|IFF_NO_PI: the kernel keeps
+// frame boundaries, so each read(2) is one frame and each write(2) one
+// frame, as in passt's tap_handler_pasta() and tap_send_frames_pasta().
+// EAGAIN and ENOBUFS on write mean "queue full": WriteFrames stops and
+// returns how many it wrote; the caller counts the rest as dropped. Other
+// per-frame write errors (EIO while the link is down) drop that frame only
+// and are counted in WriteErrors.
+//
+// Stream (NewStream) is the qemu "-netdev stream" protocol: a 4-byte
+// big-endian length, then the frame. Reads go into a 256 KiB reassembly
+// buffer; complete frames are copied out into the caller's buffers, a frame
+// cut by the end of a read waits there for the rest. Because the bytes are
+// then in user space, epoll no longer reports them: when ReadFrames fills
+// every buffer, call it again (the engine does so at once, with a zero
+// timeout) instead of waiting for EPOLLIN. A length of zero, above 65535,
+// or above the caller's buffer means the framing is lost: ReadFrames
+// returns ErrZeroLength or ErrFrameTooLong, sticky, and the connection must
+// be closed (passt resets it too). EOF and ECONNRESET give ErrClosed.
+//
+// Stream writes gather up to 512 (length, frame) pairs into one
+// sendmsg(2) with MSG_NOSIGNAL. When the socket takes only part of the
+// batch, the frames after the cut are dropped (reported through the count),
+// but the frame that was cut must be finished or the peer loses the framing:
+// its unwritten tail is copied into a private buffer, Pending reports it,
+// and the engine asks for EPOLLOUT and calls Flush until it is gone. Until
+// then WriteFrames writes nothing. (passt finishes such a tail with a
+// blocking-ish loop in tap_send_remainder(); here the loop never blocks.)
+//
+// Everything is preallocated at construction: the reassembly buffer, the
+// length prefixes, the iovec array and the msghdr, and the tail buffer.
+// System calls go through unix.Syscall with these, so steady-state reads
+// and writes allocate nothing (TestStreamAllocs). Errors are preallocated
+// sentinels or unix.Errno values.
+//
+// A Device is not safe for concurrent use; it belongs to the event loop.
+package tap

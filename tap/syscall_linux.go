@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package tap
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxEINTR bounds retries of a system call interrupted by a signal.
+const maxEINTR = 8
+
+// read is read(2) into b without allocation. EINTR is retried.
+func read(fd int, b []byte) (int, unix.Errno) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	var (
+		r     uintptr
+		errno unix.Errno
+	)
+	for range maxEINTR {
+		r, _, errno = unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if errno != unix.EINTR {
+			break
+		}
+	}
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), 0
+}
+
+// write is write(2) of b without allocation. EINTR is retried.
+func write(fd int, b []byte) (int, unix.Errno) {
+	if len(b) == 0 {
+		return 0, 0
+	}
+	var (
+		r     uintptr
+		errno unix.Errno
+	)
+	for range maxEINTR {
+		r, _, errno = unix.Syscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		if errno != unix.EINTR {
+			break
+		}
+	}
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), 0
+}
+
+// sendmsg is sendmsg(2) with MSG_NOSIGNAL|MSG_DONTWAIT: a peer that went
+// away gives EPIPE, not SIGPIPE. EINTR is retried.
+func sendmsg(fd int, msg *unix.Msghdr) (int, unix.Errno) {
+	var (
+		r     uintptr
+		errno unix.Errno
+	)
+	for range maxEINTR {
+		r, _, errno = unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+		if errno != unix.EINTR {
+			break
+		}
+	}
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), 0
+}
