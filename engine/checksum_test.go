@@ -4,6 +4,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
@@ -65,14 +66,18 @@ func TestUDPChecksumAgainstNaive(t *testing.T) {
 	}
 }
 
-// fixUDPChecksum recomputes the UDP checksum of a frame built by l2test,
-// whose builders share l2.PseudoHeaderSum's lost carry for
-// 255.255.255.255.
+// fixUDPChecksum checks that a UDP frame built by l2test carries the
+// checksum the engine computes (they once disagreed for 255.255.255.255,
+// when l2.PseudoHeaderSum lost a carry) and returns it unchanged.
 func fixUDPChecksum(b []byte) []byte {
 	var f l2.Frame
 	if f.Parse(b) != nil || f.L4Proto != l2.ProtoUDP {
 		panic("fixUDPChecksum: not a UDP frame")
 	}
+	want := l2.UDP(f.L4Bytes()).Checksum()
 	setUDPChecksum(f.L4Bytes(), f.Src, f.Dst)
+	if got := l2.UDP(f.L4Bytes()).Checksum(); got != want {
+		panic(fmt.Sprintf("fixUDPChecksum: builder checksum %#04x, engine %#04x", want, got))
+	}
 	return b
 }

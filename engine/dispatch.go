@@ -52,15 +52,9 @@ func (e *Engine) handleFrame(b []byte, now, wall int64) {
 		e.drop(DropBadL2, b) // as passt: no VLANs on the tap link
 		return
 	}
-	e.learnMAC(f.Ethernet().Source())
-	switch f.EtherType {
-	case l2.EtherTypeARP:
+	if f.EtherType == l2.EtherTypeARP {
 		e.handleARP(f)
 		return
-	case l2.EtherTypeIPv6:
-		if f.Src.IsLinkLocalUnicast() && f.Src != e.n.GuestLL6 {
-			e.n.GuestLL6 = f.Src
-		}
 	}
 	if f.IsFragment {
 		e.drop(DropFragment, b)
@@ -95,13 +89,19 @@ func (e *Engine) handleFrame(b []byte, now, wall int64) {
 	}
 }
 
-// learnMAC records the guest's MAC from a well-formed frame's source, as
-// passt does for every frame: a guest may change its address at any time.
-func (e *Engine) learnMAC(src [6]byte) {
-	if l2.IsMulticastMAC(src) || src == [6]byte{} || guest.MAC(src) == e.n.OurMAC {
-		return
+// learn records the guest's MAC from the source of a frame the engine
+// accepted (answered, or passed to a handler), and its IPv6 link-local
+// address from the IPv6 source. passt learns from every frame; learning
+// only from accepted ones keeps a malformed or unanswerable frame from
+// redirecting the guest's traffic to another MAC.
+func (e *Engine) learn(f *l2.Frame) {
+	src := f.Ethernet().Source()
+	if !l2.IsMulticastMAC(src) && src != [6]byte{} && guest.MAC(src) != e.n.OurMAC {
+		e.n.GuestMAC = guest.MAC(src)
 	}
-	e.n.GuestMAC = guest.MAC(src)
+	if f.EtherType == l2.EtherTypeIPv6 && f.Src.IsLinkLocalUnicast() {
+		e.n.GuestLL6 = f.Src
+	}
 }
 
 // toHandler passes f to a handler, or drops it.
@@ -112,6 +112,7 @@ func (e *Engine) toHandler(f *l2.Frame, h TapHandler, off bool, svc Service, non
 	case h == nil:
 		e.drop(none, f.Raw)
 	default:
+		e.learn(f)
 		e.st.Service[svc]++
 		h.HandleTap(f, now)
 	}
@@ -126,6 +127,7 @@ func (e *Engine) handleARP(f *l2.Frame) {
 		e.drop(DropNotForUs, f.Raw)
 		return
 	}
+	e.learn(f)
 	l2.Ethernet(out).Encode(f.Ethernet().Source(), e.n.OurMAC, l2.EtherTypeARP)
 	e.reply(SvcARP, n)
 }
@@ -158,6 +160,7 @@ func (e *Engine) handleDHCP(f *l2.Frame) {
 		e.drop(DropNotForUs, f.Raw)
 		return
 	}
+	e.learn(f)
 	dst, dstMAC := e.n.V4.Addr, f.Ethernet().Source()
 	if bcast {
 		dst, dstMAC = ipv4Broadcast, l2.BroadcastMAC
@@ -189,6 +192,7 @@ func (e *Engine) handleDHCPv6(f *l2.Frame) {
 		e.drop(DropNotForUs, f.Raw)
 		return
 	}
+	e.learn(f)
 	d := l2.UDPDatagram{
 		Link:    l2.Link{SrcMAC: e.n.OurMAC, DstMAC: f.Ethernet().Source()},
 		Src:     netip.AddrPortFrom(e.n.OurLL6, portDHCPv6Server),
@@ -215,6 +219,7 @@ func (e *Engine) handleNDP(f *l2.Frame) {
 		e.drop(DropNotForUs, f.Raw)
 		return
 	}
+	e.learn(f)
 	e.reply(SvcNDP, e.wrapICMPv6(out, dst, f.Ethernet().Source(), m))
 }
 

@@ -18,9 +18,7 @@
 //  2. The device (Ref kind flow.KindTap), before any other fd: on EPOLLOUT
 //     finish a partially written frame (tap.Backlogger); on EPOLLIN read up
 //     to 4 batches. Each frame is captured (pcap), parsed with
-//     l2.Frame.Parse (IPv4 header checksum checked), and its source MAC
-//     learned as n.GuestMAC (and an IPv6 link-local source as n.GuestLL6).
-//     Then it is dispatched:
+//     l2.Frame.Parse (IPv4 header checksum checked), and dispatched:
 //     ARP → arp.Reply, wrapped in Ethernet back to the sender;
 //     ICMPv6 133–137 → ndp.Handle, wrapped in IPv6 from n.OurLL6 with hop
 //     limit 255 (to 33:33:… for a multicast destination);
@@ -30,7 +28,10 @@
 //     to the client's address:546;
 //     ICMP/ICMPv6 echo requests → the ICMP handler (SetICMP);
 //     TCP → the TCP handler (SetTCP); other UDP → the UDP handler (SetUDP).
-//     The n.No* switches turn each of these off.
+//     The n.No* switches turn each of these off. A frame that is answered
+//     or handed to a handler teaches the engine n.GuestMAC (its source MAC)
+//     and n.GuestLL6 (an IPv6 link-local source); a dropped frame teaches
+//     nothing, so stray frames cannot redirect the guest's traffic.
 //  3. Every other ready fd goes to the Handler registered for its Ref.Kind
 //     (Register), with the Ref unpacked from the epoll data: no lookup.
 //  4. Tick on every handler, when due; then Deferred on every handler.

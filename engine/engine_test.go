@@ -593,3 +593,24 @@ func TestDHCPv6Advertise(t *testing.T) {
 	}
 	h.waitStats(func(s *Stats) bool { return s.Service[SvcDHCPv6] == 1 })
 }
+
+// TestLearnOnlyFromAcceptedFrames: a frame that is dropped must not change
+// the guest's MAC, or a stray frame could redirect the guest's replies.
+func TestLearnOnlyFromAcceptedFrames(t *testing.T) {
+	n := testNet()
+	n.V6 = guest.Family{}
+	h := newHarness(t, n)
+	other := [6]byte{0x52, 0x54, 0, 0, 0, 0x99}
+	h.send(l2test.ARPRequest(l2test.GuestMAC, guestAddr4, gateway4))
+	h.recvMatching(time.Second, isARP)
+	frag := l2test.UDP4(udpSrc4, udpDst4, []byte("x"), l2test.WithSrcMAC(other))
+	ip := l2.IPv4(frag[l2.EthernetSize:])
+	ip.SetFlagsFragmentOffset(l2.IPv4FlagMoreFragments, 0)
+	ip.SetChecksum(ip.CalculateChecksum())
+	h.send(frag, l2test.UDP4(udpSrc4, udpDst4, []byte("x"), l2test.WithSrcMAC(other)))
+	h.waitStats(func(s *Stats) bool { return s.FramesIn == 3 })
+	h.stop()
+	if h.n.GuestMAC != guest.MAC(l2test.GuestMAC) {
+		t.Fatalf("GuestMAC = % x, want % x", h.n.GuestMAC, l2test.GuestMAC)
+	}
+}

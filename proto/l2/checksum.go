@@ -78,11 +78,11 @@ func PseudoHeaderSum(src, dst netip.Addr, proto uint8, length int) uint32 {
 		s = Checksum(a[:], 0)
 		s = Checksum(d[:], s)
 	}
-	s += uint32(proto)
-	// IPv6 uses a 32-bit length; add both halves.
-	s += uint32(length>>16) & 0xffff
-	s += uint32(length) & 0xffff
-	return s
+	// The address sum may be close to 2^32: add protocol and length (IPv6
+	// uses a 32-bit length, both halves) in 64 bits and carry back in.
+	t := uint64(s) + uint64(proto) + uint64(length>>16&0xffff) + uint64(length&0xffff)
+	t = (t >> 32) + (t & 0xffffffff)
+	return uint32(t)
 }
 
 // ChecksumUpdate returns the checksum field oldCsum updated for a 16-bit word

@@ -89,6 +89,11 @@ func TestPseudoHeaderSum(t *testing.T) {
 		{"ipv4 tcp", "10.0.2.15", "93.184.216.34", l2.ProtoTCP, 1480},
 		{"ipv6 udp", "2001:db8::1", "fe80::1", l2.ProtoUDP, 8},
 		{"ipv6 long", "::1", "::2", l2.ProtoTCP, 70000},
+		// The address sum of these is 0xffff_fffe-ish: adding the protocol
+		// and length must carry back in (udhcpc's DISCOVER to broadcast).
+		{"ipv4 broadcast udp", "255.255.255.255", "255.255.255.255", l2.ProtoUDP, 308},
+		{"ipv4 all ones tcp", "255.255.255.255", "255.255.255.254", l2.ProtoTCP, 65535},
+		{"ipv6 all ones", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", l2.ProtoUDP, 0x1ffff},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
