@@ -29,7 +29,7 @@ type Config struct {
 	Inbound []policy.Listener
 	// NsInbound are pasta's -T listeners inside the namespace (made with
 	// NsSocket), forwarded to the host's loopback. Not implemented yet:
-	// New returns an error if any is given.
+	// New logs a warning and ignores them.
 	NsInbound []policy.Listener
 	// NsSocket creates a socket inside the guest's netns (pasta); nil in
 	// passt.
@@ -61,21 +61,21 @@ type Handler struct {
 	log    *slog.Logger
 	trace  bool
 
-	tab       table
-	listeners []listener
-	fr        frames
-	isnSeed   maphash.Seed
-	peekOff   bool   // SO_PEEK_OFF works on TCP sockets
-	mtu       int    // tap MTU
-	dirty     []int  // connections to visit in Deferred
-	closed    []int  // slots to compact in Deferred
-	pending   int    // connections with flPending
-	inWakeup  bool   // between the first call of a wake-up and Deferred
-	nextCheck int64  // earliest deadline of any connection
-	scratch   int32  // getsockopt/ioctl result
+	tab        table
+	listeners  []listener
+	fr         frames
+	isnSeed    maphash.Seed
+	peekOff    bool   // SO_PEEK_OFF works on TCP sockets
+	mtu        int    // tap MTU
+	dirty      []int  // connections to visit in Deferred
+	closed     []int  // slots to compact in Deferred
+	pending    int    // connections with flPending
+	inWakeup   bool   // between the first call of a wake-up and Deferred
+	nextCheck  int64  // earliest deadline of any connection
+	scratch    int32  // getsockopt/ioctl result
 	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
-	rsa       unix.RawSockaddrAny
-	discardB  []byte // peek target for bytes already sent without SO_PEEK_OFF
+	rsa        unix.RawSockaddrAny
+	discardB   []byte // peek target for bytes already sent without SO_PEEK_OFF
 
 	Stats Stats
 }
@@ -92,9 +92,6 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Net == nil || cfg.Poller == nil || cfg.Tap == nil {
 		return nil, errors.New("tcp: Net, Poller and Tap are required")
 	}
-	if len(cfg.NsInbound) > 0 {
-		return nil, errors.New("tcp: namespace listeners (-T) are not implemented")
-	}
 	capacity := cfg.Capacity
 	if capacity <= 0 {
 		capacity = defaultCapacity
@@ -105,6 +102,9 @@ func New(cfg Config) (*Handler, error) {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.NsInbound) > 0 {
+		log.Warn("tcp: namespace listeners (-T) are not implemented yet; ignored", "count", len(cfg.NsInbound))
 	}
 	mtu := cfg.Net.MTU
 	if mtu <= 0 {

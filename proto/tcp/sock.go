@@ -233,7 +233,7 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 		return false
 	}
 	remote := h.net.GuestSource(src)
-	if !remote.IsValid() || remote.Is4() != v4 {
+	if !remote.IsValid() || remote.Is4() != v4 || remote.IsLoopback() {
 		return false
 	}
 	local := netip.AddrPortFrom(gaddr, l.toPort)

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+// Package tcp translates the guest's TCP segments to host kernel TCP
+// sockets and back, without a TCP stack of its own: the design of passt's
+// tcp.c ("avoiding a complete TCP stack reimplementation"), in Go.
+//
+// # Theory of operation
+//
+// Each connection pairs the guest's side, seen as frames, with one
+// non-blocking host socket. Two kernels do the real work (congestion
+// control, segmentation, reassembly); the handler mirrors what it sees on
+// one side onto the other:
+//
+//   - Guest SYN (outbound): a socket is created (TCP_MAXSEG from the SYN's
+//     MSS, a large SO_SNDBUF, TCP_NODELAY, SO_PEEK_OFF) and connected to
+//     guest.Net.HostDestination of the destination. SYN+ACK goes to the
+//     guest once the socket is connected (EPOLLOUT); RST if it fails.
+//   - Accepted connection (inbound, -t): accept4 into a preallocated raw
+//     address; SYN to the guest from GuestSource(client address) with the
+//     client's port kept, to the guest's address and the forwarded port.
+//   - Host → guest: data stays in the socket's receive queue until the
+//     guest acknowledges it. On EPOLLIN (edge-triggered) the handler peeks
+//     (MSG_PEEK with SO_PEEK_OFF, so each peek starts past the bytes
+//     already sent) into up to batchFrames preallocated MSS-sized frames,
+//     never past the guest's window, writes the headers from a
+//     per-connection l2.TCPTemplate and hands the batch to flow.Tap in one
+//     Send. A guest ACK drops the acknowledged bytes from the socket
+//     (recv with MSG_TRUNC: no copy). There is no retransmission queue:
+//     a retransmission is a re-peek from the acknowledged sequence, after
+//     two duplicate ACKs or an ACK timeout. Without SO_PEEK_OFF (kernels
+//     before 6.10), the peek starts at 0 and the bytes already sent land
+//     in a 16 MiB discard buffer.
+//   - Guest → host: in-sequence data is written to the socket at once and
+//     acknowledged in the Deferred pass (one ACK per connection and
+//     wake-up). Only bytes the socket took are acknowledged.
+//   - FIN from the guest → shutdown(SHUT_WR); EOF on the socket (a peek
+//     that returns 0) → FIN to the guest after the data. RST either way
+//     closes the other side with a reset (SO_LINGER 0).
+//
+// The stall of pasta on the namespace → host path (notes/PASTA-STALL.md)
+// cannot happen here in the same way, because of three rules:
+//
+//  1. The window advertised to the guest is the free space of the host
+//     socket's send buffer: SO_SNDBUF/2 (the other half being the kernel's
+//     allowance for overhead) minus SIOCOUTQ, read for every ACK. Each
+//     socket asks for a 32 MiB SO_SNDBUF (SO_SNDBUFFORCE, else SO_SNDBUF,
+//     capped by net.core.wmem_max) instead of relying on autotuning that
+//     starts at 16 KiB. The right edge of the window then never moves left,
+//     and everything the guest may send fits.
+//  2. If a write is short all the same, only the bytes written are
+//     acknowledged; the rest is never reported as received, the guest
+//     retransmits it, and EPOLLOUT brings a window update when the socket
+//     drains (also polled every ackInterval while the window is low).
+//  3. Every out-of-order or old segment gets an immediate duplicate ACK,
+//     so the guest reaches its duplicate-ACK threshold and fast-retransmits
+//     instead of waiting for an RTO.
+//
+// The table (table.go) has a fixed capacity, allocated once: a dense
+// array, compacted at the end of each wake-up by moving the last
+// connection into a freed slot and re-pointing its epoll reference, and an
+// open-addressing hash with a per-process random seed (hash/maphash) keyed
+// by both ends. Frames towards the guest come from a slab allocated once;
+// flow.Tap may keep a frame until the end of the wake-up, so a buffer is
+// used once per wake-up, and a connection that runs out of frames is
+// retried at the start of the next one.
+//
+// # Events and states
+//
+// A connection holds a set of events (conn.go); the TCP state is implied
+// and named only for logs:
+//
+//	SOCK_ACCEPTED     accepted on a listener, SYN sent to the guest      (SYN_SENT)
+//	TAP_SYN_RCVD      the guest sent SYN, the socket is connecting       (SYN_RCVD)
+//	TAP_SYN_ACK_SENT  SYN+ACK sent to the guest
+//	ESTABLISHED       both sides up
+//	SOCK_FIN_RCVD     EOF on the socket
+//	SOCK_FIN_SENT     shutdown(SHUT_WR) done after the guest's FIN
+//	TAP_FIN_RCVD      the guest's FIN, in sequence                       (CLOSE_WAIT)
+//	TAP_FIN_SENT      our FIN sent to the guest                          (FIN_WAIT_1)
+//	TAP_FIN_ACKED     the guest acknowledged our FIN                     (FIN_WAIT_2)
+//
+// Setting one of SOCK_ACCEPTED, TAP_SYN_RCVD, ESTABLISHED clears the other
+// two; no events means closed. A connection is closed (gracefully) when
+// TAP_FIN_RCVD and TAP_FIN_ACKED are both set. Flags beside the events:
+// STALLED (the guest's window is full), SOCK_READABLE (the socket may hold
+// data not yet sent), ACK_TO_TAP_DUE, POLLOUT, ZERO_WND_TO_TAP (the window
+// we advertised is low: watch for write space), RECOVERING (rewound on
+// duplicate ACKs: no second rewind until the ACK advances), FIN_QUEUED,
+// ACTIVE_CLOSE, PENDING (ran out of frames), DIRTY.
+//
+// Operations per event: HandleTap (tap.go) for frames, HandleSock
+// (sock.go) for epoll events, Deferred for the ACKs due and the table
+// compaction, Tick (timer.go) for timeouts. Caveats: indices are stable
+// only within a wake-up; HandleSock checks the fd of its Ref against the
+// slot, so a stale event for a closed connection is ignored.
+//
+// # Timers
+//
+// There is no timerfd per connection. Each connection has one deadline,
+// derived from its events and flags (timerFor), and the handler keeps the
+// earliest one; Tick, called by the engine every flow.TickInterval, returns
+// at once until that time, then scans the dense table once. A scan of the
+// whole table was chosen over a timer wheel: it needs no extra structure to
+// fix up on compaction, costs nothing while nothing is due, and the
+// deadlines that fire often (ACK timeouts, 2 s) are far apart.
+//
+//	SYN_TIMEOUT   10 s    handshake not done: reset (SYN or SYN+ACK resent every 2 s)
+//	ACK_TIMEOUT    2 s    data in flight, no ACK: rewind and resend; reset after 7 in a row
+//	ACK_INTERVAL  50 ms   an ACK is due or our window is low: send a window update if it grew
+//	               2 s    the guest's window is zero with data waiting: one-byte probe
+//	FIN_TIMEOUT   60 s    half-closed and idle: reset
+//	ACT_TIMEOUT 7200 s    idle: reset
+//
+// # Limits
+//
+// SACK and timestamps are not offered: the SYN and SYN+ACK carry MSS and
+// window scale only. Offering SACK-permitted would promise SACK blocks for
+// data we hold out of order, and this translator holds none (it writes
+// data to the socket at once and drops what is out of order). Timestamps
+// would have to be generated and echoed on every frame in both directions
+// and their RTT samples would describe the translator, not the path. The
+// stall they cure in pasta is instead avoided by rules 1-3 above; a
+// bounded out-of-order queue with SACK is the next step if loss on the tap
+// itself (a full tun ring at small MTUs) proves common.
+//
+// Not implemented yet: pasta's -T (namespace listeners towards host
+// loopback) and the splice path between host and namespace loopback
+// (New logs and ignores Config.NsInbound); TCP_WINDOW_CLAMP from the
+// guest's window; the LRU of low-RTT ("local") destinations. Segment
+// checksums from the guest are not verified here (the engine's parser may).
+// The table holds at most 1<<17 connections; SYN floods fill it (as in
+// passt, a known gap).
+package tcp
