@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package udp
+
+import (
+	"encoding/binary"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+)
+
+// HandleSock handles a ready flow socket (flow.KindUDP) or listener
+// (flow.KindUDPListen). Mirrors udp_sock_handler() and
+// udp_listen_sock_handler() in passt udp.c.
+func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
+	switch ref.Kind {
+	case flow.KindUDP:
+		idx := int(ref.Index)
+		if idx >= h.tbl.count || h.tbl.flows[idx].fd != ref.Fd {
+			return // stale event for a flow that has gone or moved
+		}
+		if events&unix.EPOLLERR != 0 {
+			h.readErrQueue(idx)
+		}
+		if h.tbl.flows[idx].typ == flowSplice {
+			h.spliceReply(idx, now)
+		} else {
+			h.flowToTap(idx, now)
+		}
+	case flow.KindUDPListen:
+		i := int(ref.Index)
+		if i >= len(h.lst) || h.lst[i].fd != ref.Fd {
+			return
+		}
+		if h.lst[i].ns {
+			h.nsListen(i, now)
+		} else {
+			h.listenToTap(i, now)
+		}
+	}
+}
+
+// recvBatch reads up to len(h.bufs)-h.used datagrams from fd with one
+// recvmmsg(2), each into a free frame buffer at off (limited to maxLen
+// bytes), with the source address in h.rname if names is set. It returns
+// how many were read; ok is false when the socket is drained or failed.
+func (h *Handler) recvBatch(fd int, off, maxLen int, names bool) (n int, ok bool) {
+	free := len(h.bufs) - h.used
+	if free == 0 {
+		h.st.BufferFull++
+		return 0, false
+	}
+	for i := range free {
+		var sa *sockaddr
+		if names {
+			sa = &h.rname[i]
+		}
+		setMsg(&h.rmsg[i].Hdr, &h.riov[i], h.bufs[h.used+i][off:off+maxLen], sa, unix.SizeofSockaddrInet6)
+		h.rmsg[i].Len = 0
+	}
+	n, e := recvmmsg(fd, h.rmsg[:free])
+	switch {
+	case e == unix.EAGAIN:
+		return 0, false
+	case e != 0:
+		// A pending socket error (e.g. ECONNREFUSED) is reported,
+		// and cleared, by this call.
+		h.drop(DropRecv)
+		return 0, false
+	}
+	return n, n == free
+}
+
+// send hands frames h.out[:k] to the tap and clears the references.
+func (h *Handler) send(k int) {
+	if k == 0 {
+		return
+	}
+	h.tap.Send(h.out[:k])
+	clear(h.out[:k])
+}
+
+// flowToTap reads datagrams from a flow's own socket and sends them to
+// the guest from the address and port it sent to.
+func (h *Handler) flowToTap(idx int, now int64) {
+	fl := &h.tbl.flows[idx]
+	off, maxLen := hdr4, maxPayload4
+	if fl.key.v6 {
+		off, maxLen = hdr6, maxPayload6
+	}
+	for range maxRecvPerEvent {
+		n, more := h.recvBatch(int(fl.fd), off, maxLen, false)
+		for i := range n {
+			buf := h.bufs[h.used+i]
+			h.out[i] = h.frame(buf, off, fl.key.v6, &fl.key.b, fl.key.bPort, &fl.key.a, fl.key.aPort, int(h.rmsg[i].Len))
+		}
+		h.used += n
+		h.send(n)
+		if n > 0 {
+			fl.lastActive = now
+			fl.seen |= seenToGuest
+			h.st.ToGuest += uint64(n)
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+// listenToTap reads datagrams from a -u listener and sends each to the
+// guest, from the client's address (as GuestSource maps it) and port, to
+// the guest's address (or the rule's) and the target port, opening a flow
+// for a new client.
+func (h *Handler) listenToTap(i int, now int64) {
+	for range maxRecvPerEvent {
+		l := &h.lst[i]
+		// Receive behind room for IPv6 headers: the family of each
+		// datagram is known only after (dual-stack sockets).
+		n, more := h.recvBatch(int(l.fd), hdr6, maxPayload6, true)
+		k := 0
+		for j := range n {
+			if idx := h.inbound(i, &h.rname[j], now); idx >= 0 {
+				fl := &h.tbl.flows[idx]
+				h.out[k] = h.frame(h.bufs[h.used+j], hdr6, fl.key.v6, &fl.key.b, fl.key.bPort,
+					&fl.key.a, fl.key.aPort, int(h.rmsg[j].Len))
+				k++
+			}
+		}
+		h.used += n
+		h.send(k)
+		h.st.ToGuest += uint64(k)
+		if !more {
+			return
+		}
+	}
+}
+
+// inbound finds or opens the flow for a datagram from client sa to
+// listener i and returns its index, or -1 (counted).
+func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
+	l := &h.lst[i]
+	sv6, caddr, cport, ok := getSockaddr(sa)
+	client := bytesAddr(&caddr, sv6).Unmap()
+	src := h.n.GuestSource(client)
+	if !ok || cport == 0 || !src.IsValid() || src.IsLoopback() || src.IsUnspecified() {
+		h.drop(DropUnmapped)
+		return -1
+	}
+	v6 := src.Is6()
+	dst := l.toAddr
+	if !dst.IsValid() {
+		dst = h.guestAddr(v6)
+	}
+	if !dst.IsValid() || dst.Is6() != v6 {
+		h.drop(DropUnmapped)
+		return -1
+	}
+	k := flowKey{v6: v6, aPort: l.toPort, bPort: cport, a: addrBytes(dst), b: addrBytes(src)}
+	idx, hash := h.tbl.lookup(&k)
+	if idx < 0 {
+		if h.tbl.full() {
+			h.drop(DropTableFull)
+			return -1
+		}
+		idx = h.tbl.add(&udpFlow{key: k, hash: hash, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport})
+		h.st.FlowsOpened++
+	}
+	fl := &h.tbl.flows[idx]
+	fl.lastActive = now
+	fl.seen |= seenToGuest
+	return idx
+}
+
+// nsListen reads datagrams from a -U listener inside the namespace and
+// sends each through its flow's socket to the host's loopback.
+func (h *Handler) nsListen(i int, now int64) {
+	for range maxRecvPerEvent {
+		fd := int(h.lst[i].fd)
+		n, more := h.recvBatch(fd, 0, maxPayload6, true)
+		for j := range n {
+			idx := h.splice(i, &h.rname[j], now)
+			if idx < 0 {
+				continue
+			}
+			if !sendConnected(int(h.tbl.flows[idx].fd), h.bufs[h.used+j][:h.rmsg[j].Len]) {
+				h.drop(DropSend)
+				continue
+			}
+			h.st.Spliced++
+		}
+		// The buffers were only borrowed: nothing went to the tap.
+		if !more {
+			return
+		}
+	}
+}
+
+// splice finds or opens the flow for a datagram from client sa to -U
+// listener i: a socket in the host's namespace connect()ed to the rule's
+// address (the loopback by default) and target port.
+func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
+	sv6, caddr, cport, ok := getSockaddr(sa)
+	if !ok || cport == 0 {
+		h.drop(DropInvalid)
+		return -1
+	}
+	k := flowKey{ns: true, v6: sv6, aPort: cport, a: caddr}
+	binary.BigEndian.PutUint32(k.b[:], uint32(i))
+	idx, hash := h.tbl.lookup(&k)
+	if idx < 0 {
+		if idx = h.openSplice(&k, hash, i, bytesAddr(&caddr, sv6).Unmap().Is4()); idx < 0 {
+			return -1
+		}
+	}
+	fl := &h.tbl.flows[idx]
+	fl.lastActive = now
+	fl.seen |= seenFromGuest
+	return idx
+}
+
+// openSplice opens the host-side socket of a -U flow.
+func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
+	if h.tbl.full() {
+		h.drop(DropTableFull)
+		return -1
+	}
+	l := &h.lst[i]
+	to := l.toAddr
+	if !to.IsValid() {
+		to = loopback6
+		if client4 {
+			to = loopback4
+		}
+	}
+	v6 := to.Is6()
+	fd, err := h.socket(v6, false)
+	if err != nil {
+		h.drop(DropSocket)
+		return -1
+	}
+	addr := addrBytes(to)
+	salen := putSockaddr(&h.sa, v6, &addr, l.toPort)
+	if e := connectRaw(fd, &h.sa, salen); e != 0 {
+		unix.Close(fd)
+		h.drop(DropSocket)
+		return -1
+	}
+	idx := h.tbl.count
+	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
+	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
+		unix.Close(fd)
+		h.drop(DropSocket)
+		return -1
+	}
+	h.tbl.add(&udpFlow{key: *k, hash: hash, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort})
+	h.st.FlowsOpened++
+	return idx
+}
+
+// spliceReply reads datagrams from a -U flow's host socket and sends
+// them back to the namespace client through the listener.
+func (h *Handler) spliceReply(idx int, now int64) {
+	fl := &h.tbl.flows[idx]
+	l := &h.lst[fl.lst]
+	for range maxRecvPerEvent {
+		n, more := h.recvBatch(int(fl.fd), 0, maxPayload6, false)
+		if n == 0 {
+			return
+		}
+		for j := range n {
+			m := &h.rmsg[j].Hdr
+			h.riov[j].SetLen(int(h.rmsg[j].Len))
+			salen := putSockaddr(&h.rname[j], l.v6, &fl.peer, fl.peerPort)
+			setMsg(m, &h.riov[j], h.bufs[h.used+j][:h.rmsg[j].Len], &h.rname[j], salen)
+		}
+		sent := 0
+		for tries := 0; sent < n && tries < 2*n; tries++ {
+			r, e := sendmmsg(int(l.fd), h.rmsg[sent:n])
+			if e != 0 {
+				h.drop(DropSend)
+				sent++
+				continue
+			}
+			sent += r
+			h.st.Spliced += uint64(r)
+		}
+		fl.lastActive = now
+		fl.seen |= seenToGuest
+		if !more {
+			return
+		}
+	}
+}
+
+// sendConnected sends b on a connected socket, once more if the first
+// attempt only reported an error left pending by an ICMP error.
+func sendConnected(fd int, b []byte) bool {
+	e := sendto(fd, b, nil, 0)
+	if e != 0 && asyncError(e) {
+		e = sendto(fd, b, nil, 0)
+	}
+	return e == 0
+}
+
+// guestAddr is the guest's address of one family.
+func (h *Handler) guestAddr(v6 bool) netip.Addr {
+	if v6 {
+		return h.n.V6.Addr
+	}
+	return h.n.V4.Addr
+}

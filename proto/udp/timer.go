@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package udp
+
+import (
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+)
+
+// Deferred runs at the end of every wake-up: the datagrams from the guest
+// still staged are sent, and the frame buffers are free again for the
+// next wake-up (the engine flushes the tap right after).
+func (h *Handler) Deferred(now int64) {
+	h.flush()
+	h.used = 0
+}
+
+// Tick closes the flows idle for longer than their timeout: the stream
+// timeout once datagrams went both ways, the short one otherwise. It scans
+// the table at most once a second. Mirrors udp_flow_timer() in passt.
+func (h *Handler) Tick(now int64) {
+	if now-h.lastScan < scanInterval && now >= h.lastScan {
+		return
+	}
+	h.lastScan = now
+	h.flush() // staged datagrams name flows by index
+	// Downwards: closeFlow moves the last flow, already checked, into
+	// the hole.
+	for i := h.tbl.count - 1; i >= 0; i-- {
+		fl := &h.tbl.flows[i]
+		timeout := h.timeout
+		if fl.seen == seenBoth {
+			timeout = h.streamTimeout
+		}
+		if now-fl.lastActive > timeout {
+			h.closeFlow(i)
+			h.st.FlowsExpired++
+		}
+	}
+}
+
+// closeFlow closes flow idx's socket, if it has one, and compacts the
+// table, telling the poller the moved flow's new index. Nothing may be
+// staged (see flush).
+func (h *Handler) closeFlow(idx int) {
+	if fd := int(h.tbl.flows[idx].fd); fd >= 0 {
+		_ = h.poller.Del(fd)
+		unix.Close(fd)
+	}
+	if moved := h.tbl.remove(idx); moved >= 0 {
+		mfd := h.tbl.flows[idx].fd
+		if mfd < 0 {
+			return
+		}
+		ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: mfd}
+		if err := h.poller.Mod(int(mfd), unix.EPOLLIN, ref); err != nil {
+			// Its events would carry a stale index and be ignored
+			// while level-triggered epoll keeps reporting them.
+			h.drop(DropSocket)
+			h.closeFlow(idx)
+		}
+	}
+}
+
+// readTimeout reads a conntrack timeout in seconds from a sysctl file and
+// returns it in nanoseconds, or def.
+func readTimeout(path string, def int64) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return def
+	}
+	s, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || s <= 0 {
+		return def
+	}
+	return int64(s) * 1e9
+}
