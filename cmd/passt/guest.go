@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"gopasst/engine"
+	"gopasst/guest"
+	"gopasst/pcap"
+	"gopasst/policy"
+	"gopasst/sandbox"
+	"gopasst/tap"
+)
+
+// envSeccompAction overrides the filter's action in the guest process:
+// "trap" makes a refused syscall crash with a traceback naming it, "log"
+// allows and logs it (unsafe). For development; unset in production.
+const envSeccompAction = "GOPASST_SECCOMP_ACTION"
+
+// guestMain is the per-guest process (sandbox stage "passt-guest"): the
+// engine on the inherited connection, until the guest goes away. Exit
+// status 0 means the guest disconnected (or the stream broke, or SIGTERM);
+// anything else is a setup or internal failure.
+func guestMain() int {
+	cfg, code, ok := parse()
+	if !ok {
+		return code
+	}
+	log := newLogger(cfg, logWriter())
+	fail := func(err error) int {
+		log.Error(err.Error())
+		return 1
+	}
+	if _, err := sandbox.InheritedFDs(); err != nil {
+		return fail(err)
+	}
+	connFd := inheritedFD(fileConn)
+	if connFd < 0 {
+		return fail(errors.New("no guest connection"))
+	}
+	host, err := guest.HostInfoFromKernel(cfg.Interface)
+	if err != nil {
+		return fail(err)
+	}
+	n, err := guest.Resolve(cfg, host)
+	if err != nil {
+		return fail(err)
+	}
+	dev := tap.NewStream(connFd)
+	defer dev.Close()
+	var pw *pcap.Writer
+	if fd := inheritedFD(filePcap); fd >= 0 {
+		pw = pcap.NewFromFd(fd)
+		defer pw.Close()
+	}
+	e, err := engine.New(engine.Config{
+		Net: n, Device: dev, Pcap: pw, Log: log,
+		Trace: cfg.Trace, StatsEvery: cfg.Stats,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	defer e.Close()
+	closeHandlers, err := addHandlers(cfg, n, e, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer closeHandlers()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer stop()
+
+	opt := sandbox.Options{}
+	if v := os.Getenv(envSeccompAction); v != "" {
+		if opt.Action, err = sandbox.ParseAction(v); err != nil {
+			return fail(err)
+		}
+	}
+	if err := sandbox.Enter(policy.ModePasst, opt); err != nil {
+		return fail(err)
+	}
+	log.Debug("sandboxed, serving the guest", "v4", n.V4.Addr, "v6", n.V6.Addr)
+	err = e.Run(ctx)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, tap.ErrClosed):
+		log.Info("guest disconnected")
+		return 0
+	case errors.Is(err, tap.ErrZeroLength), errors.Is(err, tap.ErrFrameTooLong):
+		log.Warn(fmt.Sprintf("closing the guest connection: %v", err))
+		return 0
+	default:
+		log.Warn(fmt.Sprintf("guest connection lost: %v", err))
+		return 0
+	}
+}

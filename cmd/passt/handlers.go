@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"gopasst/engine"
+	"gopasst/flow"
+	"gopasst/guest"
+	"gopasst/policy"
+	"gopasst/proto/icmp"
+	"gopasst/proto/tcp"
+)
+
+// icmpCapacity is the number of ICMP echo flows; pings are few.
+const icmpCapacity = 1024
+
+// addHandlers creates the L4 handlers that exist and plugs them into e:
+// TCP (with the -t listeners) and ICMP echo. ARP, NDP, DHCP and DHCPv6
+// live inside the engine. UDP has no handler yet: the engine counts its
+// frames as dropped (no_udp); when proto/udp lands, it is created here
+// with e.SetUDP and e.Register(flow.KindUDP, ...). The returned function
+// closes them all.
+func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, log *slog.Logger) (func(), error) {
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if !n.NoTCP {
+		th, err := tcp.New(tcp.Config{
+			Net: n, Poller: e.Poller(), Tap: e.Tap(),
+			Inbound: cfg.TCPIn.Listeners(),
+			Log:     log, Trace: cfg.Trace,
+		})
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		closers = append(closers, th.Close)
+		e.SetTCP(th)
+		e.Register(flow.KindTCP, th)
+		e.Register(flow.KindTCPListen, th)
+	}
+	if !n.NoICMP {
+		ih := icmp.New(n, e.Poller(), e.Tap(), icmpCapacity)
+		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+		closers = append(closers, ih.Close)
+		e.SetICMP(ih)
+		e.Register(flow.KindPing, ih)
+	}
+	return closeAll, nil
+}
