@@ -12,17 +12,15 @@ import (
 	"gopasst/policy"
 	"gopasst/proto/icmp"
 	"gopasst/proto/tcp"
+	"gopasst/proto/udp"
 )
 
 // icmpCapacity is the number of ICMP echo flows; pings are few.
 const icmpCapacity = 1024
 
-// addHandlers creates the L4 handlers that exist and plugs them into e:
-// TCP (with the -t listeners) and ICMP echo. ARP, NDP, DHCP and DHCPv6
-// live inside the engine. UDP has no handler yet: the engine counts its
-// frames as dropped (no_udp); when proto/udp lands, it is created here
-// with e.SetUDP and e.Register(flow.KindUDP, ...). The returned function
-// closes them all.
+// addHandlers creates the L4 handlers and plugs them into e: TCP (with the
+// -t listeners), UDP (with the -u listeners) and ICMP echo. ARP, NDP, DHCP
+// and DHCPv6 live inside the engine. The returned function closes them all.
 func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, log *slog.Logger) (func(), error) {
 	var closers []func()
 	closeAll := func() {
@@ -44,6 +42,21 @@ func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, log *slog.L
 		e.SetTCP(th)
 		e.Register(flow.KindTCP, th)
 		e.Register(flow.KindTCPListen, th)
+	}
+	if !n.NoUDP {
+		uh, err := udp.New(udp.Config{
+			Net: n, Poller: e.Poller(), Tap: e.Tap(),
+			Inbound: cfg.UDPIn.Listeners(),
+			Log:     log,
+		})
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		closers = append(closers, uh.Close)
+		e.SetUDP(uh)
+		e.Register(flow.KindUDP, uh)
+		e.Register(flow.KindUDPListen, uh)
 	}
 	if !n.NoICMP {
 		ih := icmp.New(n, e.Poller(), e.Tap(), icmpCapacity)
