@@ -110,6 +110,7 @@ waitid                # pasta: waiting for the spawned command (Go os.Process.Wa
 wait4                 # pasta: waiting for the spawned command (fallback without pidfd)
 pidfd_send_signal     # pasta: forwarding a termination signal to the spawned command (os.Process.Signal)
 kill                  # pasta: signal fallback without pidfd
+ppoll                 # pasta: netns.QuitWatcher.Done waits on the target's pidfd or the inotify fd of its namespace file (x/sys unix.Poll is ppoll)
 
 [denied]
 openat                # no file is opened after the filter; the root is an empty tmpfs anyway

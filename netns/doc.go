@@ -20,16 +20,19 @@
 // The same binary runs as up to three processes, told apart by the
 // environment variable GOPASST_STAGE (StageEnv):
 //
-//   - The launcher (no stage) is what the user started. MakePlan decides
-//     whether it can run the engine itself or must start an engine
-//     process (Plan.Start): into a new user namespace (rootless
-//     pasta -- COMMAND), through nsenter into an existing user namespace
-//     (rootless pasta PID, --userns), or as a daemon (joining a namespace
-//     without -f). A foreground launcher waits for the engine, forwards
-//     SIGTERM, SIGINT and SIGHUP, and exits with its status.
-//   - The engine (GOPASST_STAGE=engine, or the launcher itself) reaches the
-//     target (Spawn or Join), opens the tap (OpenTap), configures it
-//     (ConfigureNet), runs the event loop and then either lets the command
+//   - The launcher (no stage) is what the user started. It always starts
+//     the engine as a process of its own (Plan.Start), because the engine
+//     must live in new mount, IPC and UTS namespaces for the sandbox
+//     (Plan.Isolate; see "Sandbox" below). MakePlan decides how: into a
+//     new user namespace as well (rootless pasta -- COMMAND), through
+//     nsenter into an existing user namespace (rootless pasta PID,
+//     --userns), without a user namespace (root), and as a daemon or not
+//     (joining a namespace without -f). A foreground launcher waits for
+//     the engine, forwards SIGTERM, SIGINT and SIGHUP, and exits with its
+//     status. It is never sandboxed, and does nothing else.
+//   - The engine (GOPASST_STAGE=engine) reaches the target (Spawn or
+//     Join), opens the tap (OpenTap), configures it (ConfigureNet), enters
+//     the sandbox, runs the event loop and then either lets the command
 //     run (Release) and waits for it (Wait), or waits until the namespace
 //     goes away (QuitWatcher).
 //   - nsinit (GOPASST_STAGE=nsinit) is started by Spawn with
@@ -41,7 +44,8 @@
 //
 // Spawning (pasta [--] COMMAND). As root, nsinit also gets CLONE_NEWUSER
 // with the maps "0 0 1", setgroups denied. Without root, the launcher first
-// starts the engine with CLONE_NEWUSER alone and the maps "0 UID 1" and
+// starts the engine with CLONE_NEWUSER (plus the sandbox's mount, IPC and
+// UTS namespaces, but no network namespace) and the maps "0 UID 1" and
 // "0 GID 1": the engine stays in the host's network namespace, so its
 // sockets are the host's, but as root of its own user namespace it may
 // create nsinit's namespaces (which that user namespace owns) and setns into
@@ -58,10 +62,11 @@
 // user namespace, which a multi-threaded process cannot do: the launcher
 // runs
 //
-//	nsenter --user=PATH --preserve-credentials --no-fork -- /path/to/pasta ARGS...
+//	nsenter --user=PATH --preserve-credentials --no-fork -- \
+//		unshare --mount --ipc --uts -- /path/to/pasta ARGS...
 //
 // nsenter setns'es into the user namespace while it is single-threaded and
-// executes pasta in place (--no-fork: the PID stays, so the launcher knows
+// executes unshare and so pasta in place (--no-fork: the PID stays, so the launcher knows
 // the daemon's PID). --preserve-credentials keeps the uid: the user's uid
 // is mapped to 0 in a namespace made by "unshare -r" or podman, so across
 // execve the engine is root there with a full capability set, enough for
@@ -77,7 +82,10 @@
 // new threads from a clean template thread while a locked thread exists)
 // never spreads the namespace. It runs the functions given to Do: opening
 // /dev/net/tun, creating namespace-side sockets, netlink. Descriptors
-// created there keep their namespace and may be used from any thread.
+// created there keep their namespace and may be used from any thread. The
+// package's init locks the main goroutine to the main thread, so that the
+// worker is never the thread group leader: /proc/PID/ns/net of pasta shows
+// the host's namespace, as tools expect.
 //
 // The tap (OpenTap, after tap_ns_tun() in passt) is IFF_TAP|IFF_NO_PI,
 // non-blocking, named by -I or else after the host's outbound interface
@@ -106,11 +114,43 @@
 // /proc/PID/...), readable once the process exits, and otherwise an inotify
 // descriptor on the namespace file's directory (IN_DELETE and friends, as
 // pasta's netns_quit). Its Fd fits the engine's epoll set (flow.KindNsQuit);
-// Check says whether the target is gone; Done wraps both in a channel.
+// Check says whether the target is gone, from the inotify events alone (no
+// path resolves in the sandbox's empty root); Done wraps both in a channel.
+//
+// # Sandbox
+//
+// The engine is confined by package sandbox before its event loop; the
+// stage order is in cmd/pasta's package comment. What this package adds:
+//
+//   - The new mount, IPC and UTS namespaces come from the clone flags of
+//     Plan.Start (CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS, with
+//     CLONE_NEWUSER when rootless; root keeps the initial user namespace,
+//     from which it may enter any network namespace and bind low ports).
+//     nsenter only joins namespaces, so when it joins a user namespace it
+//     executes "unshare --mount --ipc --uts -- pasta" (util-linux, single
+//     threaded), which creates them as root of the joined namespace and
+//     executes pasta in place: the daemon's PID is still the one the
+//     launcher started. The engine's environment carries
+//     sandbox.ReexecEnv, so that sandbox.EnterEmptyRoot knows its mount
+//     namespace is its own, and sandbox.ActionEnv if set.
+//   - Everything that needs a capability, a path or a syscall outside the
+//     filter happens before sandbox.Enter: the worker's setns, the tap
+//     (TUNSETIFF), netlink configuration, namespace-side listeners (-T,
+//     -U), spawning nsinit (whose parent, the engine, waits for it), the
+//     pidfd or inotify watch. So the engine keeps no capability at all
+//     (CapEff 0, bounding set empty). The worker thread keeps serving Do
+//     after Enter, for sockets that need no privilege (socket in the
+//     profile; setns is not).
+//   - Root in the initial user namespace also switches to --runas, by
+//     default nobody, when joining a namespace. Not with a spawned
+//     command: the command is root of a user namespace that uid 0 owns,
+//     and the engine forwards signals to it and kills it on failure,
+//     which it could no longer do as another user; the engine stays uid 0
+//     with no capability, and --runas is refused.
 //
 // # Limits
 //
-// Rootless joining needs nsenter in PATH. The user namespace to join must
+// Rootless joining needs nsenter and unshare (util-linux) in PATH. The user namespace to join must
 // map the caller's uid to 0 (as unshare -r and podman do), or the engine
 // has no capabilities there. In the new namespaces /proc is not remounted,
 // as in pasta.

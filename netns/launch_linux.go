@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"gopasst/policy"
+	"gopasst/sandbox"
 )
 
 // Plan is what the launcher (the process the user started) must do before
@@ -34,11 +35,21 @@ type Plan struct {
 	// Daemon: the engine runs in the background (without -f, when
 	// joining a namespace); the launcher returns once it is ready.
 	Daemon bool
+	// Isolate: the engine runs in new mount, IPC and UTS namespaces, for
+	// the sandbox (sandbox.Enter pivots to an empty root in its own mount
+	// namespace). A Go process cannot unshare them in place, so the
+	// engine is always a re-executed process; MakePlan always sets it.
+	// With JoinUserNS, unshare(1) creates them after nsenter has joined
+	// the user namespace; otherwise they come from the clone flags.
+	Isolate bool
 }
 
 // Reexec reports whether the launcher must start an engine process rather
 // than run the engine itself.
-func (p Plan) Reexec() bool { return p.NewUserNS || p.JoinUserNS != "" || p.Daemon }
+func (p Plan) Reexec() bool { return p.NewUserNS || p.JoinUserNS != "" || p.Daemon || p.Isolate }
+
+// isolateFlags are the namespaces the engine gets with Plan.Isolate.
+const isolateFlags = syscall.CLONE_NEWNS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS
 
 // MakePlan decides how to reach cfg's target from here.
 func MakePlan(cfg *policy.Config) (Plan, error) {
@@ -50,7 +61,7 @@ func MakePlan(cfg *policy.Config) (Plan, error) {
 }
 
 func makePlan(p Paths, foreground bool, euid int, initUserNS bool, same func(string) bool) (Plan, error) {
-	var pl Plan
+	pl := Plan{Isolate: true}
 	if p.Spawn() {
 		// Root creates the command's user namespace itself, in Spawn.
 		pl.NewUserNS = euid != 0
@@ -65,8 +76,10 @@ func makePlan(p Paths, foreground bool, euid int, initUserNS bool, same func(str
 	return pl, nil
 }
 
-// isInitialUserNS reports whether we run in the initial user namespace,
+// InitialUserNS reports whether we run in the initial user namespace,
 // whose uid_map is the identity over the whole range.
+func InitialUserNS() bool { return isInitialUserNS() }
+
 func isInitialUserNS() bool {
 	b, err := os.ReadFile("/proc/self/uid_map")
 	if err != nil {
@@ -100,18 +113,43 @@ func (p Plan) Start(args []string) (*Child, error) {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
 	env := []string{StageEnv + "=" + StageEngine}
+	if v := os.Getenv(sandbox.ActionEnv); v != "" {
+		env = append(env, sandbox.ActionEnv+"="+v)
+	}
 	cmd := &exec.Cmd{Path: self, Args: append([]string{"pasta"}, args...)}
 	attr := &syscall.SysProcAttr{}
+	if p.Isolate {
+		mnt, err := sandbox.ReexecEnv()
+		if err != nil {
+			return nil, err
+		}
+		env = append(env, mnt...)
+	}
 	if p.JoinUserNS != "" {
 		nsenter, err := exec.LookPath("nsenter")
 		if err != nil {
 			return nil, fmt.Errorf("joining user namespace %s needs nsenter (util-linux): %w", p.JoinUserNS, err)
 		}
+		argv := []string{"nsenter", "--user=" + p.JoinUserNS, "--preserve-credentials", "--no-fork", "--"}
+		if p.Isolate {
+			// nsenter only joins namespaces. Once it has joined the
+			// user namespace, where the engine is root, unshare(1) (a
+			// single-threaded C program too) creates the engine's own
+			// namespaces and executes pasta in place: the PID stays
+			// the daemon's, as with nsenter --no-fork.
+			unshare, err := exec.LookPath("unshare")
+			if err != nil {
+				return nil, fmt.Errorf("joining user namespace %s needs unshare (util-linux): %w", p.JoinUserNS, err)
+			}
+			argv = append(argv, unshare, "--mount", "--ipc", "--uts", "--")
+		}
 		cmd.Path = nsenter
-		cmd.Args = append([]string{"nsenter", "--user=" + p.JoinUserNS, "--preserve-credentials", "--no-fork", "--", self}, args...)
+		cmd.Args = append(append(argv, self), args...)
+	} else if p.Isolate {
+		attr.Cloneflags |= isolateFlags
 	}
 	if p.NewUserNS {
-		attr.Cloneflags = syscall.CLONE_NEWUSER
+		attr.Cloneflags |= syscall.CLONE_NEWUSER
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
@@ -138,6 +176,9 @@ func (p Plan) Start(args []string) (*Child, error) {
 	if err := cmd.Start(); err != nil {
 		if c.ready != nil {
 			c.ready.Close()
+		}
+		if p.Isolate && p.JoinUserNS == "" && errors.Is(err, syscall.EPERM) {
+			return nil, fmt.Errorf("start pasta in new mount, IPC and UTS namespaces (needs CAP_SYS_ADMIN): %w", err)
 		}
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}

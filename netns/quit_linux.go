@@ -3,6 +3,8 @@
 package netns
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -77,7 +79,6 @@ func (q *QuitWatcher) Check() bool {
 		q.gone = err == nil && n > 0 && fds[0].Revents != 0
 		return q.gone
 	}
-	seen := false
 	for {
 		n, err := unix.Read(q.fd, q.buf)
 		if err == unix.EINTR {
@@ -86,12 +87,38 @@ func (q *QuitWatcher) Check() bool {
 		if err != nil || n <= 0 {
 			break
 		}
-		seen = true
-	}
-	if seen && !exists(q.path) {
-		q.gone = true
+		if q.goneIn(q.buf[:n]) {
+			q.gone = true
+		}
 	}
 	return q.gone
+}
+
+// goneIn reports whether the inotify events in b say the namespace file is
+// gone: removed or renamed away (IN_DELETE, IN_MOVED_FROM with its name),
+// or its directory is (IN_DELETE_SELF, IN_MOVE_SELF, IN_UNMOUNT). As
+// passt's netns_quit_inotify_handler it goes by the events alone: after
+// sandbox.Enter the root is empty and no path resolves (and stat is not in
+// the filter), so the file cannot be looked up.
+func (q *QuitWatcher) goneIn(b []byte) bool {
+	const dirGone = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_UNMOUNT
+	for len(b) >= unix.SizeofInotifyEvent {
+		mask := binary.NativeEndian.Uint32(b[4:8])
+		nameLen := int(binary.NativeEndian.Uint32(b[12:16]))
+		end := unix.SizeofInotifyEvent + nameLen
+		if nameLen < 0 || end > len(b) {
+			return false // truncated: the kernel never does this
+		}
+		name := b[unix.SizeofInotifyEvent:end]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if mask&dirGone != 0 || mask&(unix.IN_DELETE|unix.IN_MOVED_FROM) != 0 && string(name) == q.name {
+			return true
+		}
+		b = b[end:]
+	}
+	return false
 }
 
 // Done returns a channel closed once the target is gone. It starts a

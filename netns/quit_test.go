@@ -81,3 +81,46 @@ func TestQuitWatcherSpawn(t *testing.T) {
 		t.Errorf("WatchQuit(spawn) = %v, %v; want nil, nil", q, err)
 	}
 }
+
+// TestQuitWatcherEvents: the inotify events alone tell that the file is
+// gone (after sandbox.Enter no path resolves): renamed away, or its
+// directory removed.
+func TestQuitWatcherEvents(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		act  func(dir, path string) error
+	}{
+		{name: "renamed", act: func(dir, path string) error { return os.Rename(path, filepath.Join(dir, "moved")) }},
+		{name: "dir removed", act: func(dir, path string) error {
+			if err := os.Remove(path); err != nil {
+				return err
+			}
+			return os.Remove(dir)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "ns")
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "T")
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			q, err := WatchQuit(Paths{Net: path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer q.Close()
+			if q.Check() {
+				t.Fatal("gone before the change")
+			}
+			if err := tt.act(dir, path); err != nil {
+				t.Fatal(err)
+			}
+			if !q.Check() {
+				t.Error("not reported gone")
+			}
+		})
+	}
+}

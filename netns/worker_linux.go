@@ -10,6 +10,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// init locks the main goroutine to the main thread, the thread group
+// leader, for the life of the process (an init function's
+// runtime.LockOSThread outlives init: main then runs there too). No other
+// goroutine ever runs on a locked thread, so no Worker can take the leader
+// into the target namespace: /proc/PID/ns/net, and every tool that reads
+// it (ip netns identify, ss, lsns), must show the host's network namespace
+// for pasta's PID, as it does for passt's pasta.
+func init() { runtime.LockOSThread() }
+
 // ErrWorkerGone is returned by Do when the worker's thread failed to enter
 // the namespace and has exited.
 var ErrWorkerGone = errors.New("netns: worker thread is gone")

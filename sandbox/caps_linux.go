@@ -35,7 +35,17 @@ const maxCap = 63
 // without a user namespace) is ignored, as passt does: with an empty
 // permitted set, no_new_privs and execve refused by seccomp, the bounding
 // set can no longer grant anything.
-func DropCaps(keep []capability.Cap) error {
+func DropCaps(keep []capability.Cap) error { return dropCaps(keep, nil) }
+
+// dropCaps is DropCaps, switching to ids (if not nil) between the bounding
+// set and the capset: leaving uid 0 empties the permitted set, so the
+// bounding set must go first, while CAP_SETPCAP is still there. The final
+// capset then only confirms the empty sets; nothing can be kept across the
+// switch.
+func dropCaps(keep []capability.Cap, ids *IDs) error {
+	if ids != nil && len(keep) > 0 {
+		return fmt.Errorf("drop capabilities: cannot keep %v when switching to uid %d", keep, ids.UID)
+	}
 	var mask uint64
 	for _, c := range keep {
 		if c < 0 || c > maxCap {
@@ -59,6 +69,12 @@ func DropCaps(keep []capability.Cap) error {
 	}
 	if _, _, e := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); e != 0 && e != unix.EINVAL {
 		return fmt.Errorf("prctl(PR_CAP_AMBIENT_CLEAR_ALL) on all threads: %w", errnoErr(e))
+	}
+	if ids != nil {
+		if err := setIDs(*ids); err != nil {
+			return err
+		}
+		state.RunAs = ids
 	}
 	if err := capsetAllThreads(mask); err != nil {
 		return err

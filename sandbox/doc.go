@@ -27,7 +27,9 @@
 //     by clone() before execve hold for every thread. Both modes get their
 //     mount namespace this way, so that stage 5 can pivot process-wide.
 //     pasta, which must stay in the user namespace owning the target netns,
-//     re-executes without a new user namespace when it is root there.
+//     re-executes without a new user namespace when it is root there, and
+//     creates them with unshare(1) after nsenter(1) joined a user namespace
+//     (ReexecEnv then tells EnterEmptyRoot the namespace is its own).
 //  4. In the child: Stage tells it is the sandboxed stage, InheritedFDs
 //     returns the files with O_NONBLOCK restored. Everything that needs
 //     a file, a new namespace or a capability happens now: epoll, timerfds,
@@ -39,9 +41,29 @@
 //     so it comes before the capability drop; Limits (isolate_postfork's
 //     PR_SET_DUMPABLE 0, plus RLIMIT_CORE 0); DropCaps (clamp_caps and the
 //     last capset of isolate_prefork) needs CAP_SETPCAP for the bounding
-//     set, so it comes before the filter; InstallSeccomp (the filter of
-//     isolate_postfork) comes last because the filter refuses mount, capset
-//     and prctl.
+//     set, so it comes before the filter; with Options.RunAs it switches
+//     uid and gid (isolate_user, --runas) between clearing the bounding set
+//     and the final capset, since leaving uid 0 empties the permitted set;
+//     InstallSeccomp (the filter of isolate_postfork) comes last because
+//     the filter refuses mount, capset, setuid and prctl.
+//
+// What the daemons keep at run time: no capability (CapEff, CapPrm,
+// CapBnd, CapInh and CapAmb all 0 on every thread) in both modes. passt
+// keeps CAP_SYS_ADMIN and CAP_NET_BIND_SERVICE for pasta's NS_CALL; the Go
+// pasta does not need them: its namespace worker thread entered the target
+// netns before Enter and stays there, and the -t/-T listeners, the tap and
+// the netlink configuration are done before Enter too. pasta started as
+// root in the initial user namespace and joining a namespace also switches
+// to --runas (default nobody); with a command it spawned it stays uid 0 so
+// that it may still signal it (see package netns). The files kept are the
+// tap (or qemu socket), the listeners, the engine's epoll and eventfd, a
+// pidfd or inotify fd for pasta's quit watcher and the spawned command,
+// log and pcap files, stdio, plus the Go runtime's netpoll epoll and
+// eventfd and its cgroup CPU limit files.
+//
+// ActionEnv (GOPASST_SECCOMP=trap|log, read by ActionFromEnv) is the
+// daemons' hidden switch for Options.Action. "log" is UNSAFE (everything is
+// allowed and merely logged); use it only to discover a missing syscall.
 //
 // Every per-thread kernel state is applied to all threads: capabilities and
 // no_new_privs through syscall.AllThreadsSyscall (hence CGO_ENABLED=0: it

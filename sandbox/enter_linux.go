@@ -21,6 +21,11 @@ type Options struct {
 	// keep nothing: pasta's namespace worker has entered the target netns
 	// before Enter, so it needs no CAP_SYS_ADMIN later.
 	KeepCaps []capability.Cap
+	// RunAs, if not nil, switches every thread to these user and group IDs
+	// after the bounding set is cleared and before the final capset
+	// (passt's isolate_user, --runas). Leaving uid 0 empties the
+	// capability sets, so KeepCaps must then be empty.
+	RunAs *IDs
 	// SkipEmptyRoot leaves the root directory alone. Only for a process
 	// that could not be re-executed into its own mount namespace; the
 	// filter still refuses openat, but fds opened earlier stay reachable
@@ -37,7 +42,8 @@ type Options struct {
 //     (time.Local from /etc/localtime, the netpoller's epoll and eventfd);
 //  2. EnterEmptyRoot: empty read-only tmpfs as / (needs CAP_SYS_ADMIN);
 //  3. Limits: RLIMIT_CORE = 0, not dumpable;
-//  4. DropCaps(KeepCaps) on all threads (needs CAP_SETPCAP, so after 2);
+//  4. DropCaps(KeepCaps) on all threads (needs CAP_SETPCAP, so after 2),
+//     with the switch to RunAs between the bounding set and the capset;
 //  5. InstallSeccomp: no_new_privs and the filter with TSYNC (last: the
 //     filter refuses mount, capset and prctl(PR_CAPBSET_DROP)).
 func Enter(mode policy.Mode, opt Options) error {
@@ -57,7 +63,7 @@ func Enter(mode policy.Mode, opt Options) error {
 	if err := Limits(); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
-	if err := DropCaps(opt.KeepCaps); err != nil {
+	if err := dropCaps(opt.KeepCaps, opt.RunAs); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	if err := InstallSeccomp(mode, opt.Action); err != nil {
@@ -83,6 +89,7 @@ type State struct {
 	CapsDropped     bool        // DropCaps succeeded
 	BoundingCleared bool        // the bounding set was emptied (false: no CAP_SETPCAP)
 	KeptCaps        uint64      // effective = permitted mask after DropCaps
+	RunAs           *IDs        // IDs switched to by Enter, nil if none
 	NoNewPrivs      bool        // PR_SET_NO_NEW_PRIVS is set on every thread
 	Seccomp         bool        // the filter is installed on every thread
 	Action          Action      // default action of the installed filter

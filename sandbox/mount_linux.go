@@ -21,6 +21,20 @@ func mountNSID() (string, error) {
 	return os.Readlink("/proc/self/ns/mnt")
 }
 
+// ReexecEnv returns the environment entries ("KEY=VALUE") that a process
+// started by other means than Reexec needs for EnterEmptyRoot to accept
+// its mount namespace: the identity of the caller's. Use it when the new
+// mount namespace comes from the clone flags of an exec.Cmd the caller
+// builds itself, or from unshare(1) --mount, and hand the result to the
+// child's environment.
+func ReexecEnv() ([]string, error) {
+	mntns, err := mountNSID()
+	if err != nil {
+		return nil, fmt.Errorf("re-exec environment: %w", err)
+	}
+	return []string{envMountNS + "=" + mntns}, nil
+}
+
 // EnterEmptyRoot makes an empty, read-only tmpfs the root and working
 // directory of the process and detaches the old root. Mirrors the mount
 // part of isolate_prefork() in passt's isolation.c:

@@ -30,8 +30,18 @@ const (
 type Options struct {
 	Action        Action
 	KeepCaps      []capability.Cap
+	RunAs         *IDs
 	SkipEmptyRoot bool
 }
+
+// IDs are the user and group a confined process switches to.
+type IDs struct{ UID, GID uint32 }
+
+// ActionEnv names the hidden debugging switch for the filter's action.
+const ActionEnv = "GOPASST_SECCOMP"
+
+func ActionFromEnv() (Action, error) { return ActionKill, ErrUnsupported }
+func ReexecEnv() ([]string, error)   { return nil, ErrUnsupported }
 
 // ReexecOptions tune Reexec.
 type ReexecOptions struct{}

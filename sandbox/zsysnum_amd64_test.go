@@ -59,6 +59,7 @@ var sysnumAMD64 = map[string]uint32{
 	"pidfd_send_signal": 424,
 	"pipe2":             293,
 	"pivot_root":        155,
+	"ppoll":             271,
 	"prctl":             157,
 	"pread64":           17,
 	"process_vm_readv":  310,

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"strconv"
@@ -230,8 +229,10 @@ func readPidFile(t *testing.T, path string) int {
 	return pid
 }
 
-// findChild returns the PID of the process whose parent is ppid and whose
-// command line is argv, polling up to d.
+// findChild returns the PID of the process that descends from ppid and
+// whose command line is argv, polling up to d. Descends, not is a child:
+// the launcher's engine process (pasta's sandboxed daemon) is the
+// command's parent.
 func findChild(ppid int, argv []string, d time.Duration) int {
 	want := []byte(strings.Join(argv, "\x00") + "\x00")
 	deadline := time.Now().Add(d)
@@ -246,15 +247,34 @@ func findChild(ppid int, argv []string, d time.Duration) int {
 			if err != nil || !bytes.Equal(cl, want) {
 				continue
 			}
-			st, err := os.ReadFile("/proc/" + e.Name() + "/status")
-			if err != nil {
-				continue
-			}
-			if bytes.Contains(st, []byte(fmt.Sprintf("\nPPid:\t%d\n", ppid))) {
+			if descends(pid, ppid) {
 				return pid
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return 0
+}
+
+// descends reports whether ancestor is among the parents of pid, walking
+// at most 16 levels up.
+func descends(pid, ancestor int) bool {
+	for range 16 {
+		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+		if err != nil {
+			return false
+		}
+		_, rest, ok := bytes.Cut(st, []byte("\nPPid:\t"))
+		if !ok {
+			return false
+		}
+		line, _, _ := bytes.Cut(rest, []byte("\n"))
+		if pid, err = strconv.Atoi(string(line)); err != nil || pid <= 1 {
+			return false
+		}
+		if pid == ancestor {
+			return true
+		}
+	}
+	return false
 }

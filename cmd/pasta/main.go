@@ -9,12 +9,44 @@
 //
 // The same binary runs as several processes (launcher, engine, nsinit);
 // package netns explains which and why. This is the only place that exits.
+//
+// # Sandbox
+//
+// The engine process goes through package sandbox's stages, in this order:
+//
+//  1. sandbox.Initial, first thing in the launcher and in the engine: every
+//     inherited fd ≥ 3 close-on-exec, RLIMIT_NOFILE soft = hard.
+//  2. The launcher always re-executes the engine (netns.Plan.Isolate) into
+//     new mount, IPC and UTS namespaces: by clone flags, together with
+//     the new user namespace when rootless, without one as root (which
+//     must stay in the initial user namespace to bind low ports and enter
+//     any network namespace), or through "nsenter --user ... unshare
+//     --mount --ipc --uts" when joining a user namespace.
+//  3. Setup in the engine, privileged and with the file system: log file,
+//     host discovery, --runas lookup, reaching the target (Spawn, whose
+//     nsinit is our child so that we can wait for it, or Join: the
+//     namespace worker thread setns'es now), tap, netlink configuration,
+//     quit watcher (pidfd or inotify), pcap file, the engine's epoll and
+//     eventfd, TCP listeners on both sides (-t on the host, -T on the
+//     worker), the PID file, signal handlers.
+//  4. sandbox.Enter right before the event loop: empty root, no core
+//     dumps, not dumpable, bounding set cleared, --runas switch (root in
+//     the initial user namespace only; default nobody, except with a
+//     spawned command), no capabilities at all, no_new_privs, seccomp.
+//  5. The event loop starts, then the launcher hears "ready" and the
+//     command is released.
+//
+// GOPASST_SECCOMP=trap|log (sandbox.ActionEnv) is a hidden debugging switch
+// for the filter's action on a syscall outside the profile: trap gives a
+// Go traceback, log allows everything and only logs it. "log" is UNSAFE:
+// it disables the filter in all but name.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -26,6 +58,7 @@ import (
 	"gopasst/guest"
 	"gopasst/netns"
 	"gopasst/policy"
+	"gopasst/sandbox"
 )
 
 func main() {
@@ -37,6 +70,10 @@ func run() int {
 		err := netns.NsInit(os.Args)
 		fmt.Fprintln(os.Stderr, "pasta:", err)
 		return 127
+	}
+	if err := sandbox.Initial(); err != nil {
+		fmt.Fprintln(os.Stderr, "pasta:", err)
+		return 1
 	}
 	cfg, err := conf.Parse(policy.ModePasta, os.Args[1:])
 	switch {
@@ -132,6 +169,16 @@ func engineMain(cfg *policy.Config) int {
 	if err != nil {
 		return fail(err)
 	}
+	// Decided before any namespace work, while /etc is reachable.
+	action, err := sandbox.ActionFromEnv()
+	if err != nil {
+		return fail(err)
+	}
+	runAs, err := runAsIDs(cfg, os.Geteuid() == 0, netns.InitialUserNS(), paths.Spawn(),
+		func(msg string) { log.Warn(msg) })
+	if err != nil {
+		return fail(err)
+	}
 	mtu := netns.DefaultMTU
 	if cfg.MTUSet {
 		mtu = cfg.MTU // 0: leave the kernel's default
@@ -172,17 +219,26 @@ func engineMain(cfg *policy.Config) int {
 	if err != nil {
 		return fail(err)
 	}
+	if cfg.PidFile != "" && !netns.Daemonized() {
+		if err := writePidFile(cfg.PidFile, os.Getpid()); err != nil {
+			return fail(err)
+		}
+	}
+	sigs := make(chan os.Signal, 1)
+	if !target.Spawned() {
+		// A spawned command gets these forwarded instead (netns.Spawn).
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	}
+	if err := enterSandbox(cfg, target, action, runAs, log); err != nil {
+		return fail(err)
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	engineErr := make(chan error, 1)
 	go func() { engineErr <- eng.Run(ctx) }()
 	log.Debug("tap ready", "ifname", ifname, "namespace", paths.Net)
 
-	if cfg.PidFile != "" && !netns.Daemonized() {
-		if err := writePidFile(cfg.PidFile, os.Getpid()); err != nil {
-			return fail(err)
-		}
-	}
 	netns.Ready(nil)
 	if err := target.Release(); err != nil {
 		return fail(err)
@@ -200,8 +256,6 @@ func engineMain(cfg *policy.Config) int {
 			return 1
 		}
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	var gone <-chan struct{}
 	if quit != nil {
 		gone = quit.Done()
@@ -219,6 +273,26 @@ func engineMain(cfg *policy.Config) int {
 		}
 		return 0
 	}
+}
+
+// enterSandbox confines the engine for good (sandbox.Enter): everything
+// the event loop, the quit watcher and the wait for the command need
+// exists by now. No capability is kept: the worker thread is already in
+// the target namespace, and every listener is open.
+func enterSandbox(cfg *policy.Config, target *netns.Target, action sandbox.Action, runAs *sandbox.IDs, log *slog.Logger) error {
+	if action != sandbox.ActionKill {
+		log.Warn("seccomp action is not kill: for debugging only", "action", action.String(), "variable", sandbox.ActionEnv)
+	}
+	if err := sandbox.Enter(policy.ModePasta, sandbox.Options{Action: action, RunAs: runAs}); err != nil {
+		return err
+	}
+	st := sandbox.Status()
+	args := []any{"seccomp", st.Action.String(), "instructions", st.Instructions, "kept_caps", st.KeptCaps}
+	if st.RunAs != nil {
+		args = append(args, "uid", st.RunAs.UID, "gid", st.RunAs.GID)
+	}
+	log.Debug("sandbox entered", args...)
+	return nil
 }
 
 func writePidFile(path string, pid int) error {
