@@ -14,6 +14,7 @@ import (
 	"gopasst/policy"
 	"gopasst/proto/icmp"
 	"gopasst/proto/tcp"
+	"gopasst/proto/udp"
 	"gopasst/tap"
 )
 
@@ -21,10 +22,10 @@ import (
 // allows many more; pings are few.
 const icmpCapacity = 1024
 
-// newEngine builds the event loop on the tap fd with the handlers that
-// exist: ARP, NDP, DHCP and DHCPv6 inside the engine, TCP and ICMP echo
-// as handlers. UDP has no handler yet: the engine counts its frames as
-// dropped (no_udp).
+// newEngine builds the event loop on the tap fd with its handlers: ARP,
+// NDP, DHCP and DHCPv6 inside the engine; TCP, UDP and ICMP echo as
+// handlers, with the -t/-u listeners in the host's namespace and the
+// -T/-U ones inside the guest's (made by the namespace worker w).
 func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, error) {
 	var pw *pcap.Writer
 	if cfg.PcapFile != "" {
@@ -55,6 +56,22 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 		e.SetTCP(th)
 		e.Register(flow.KindTCP, th)
 		e.Register(flow.KindTCPListen, th)
+	}
+	if !n.NoUDP {
+		uh, err := udp.New(udp.Config{
+			Net: n, Poller: e.Poller(), Tap: e.Tap(),
+			Inbound:   cfg.UDPIn.Listeners(),
+			NsInbound: cfg.UDPOut.Listeners(),
+			NsSocket:  w.Socket,
+			Log:       log,
+		})
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.SetUDP(uh)
+		e.Register(flow.KindUDP, uh)
+		e.Register(flow.KindUDPListen, uh)
 	}
 	if !n.NoICMP {
 		ih := icmp.New(n, e.Poller(), e.Tap(), icmpCapacity)
