@@ -9,20 +9,22 @@ type Kind uint8
 
 // Kinds of epoll owners. New protocols append; the values are not persisted.
 const (
-	KindNone      Kind = iota
-	KindTap            // the tap device or the qemu stream socket
-	KindTapListen      // passt: the listening UNIX socket
-	KindTCP            // a TCP connection's host socket
-	KindTCPListen      // a TCP listening socket for -t/-T forwarding
-	KindTCPTimer       // a TCP connection's timerfd
-	KindUDP            // a UDP flow's host socket
-	KindUDPListen      // a UDP socket bound for -u/-U forwarding
-	KindPing           // an ICMP/ICMPv6 echo (ping) socket
-	KindNetlink        // netlink: host address/route changes
-	KindSignal         // signalfd
-	KindTimer          // the engine's periodic timerfd
-	KindNsQuit         // pasta: inotify/pidfd watching the target namespace
-	KindStats          // anything else the engine needs
+	KindNone         Kind = iota
+	KindTap               // the tap device or the qemu stream socket
+	KindTapListen         // passt: the listening UNIX socket
+	KindTCP               // a TCP connection's host socket
+	KindTCPListen         // a TCP listening socket for -t/-T forwarding
+	KindTCPTimer          // a TCP connection's timerfd
+	KindUDP               // a UDP flow's host socket
+	KindUDPListen         // a UDP socket bound for -u/-U forwarding
+	KindPing              // an ICMP/ICMPv6 echo (ping) socket
+	KindNetlink           // netlink: host address/route changes
+	KindSignal            // signalfd
+	KindTimer             // the engine's periodic timerfd
+	KindNsQuit            // pasta: inotify/pidfd watching the target namespace
+	KindStats             // anything else the engine needs
+	KindSplice            // pasta: a spliced (socket-to-socket) TCP connection's socket
+	KindSpliceListen      // pasta: a -T listening socket inside the namespace
 	numKinds
 )
 

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+// Package fwd implements pasta's "auto" port forwarding: it watches which
+// ports are bound on one side (the namespace for -t/-u auto, the host for
+// -T/-U auto) and reports the changes, so that the caller opens and closes
+// listeners on the other side. Mirrors passt's fwd.c (procfs_scan_listen(),
+// fwd_scan_ports_tcp(), fwd_scan_ports_udp()).
+//
+// # Theory of operation
+//
+// A Scanner reads the kernel's socket tables, /proc/net/tcp and tcp6 (and
+// for UDP also udp and udp6), of one network namespace. The files are
+// opened once, by NewScanner from a directory such as /proc/PID/net (a
+// process inside the namespace: pasta's target or spawned command) or
+// /proc/self/net (the daemon's own, host namespace), or by NewScannerOpen
+// with a caller's open function, for instance one that opens
+// /proc/thread-self/net/NAME on a netns.Worker thread. Keeping them open
+// lets scanning go on after the sandbox has hidden /proc, as passt keeps
+// its scan4/scan6 descriptors; each scan seeks back to the start.
+//
+// Scan is driven from the engine's Tick with the monotonic time and does
+// the work at most once per ScanInterval (1 s, passt's timer). It reads
+// each table into a fixed buffer, one line at a time, takes the local port
+// of every socket in the listening state (TCP 0A, TCP_LISTEN; UDP 07,
+// unconnected), and builds a 65536-bit set. For UDP it also adds the
+// listening TCP ports, as passt does for protocols such as iperf3 that
+// pair a TCP control port with a UDP data port. It then drops:
+//
+//   - ports that no Auto rule of the Forward covers, and excluded ports
+//     (Forward.LookupRule): "-t auto" covers 1-65535, "-t 8000-8010,auto"
+//     only 8000-8010, "~22" removes 22. Ports of non-Auto rules already
+//     have static listeners and are left out. Ephemeral ports are not
+//     skipped, as in passt.
+//   - ports for which own returns true: the ports gopasst itself holds on
+//     the scanned side (its -T listeners when scanning the namespace, its
+//     -t listeners when scanning the host), which would otherwise be
+//     forwarded back. passt excludes the reverse direction's map the same
+//     way.
+//
+// The set is compared with the previous scan's: added and removed ports
+// are returned in ascending order, in slices the Scanner reuses. A port
+// appears in added as soon as it is bound, for the caller to open its
+// listener on the other side (Listener gives the policy.Listener for it,
+// with the target port of its rule), and in removed once nothing binds it.
+// On a read error the previous set is kept and nothing is reported.
+//
+// # Parsing
+//
+// Lines are split on spaces: "SL: LOCAL REMOTE ST ...", LOCAL and REMOTE
+// being ADDR:PORT in hex (8 or 32 digits of address, 1 to 4 of port), ST
+// one or two hex digits. Lines longer than MaxLineLen bytes, and lines
+// that do not match (the header among them), are skipped and counted, never
+// fatal. No allocation per scan.
+//
+// A Scanner is not safe for concurrent use.
+package fwd

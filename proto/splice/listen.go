@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package splice
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+	"gopasst/policy"
+)
+
+// listener is a listening socket inside the namespace and where its
+// connections go.
+type listener struct {
+	fd          int        // -1: free slot
+	port        uint16     // bound port (Listener.Port, or the kernel's pick for 0)
+	toPort      uint16     // host port connections go to
+	toAddr      netip.Addr // host address; invalid = loopback of the client's family
+	pausedUntil int64      // monotonic ns; 0 = not paused
+}
+
+var (
+	loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	loopback6 = netip.IPv6Loopback()
+)
+
+// Listen opens the listening sockets for l inside the namespace: on
+// 127.0.0.1 and [::1] if l.Bind is invalid (either may fail, not both),
+// else on l.Bind. Port 0 picks one port for both families. l.ToPort 0
+// means l.Port.
+func (h *Handler) Listen(l policy.Listener) error {
+	if h.nsSocket == nil {
+		return errors.New("splice: no NsSocket to open listeners with")
+	}
+	to := l.ToPort
+	if to == 0 {
+		to = l.Port
+	}
+	if l.Bind.IsValid() {
+		_, err := h.listenOne(l.Bind.Unmap(), l.Iface, l.Port, to, l.ToAddr)
+		return err
+	}
+	port, err4 := h.listenOne(loopback4, l.Iface, l.Port, to, l.ToAddr)
+	if err4 != nil {
+		port = l.Port
+	}
+	_, err6 := h.listenOne(loopback6, l.Iface, port, to, l.ToAddr)
+	if err4 != nil && err6 != nil {
+		return errors.Join(err4, err6)
+	}
+	if h.trace && (err4 != nil || err6 != nil) {
+		h.log.Debug("splice: listener on one family only", "port", l.Port, "err", errors.Join(err4, err6))
+	}
+	return nil
+}
+
+// listenOne opens one listening socket and returns its port.
+func (h *Handler) listenOne(bind netip.Addr, iface string, port, toPort uint16, toAddr netip.Addr) (uint16, error) {
+	domain := unix.AF_INET
+	if bind.Is6() {
+		domain = unix.AF_INET6
+	}
+	fd, err := h.nsSocket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("splice: socket for %v port %d: %w", bind, port, err)
+	}
+	fail := func(what string, err error) (uint16, error) {
+		unix.Close(fd)
+		return 0, fmt.Errorf("splice: %s for %v port %d: %w", what, bind, port, err)
+	}
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	var sa unix.Sockaddr
+	if domain == unix.AF_INET {
+		sa = &unix.SockaddrInet4{Port: int(port), Addr: bind.As4()}
+	} else {
+		v6only := 1
+		if bind.IsUnspecified() {
+			v6only = 0 // "::" serves both families
+		}
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
+			return fail("IPV6_V6ONLY", err)
+		}
+		sa = &unix.SockaddrInet6{Port: int(port), Addr: bind.As16()}
+	}
+	if iface != "" {
+		if err := unix.BindToDevice(fd, iface); err != nil {
+			return fail("SO_BINDTODEVICE "+iface, err)
+		}
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		return fail("bind", err)
+	}
+	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
+		return fail("listen", err)
+	}
+	bound := port
+	if bound == 0 {
+		if bound = localPort(fd); bound == 0 {
+			return fail("getsockname", unix.EINVAL)
+		}
+		if toPort == 0 {
+			toPort = bound
+		}
+	}
+	i := slot(h.listeners)
+	if i == len(h.listeners) {
+		h.listeners = append(h.listeners, listener{fd: -1})
+	}
+	if err := h.poller.Add(fd, unix.EPOLLIN, flow.Ref{Kind: flow.KindSpliceListen, Index: uint32(i), Fd: int32(fd)}); err != nil {
+		return fail("epoll", err)
+	}
+	h.listeners[i] = listener{fd: fd, port: bound, toPort: toPort, toAddr: toAddr}
+	return bound, nil
+}
+
+// slot returns the first free listener slot, or len(ls).
+func slot(ls []listener) int {
+	for i := range ls {
+		if ls[i].fd < 0 {
+			return i
+		}
+	}
+	return len(ls)
+}
+
+// localPort returns the port a socket is bound to, 0 on error.
+func localPort(fd int) uint16 {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0
+	}
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return uint16(a.Port)
+	case *unix.SockaddrInet6:
+		return uint16(a.Port)
+	}
+	return 0
+}
+
+// Unlisten closes every listener bound to port. Connections already
+// accepted go on.
+func (h *Handler) Unlisten(port uint16) error {
+	found := false
+	for i := range h.listeners {
+		if h.listeners[i].fd >= 0 && h.listeners[i].port == port {
+			h.closeListener(i)
+			found = true
+		}
+	}
+	if !found {
+		return fmt.Errorf("splice: no listener on port %d", port)
+	}
+	return nil
+}
+
+// closeListener closes listener slot i and frees it.
+func (h *Handler) closeListener(i int) {
+	l := &h.listeners[i]
+	if l.fd < 0 {
+		return
+	}
+	_ = h.poller.Del(l.fd)
+	unix.Close(l.fd)
+	if l.pausedUntil != 0 {
+		h.paused--
+	}
+	*l = listener{fd: -1}
+}
+
+// ListenPorts returns the ports of the open listeners, one per port.
+func (h *Handler) ListenPorts() []uint16 {
+	var out []uint16
+	seen := map[uint16]bool{}
+	for _, l := range h.listeners {
+		if l.fd >= 0 && !seen[l.port] {
+			seen[l.port] = true
+			out = append(out, l.port)
+		}
+	}
+	return out
+}
+
+// Bound reports whether a listener of this handler holds port inside the
+// namespace: the "own ports" a fwd.Scanner of the namespace must skip.
+func (h *Handler) Bound(port uint16) bool {
+	for i := range h.listeners {
+		if h.listeners[i].fd >= 0 && h.listeners[i].port == port {
+			return true
+		}
+	}
+	return false
+}
+
+// listenRef returns the epoll reference of listener slot i.
+func (h *Handler) listenRef(i int) flow.Ref {
+	return flow.Ref{Kind: flow.KindSpliceListen, Index: uint32(i), Fd: int32(h.listeners[i].fd)}
+}
+
+// accept takes pending connections from listener li and starts their host
+// connects. Mirrors tcp_listen_handler() and tcp_splice_conn_from_sock()
+// in passt.
+func (h *Handler) accept(li int, now int64) {
+	for range maxAcceptBatch {
+		l := &h.listeners[li]
+		fd, e := accept4(l.fd, &h.rsa)
+		switch e {
+		case 0:
+		case unix.EAGAIN, unix.EINTR:
+			return
+		case unix.ECONNABORTED, unix.EPERM, unix.EPROTO:
+			continue
+		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
+			h.Stats.AcceptPaused++
+			if l.pausedUntil == 0 {
+				h.paused++
+			}
+			l.pausedUntil = now + acceptPause
+			if l.pausedUntil == 0 {
+				l.pausedUntil = 1
+			}
+			_ = h.poller.Mod(l.fd, 0, h.listenRef(li))
+			return
+		default:
+			return
+		}
+		src, ok := rawAddr(&h.rsa)
+		if !ok || !src.IsLoopback() {
+			h.Stats.NotLoopback++
+			unix.Close(fd)
+			continue
+		}
+		if h.n == len(h.conns) {
+			h.Stats.TableFull++
+			closeReset(fd)
+			continue
+		}
+		h.Stats.Accepted++
+		h.open(fd, src.Is4(), l)
+	}
+}
+
+// closeReset closes fd so that the peer sees a reset.
+func closeReset(fd int) {
+	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	unix.Close(fd)
+}
+
+// open sets up a connection for accepted socket fd and starts connecting
+// its host side. Mirrors tcp_splice_connect() in passt.
+func (h *Handler) open(fd int, v4 bool, l *listener) {
+	idx := h.n
+	h.n++
+	h.live++
+	c := &h.conns[idx]
+	c.reset()
+	c.sock[0] = int32(fd)
+	c.ev = evConnecting
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
+
+	var sa unix.Sockaddr
+	domain := unix.AF_INET
+	dst := l.toAddr
+	if !dst.IsValid() {
+		dst = loopback6
+		if v4 {
+			dst = loopback4
+		}
+	}
+	if dst.Is4() || dst.Is4In6() {
+		h.sa4.Port, h.sa4.Addr = int(l.toPort), dst.Unmap().As4()
+		sa = &h.sa4
+	} else {
+		domain = unix.AF_INET6
+		h.sa6.Port, h.sa6.Addr = int(l.toPort), dst.As16()
+		sa = &h.sa6
+	}
+	s, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		h.Stats.ConnectFailed++
+		h.closeConn(idx, true)
+		return
+	}
+	c.sock[1] = int32(s)
+	_ = unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
+	err = unix.Connect(s, sa)
+	switch err {
+	case nil:
+		if !h.established(idx) {
+			return
+		}
+	case unix.EINPROGRESS:
+	default:
+		h.Stats.ConnectFailed++
+		h.closeConn(idx, true)
+		return
+	}
+	if h.trace {
+		h.log.Debug("splice: accepted", "idx", idx, "to", dst, "port", l.toPort)
+	}
+	h.updatePoll(idx)
+}

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package splice
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"gopasst/flow"
+	"gopasst/policy"
+)
+
+// Config is what New needs. Poller belongs to the event loop.
+type Config struct {
+	Poller flow.Poller
+	// Capacity is the size of the connection table, allocated once;
+	// 0 means 4096. At most 1<<22.
+	Capacity int
+	// Listeners are the -T listeners to open inside the namespace.
+	Listeners []policy.Listener
+	// NsSocket creates a socket inside the namespace (netns.Worker.Socket).
+	// Required to open listeners.
+	NsSocket func(domain, typ, proto int) (int, error)
+	// PipeSize caps the size of each pipe in bytes; 0 means 8 MiB. New
+	// probes downwards from it until F_SETPIPE_SZ succeeds.
+	PipeSize int
+	// Log receives setup errors, and per-connection events if Trace.
+	Log   *slog.Logger
+	Trace bool
+}
+
+// Stats counts what the handler did and refused.
+type Stats struct {
+	Accepted      uint64 // connections accepted in the namespace
+	NotLoopback   uint64 // connections closed: source was not loopback
+	TableFull     uint64 // connections reset: the table was full
+	AcceptPaused  uint64 // times a listener paused for want of fds
+	ConnectFailed uint64 // host connects that failed (reset to the client)
+	Aborted       uint64 // connections closed with a reset
+	Closed        uint64 // connections closed after FIN both ways
+	BytesToHost   uint64 // bytes moved from the namespace to the host
+	BytesToNs     uint64 // bytes moved from the host to the namespace
+}
+
+// Handler relays spliced connections. It implements flow.Handler for
+// flow.KindSplice and flow.KindSpliceListen, runs on the event-loop
+// goroutine and is unsafe for concurrent use.
+type Handler struct {
+	poller   flow.Poller
+	nsSocket func(domain, typ, proto int) (int, error)
+	log      *slog.Logger
+	trace    bool
+	pipeSize int // bytes set with F_SETPIPE_SZ on every pipe
+
+	conns     []conn // dense: conns[:n] are live or closed-pending
+	n         int
+	live      int
+	closed    []int // slots to compact in Deferred
+	listeners []listener
+	paused    int // listeners currently paused
+
+	rsa unix.RawSockaddrAny // accept4 target
+	sa4 unix.SockaddrInet4  // connect targets, reused
+	sa6 unix.SockaddrInet6
+
+	Stats Stats
+}
+
+// New probes the pipe size, allocates the table and opens cfg.Listeners.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Poller == nil {
+		return nil, errors.New("splice: Poller is required")
+	}
+	capacity := cfg.Capacity
+	if capacity <= 0 {
+		capacity = defaultCapacity
+	}
+	if capacity > maxCapacity {
+		return nil, fmt.Errorf("splice: capacity %d above %d", capacity, maxCapacity)
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	want := cfg.PipeSize
+	if want <= 0 {
+		want = maxPipeSize
+	}
+	h := &Handler{
+		poller:   cfg.Poller,
+		nsSocket: cfg.NsSocket,
+		log:      log,
+		trace:    cfg.Trace,
+		pipeSize: probePipeSize(max(want, minPipeSize)),
+		conns:    make([]conn, capacity),
+		closed:   make([]int, 0, capacity),
+	}
+	for i := range h.conns {
+		h.conns[i].reset()
+	}
+	for _, l := range cfg.Listeners {
+		if err := h.Listen(l); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// PipeSize returns the pipe size in bytes the probe settled on.
+func (h *Handler) PipeSize() int { return h.pipeSize }
+
+// Len returns the number of live connections.
+func (h *Handler) Len() int { return h.live }
+
+// Close closes every listener and resets every connection.
+func (h *Handler) Close() {
+	for i := range h.listeners {
+		h.closeListener(i)
+	}
+	h.listeners = h.listeners[:0]
+	for i := 0; i < h.n; i++ {
+		if h.conns[i].ev != 0 {
+			h.closeConn(i, true)
+		}
+	}
+	h.compact()
+}
+
+// HandleSock handles an event on a listener or a connection's socket.
+func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
+	switch ref.Kind {
+	case flow.KindSpliceListen:
+		i := int(ref.Index)
+		if i < len(h.listeners) && h.listeners[i].fd == int(ref.Fd) {
+			h.accept(i, now)
+		}
+	case flow.KindSplice:
+		idx, side := int(ref.Index>>1), int(ref.Index&1)
+		if idx >= h.n {
+			return
+		}
+		c := &h.conns[idx]
+		if c.ev == 0 || c.sock[side] != ref.Fd {
+			return
+		}
+		h.sockEvent(idx, side, events)
+	}
+}
+
+// Deferred compacts the table.
+func (h *Handler) Deferred(now int64) { h.compact() }
+
+// Tick resumes listeners paused for want of file descriptors.
+func (h *Handler) Tick(now int64) {
+	if h.paused == 0 {
+		return
+	}
+	for i := range h.listeners {
+		l := &h.listeners[i]
+		if l.fd >= 0 && l.pausedUntil != 0 && now >= l.pausedUntil {
+			l.pausedUntil = 0
+			h.paused--
+			_ = h.poller.Mod(l.fd, unix.EPOLLIN, h.listenRef(i))
+		}
+	}
+}
+
+// compact fills the slots of closed connections with the last ones, so the
+// table stays dense, and points the moved sockets' epoll references at the
+// new slot. Mirrors passt's flow_defer_handler() compaction.
+func (h *Handler) compact() {
+	if len(h.closed) == 0 {
+		return
+	}
+	slices.Sort(h.closed)
+	for i := len(h.closed) - 1; i >= 0; i-- {
+		idx := h.closed[i]
+		last := h.n - 1
+		if idx != last {
+			h.conns[idx] = h.conns[last]
+			c := &h.conns[idx]
+			for side := range 2 {
+				if c.inEpoll[side] {
+					_ = h.poller.Mod(int(c.sock[side]), c.polled[side], connRef(c, idx, side))
+				}
+			}
+		}
+		h.conns[last].reset()
+		h.n--
+	}
+	h.closed = h.closed[:0]
+}
+
+// connRef returns the epoll reference of one side of a connection.
+func connRef(c *conn, idx, side int) flow.Ref {
+	return flow.Ref{Kind: flow.KindSplice, Index: uint32(idx<<1 | side), Fd: c.sock[side]}
+}
+
+// probePipeSize returns the largest size, from want halving down to the
+// default, that F_SETPIPE_SZ accepts on pipeProbeCount pipes at once, as
+// passt's tcp_set_pipe_size().
+func probePipeSize(want int) int {
+	var fds [pipeProbeCount][2]int
+	size := want
+	for ; size > minPipeSize; size /= 2 {
+		ok, made := true, 0
+		for i := range fds {
+			if err := unix.Pipe2(fds[i][:], unix.O_CLOEXEC); err != nil {
+				break
+			}
+			made++
+			if _, err := unix.FcntlInt(uintptr(fds[i][0]), unix.F_SETPIPE_SZ, size); err != nil {
+				ok = false
+				break
+			}
+		}
+		for i := range made {
+			unix.Close(fds[i][0])
+			unix.Close(fds[i][1])
+		}
+		if ok && made == len(fds) {
+			return size
+		}
+	}
+	return minPipeSize
+}
