@@ -13,6 +13,7 @@ import (
 	"gopasst/pcap"
 	"gopasst/policy"
 	"gopasst/proto/icmp"
+	"gopasst/proto/splice"
 	"gopasst/proto/tcp"
 	"gopasst/proto/udp"
 	"gopasst/tap"
@@ -25,7 +26,8 @@ const icmpCapacity = 1024
 // newEngine builds the event loop on the tap fd with its handlers: ARP,
 // NDP, DHCP and DHCPv6 inside the engine; TCP, UDP and ICMP echo as
 // handlers, with the -t/-u listeners in the host's namespace and the
-// -T/-U ones inside the guest's (made by the namespace worker w).
+// -T/-U ones inside the guest's (made by the namespace worker w): -T
+// connections are spliced to the host's loopback without the tap.
 func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, error) {
 	var pw *pcap.Writer
 	if cfg.PcapFile != "" {
@@ -44,10 +46,8 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	if !n.NoTCP {
 		th, err := tcp.New(tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(),
-			Inbound:   cfg.TCPIn.Listeners(),
-			NsInbound: cfg.TCPOut.Listeners(),
-			NsSocket:  w.Socket,
-			Log:       log, Trace: cfg.Trace,
+			Inbound: cfg.TCPIn.Listeners(),
+			Log:     log, Trace: cfg.Trace,
 		})
 		if err != nil {
 			e.Close()
@@ -56,6 +56,20 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 		e.SetTCP(th)
 		e.Register(flow.KindTCP, th)
 		e.Register(flow.KindTCPListen, th)
+	}
+	if !n.NoTCP && !cfg.NoSplice {
+		// -T: listeners inside the namespace, relayed socket to socket to
+		// the host's loopback (the tap is not involved).
+		sh, err := splice.New(splice.Config{
+			Poller: e.Poller(), Listeners: cfg.TCPOut.Listeners(),
+			NsSocket: w.Socket, Log: log, Trace: cfg.Trace,
+		})
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		e.Register(flow.KindSplice, sh)
+		e.Register(flow.KindSpliceListen, sh)
 	}
 	if !n.NoUDP {
 		uh, err := udp.New(udp.Config{
