@@ -27,6 +27,11 @@ const (
 	// ways (nf_conntrack_udp_timeout_stream). Nanoseconds.
 	DefaultTimeout       = 30e9
 	DefaultStreamTimeout = 120e9
+	// DefaultCapacity is the flow table size when Config.Capacity is
+	// zero: 16384 flows (about 1.6 MB of table and index). Each flow
+	// that is not a -u flow holds a socket, so RLIMIT_NOFILE bounds the
+	// flows in use as well.
+	DefaultCapacity = 1 << 14
 	// scanInterval is how often Tick looks for expired flows.
 	scanInterval = 1e9
 	// DefaultBatch is how many frames the handler can have handed to the

@@ -64,8 +64,13 @@
 // thus sees ECONNREFUSED at once. Reading the queue also clears the
 // socket's pending error.
 //
+// Listeners and flow sockets ask for 4 MiB receive and send buffers
+// (capped by net.core.rmem_max and wmem_max), so that a burst arriving
+// while the event loop is not scheduled waits in the socket instead of
+// being dropped.
+//
 // The flow table is a dense array of pointer-free entries with a fixed
-// capacity, indexed by an open-addressing hash table of indices whose
+// capacity (Config.Capacity, DefaultCapacity when zero), indexed by an open-addressing hash table of indices whose
 // hash has a per-handler random seed (so the guest cannot choose
 // colliding keys). A flow socket's Ref carries the flow's index; closing
 // a flow moves the last entry into the hole (as passt compacts its flow

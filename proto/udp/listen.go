@@ -91,6 +91,7 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fail("SO_REUSEADDR", err)
 	}
+	setBufs(fd)
 	if v6 {
 		only := 1
 		if dual {

@@ -240,6 +240,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 		h.drop(DropSocket)
 		return -1
 	}
+	setBufs(fd)
 	addr := addrBytes(to)
 	salen := putSockaddr(&h.sa, v6, &addr, l.toPort)
 	if e := connectRaw(fd, &h.sa, salen); e != 0 {

@@ -131,6 +131,7 @@ func (h *Handler) prepareOut(fd int, v6 bool, port uint16) bool {
 	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1) != nil {
 		return false
 	}
+	setBufs(fd)
 	var addr [16]byte
 	if out.IsValid() && out.Is6() == v6 {
 		addr = addrBytes(out)

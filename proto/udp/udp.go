@@ -24,7 +24,7 @@ type Config struct {
 	Tap    flow.Tap    // frames towards the guest
 
 	// Capacity is the flow table size, fixed and allocated once; at most
-	// flow.MaxIndex+1.
+	// flow.MaxIndex+1. Zero means DefaultCapacity.
 	Capacity int
 
 	// Inbound (-u) are sockets bound in the host's namespace; a datagram
@@ -131,7 +131,11 @@ func New(cfg Config) (*Handler, error) {
 	if len(cfg.NsInbound) > 0 && cfg.NsSocket == nil {
 		return nil, fmt.Errorf("udp: -U forwarding needs NsSocket")
 	}
-	capacity := max(1, min(cfg.Capacity, flow.MaxIndex+1))
+	capacity := cfg.Capacity
+	if capacity <= 0 {
+		capacity = DefaultCapacity
+	}
+	capacity = min(capacity, flow.MaxIndex+1)
 	batch := cfg.Batch
 	if batch <= 0 {
 		batch = DefaultBatch

@@ -426,3 +426,29 @@ func TestInboundBindFailure(t *testing.T) {
 		t.Errorf("%d fds left registered", len(p.live))
 	}
 }
+
+// TestCapacity: zero means DefaultCapacity (the binaries leave it zero),
+// larger than a flow.Ref can index is clamped.
+func TestCapacity(t *testing.T) {
+	tests := []struct {
+		name string
+		in   int
+		want int
+	}{
+		{name: "zero", in: 0, want: DefaultCapacity},
+		{name: "negative", in: -1, want: DefaultCapacity},
+		{name: "given", in: 3, want: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, err := New(Config{Net: testNet(), Poller: newEpollPoller(t), Tap: &recordingTap{}, Capacity: tt.in, Batch: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			if got := len(h.tbl.flows); got != tt.want {
+				t.Errorf("capacity %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
