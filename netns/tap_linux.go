@@ -111,3 +111,24 @@ func setupLink(ifname string, mtu int, mac net.HardwareAddr) error {
 func writeSysctl(key, value string) error {
 	return os.WriteFile("/proc/sys/"+key, []byte(value), 0)
 }
+
+// LinkMAC returns the hardware address of ifname in w's network namespace:
+// pasta tells the engine the tap's address up front, so that frames to the
+// guest carry its MAC before the guest has sent anything (as passt reads
+// it in pasta_ns_conf()).
+func LinkMAC(w *Worker, ifname string) (mac net.HardwareAddr, err error) {
+	err = w.Do(func() error {
+		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+		if err != nil {
+			return fmt.Errorf("netlink socket in namespace: %w", err)
+		}
+		defer h.Close()
+		link, err := h.LinkByName(ifname)
+		if err != nil {
+			return fmt.Errorf("find link %s: %w", ifname, err)
+		}
+		mac = link.Attrs().HardwareAddr
+		return nil
+	})
+	return mac, err
+}

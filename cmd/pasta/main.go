@@ -206,6 +206,13 @@ func engineMain(cfg *policy.Config) int {
 	if err != nil {
 		return fail(err)
 	}
+	// Address frames to the tap's MAC from the start: a guest that has not
+	// sent anything yet ignores frames to broadcast (a -t SYN, say).
+	if hw, err := netns.LinkMAC(target.Worker(), ifname); err != nil {
+		return fail(err)
+	} else if len(hw) == len(gnet.GuestMAC) {
+		copy(gnet.GuestMAC[:], hw)
+	}
 	if err := netns.ConfigureNet(target.Worker(), ifname, gnet, cfg.ConfigNet); err != nil {
 		return fail(err)
 	}
