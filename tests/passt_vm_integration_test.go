@@ -44,9 +44,17 @@ import (
 )
 
 // vmrigDir is the rig's source; its scripts write only under VMRIG_WORK.
+// It is $GOPASST_VMRIG, else shared/vmrig beside the repository (where CI
+// puts its read-only copy of shared/), else /work/shared/vmrig.
 func vmrigDir() string {
 	if d := os.Getenv("GOPASST_VMRIG"); d != "" {
 		return d
+	}
+	// The test runs in <repo>/tests.
+	if d, err := filepath.Abs("../../shared/vmrig"); err == nil {
+		if _, err := os.Stat(filepath.Join(d, "run-vm.sh")); err == nil {
+			return d
+		}
 	}
 	return "/work/shared/vmrig"
 }
@@ -66,7 +74,7 @@ func vmrigBuild(t *testing.T) {
 		return
 	}
 	start := time.Now()
-	cmd := exec.Command(filepath.Join(vmrigDir(), "build-initramfs.sh"))
+	cmd := exec.Command("bash", filepath.Join(vmrigDir(), "build-initramfs.sh"))
 	cmd.Env = append(os.Environ(), "VMRIG_WORK="+vmrigWork())
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build-initramfs.sh: %v\n%s", err, b)
@@ -177,7 +185,7 @@ var vmFieldRe = regexp.MustCompile(`(\w+)=(\S*)`)
 func runVM(t *testing.T, ns, sock string, onLine func(line string, runPID int), tests ...string) vmRun {
 	t.Helper()
 	logs := t.TempDir()
-	cmd := exec.Command(filepath.Join(vmrigDir(), "run-vm.sh"), append([]string{sock}, tests...)...)
+	cmd := exec.Command("bash", append([]string{filepath.Join(vmrigDir(), "run-vm.sh"), sock}, tests...)...)
 	cmd.Env = append(os.Environ(),
 		"VMRIG_WORK="+vmrigWork(),
 		"VMRIG_LOG="+filepath.Join(logs, "console.log"),
