@@ -63,6 +63,10 @@ type Config struct {
 	StatsEvery time.Duration
 	// Batch is the number of receive buffers; 0: DefaultBatch.
 	Batch int
+	// Budget is the flow capacity the TCP, UDP and ICMP handlers share
+	// (give the same one to each); the stats line reports its use. Nil:
+	// not reported.
+	Budget *flow.Budget
 }
 
 // Engine is the event loop. See the package comment. Configure it
@@ -103,7 +107,8 @@ type Engine struct {
 	txPos  int      // bytes of txSlab in use
 	out    [][]byte // frames queued for the guest; cap maxOut, never grown
 
-	st Stats
+	st     Stats
+	budget *flow.Budget
 
 	mu  sync.Mutex // guards pub
 	pub Stats      // copy of st, published at the end of every wake-up
@@ -126,6 +131,7 @@ func New(cfg Config) (*Engine, error) {
 		log:        cfg.Log,
 		trace:      cfg.Trace,
 		statsEvery: cfg.StatsEvery,
+		budget:     cfg.Budget,
 		epfd:       -1,
 		wakeFd:     -1,
 		rxSlab:     make([]byte, batch*FrameSize),
@@ -234,11 +240,26 @@ func (e *Engine) Stats() Stats {
 	return e.pub
 }
 
+// flowCounter is implemented by handlers that can say how many flows they
+// hold.
+type flowCounter interface{ Len() int }
+
 // publish makes the counters visible to Stats.
 func (e *Engine) publish() {
+	e.st.FlowsTCP = flowsOf(e.tcp)
+	e.st.FlowsUDP = flowsOf(e.udp)
+	e.st.FlowsICMP = flowsOf(e.icmp)
+	e.st.FlowsUsed, e.st.FlowsMax = uint64(e.budget.Used()), uint64(e.budget.Max())
 	e.mu.Lock()
 	e.pub = e.st
 	e.mu.Unlock()
+}
+
+func flowsOf(h TapHandler) uint64 {
+	if c, ok := h.(flowCounter); ok {
+		return uint64(c.Len())
+	}
+	return 0
 }
 
 // poller implements flow.Poller on the engine's epoll set.

@@ -97,11 +97,16 @@ type Stats struct {
 	TapFull   uint64 // frames towards the guest dropped because the device was full
 	Service   [NumServices]uint64
 	Wakeups   uint64 // epoll_pwait returns
+
+	// Flows held at the end of the last wake-up, by handler, and of the
+	// shared budget (Config.Budget): used and size.
+	FlowsTCP, FlowsUDP, FlowsICMP uint64
+	FlowsUsed, FlowsMax           uint64
 }
 
 // Line formats s as the stats line the engine logs. The format is stable:
 //
-//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N
+//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N
 //
 // Tests and tools match it with `dropped=(\d+)` and `(\w+)=(\d+)`; fields
 // may be appended at the end, never renamed or reordered.
@@ -120,5 +125,7 @@ func (s Stats) Line() string {
 		fmt.Fprintf(&b, " %s=%d", Service(i), v)
 	}
 	fmt.Fprintf(&b, " wakeups=%d", s.Wakeups)
+	fmt.Fprintf(&b, " tcp_flows=%d udp_flows=%d icmp_flows=%d flows=%d flows_max=%d",
+		s.FlowsTCP, s.FlowsUDP, s.FlowsICMP, s.FlowsUsed, s.FlowsMax)
 	return b.String()
 }

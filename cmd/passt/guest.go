@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"gopasst/engine"
+	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/pcap"
 	"gopasst/policy"
@@ -59,15 +60,16 @@ func guestMain() int {
 		pw = pcap.NewFromFd(fd)
 		defer pw.Close()
 	}
+	budget := flow.NewBudget(flow.DefaultBudget)
 	e, err := engine.New(engine.Config{
 		Net: n, Device: dev, Pcap: pw, Log: log,
-		Trace: cfg.Trace, StatsEvery: cfg.Stats,
+		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget,
 	})
 	if err != nil {
 		return fail(err)
 	}
 	defer e.Close()
-	closeHandlers, err := addHandlers(cfg, n, e, log)
+	closeHandlers, err := addHandlers(cfg, n, e, budget, log)
 	if err != nil {
 		return fail(err)
 	}

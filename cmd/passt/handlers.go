@@ -20,8 +20,9 @@ const icmpCapacity = 1024
 
 // addHandlers creates the L4 handlers and plugs them into e: TCP (with the
 // -t listeners), UDP (with the -u listeners) and ICMP echo. ARP, NDP, DHCP
-// and DHCPv6 live inside the engine. The returned function closes them all.
-func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, log *slog.Logger) (func(), error) {
+// and DHCPv6 live inside the engine. The UDP and ICMP handlers share the
+// flow budget of the engine. The returned function closes them all.
+func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, budget *flow.Budget, log *slog.Logger) (func(), error) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -45,7 +46,7 @@ func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, log *slog.L
 	}
 	if !n.NoUDP {
 		uh, err := udp.New(udp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(),
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: budget,
 			Inbound: cfg.UDPIn.Listeners(),
 			Log:     log,
 		})
@@ -60,6 +61,7 @@ func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, log *slog.L
 	}
 	if !n.NoICMP {
 		ih := icmp.New(n, e.Poller(), e.Tap(), icmpCapacity)
+		ih.SetBudget(budget)
 		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
 		closers = append(closers, ih.Close)
 		e.SetICMP(ih)

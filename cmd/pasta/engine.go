@@ -36,9 +36,12 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 			return nil, fmt.Errorf("pcap file: %w", err)
 		}
 	}
+	// One flow capacity for the UDP and ICMP handlers, reported on the
+	// stats line (passt's FLOW_MAX).
+	budget := flow.NewBudget(flow.DefaultBudget)
 	e, err := engine.New(engine.Config{
 		Net: n, Device: tap.NewTun(fd), Pcap: pw, Log: log,
-		Trace: cfg.Trace, StatsEvery: cfg.Stats,
+		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget,
 	})
 	if err != nil {
 		return nil, err
@@ -73,7 +76,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	}
 	if !n.NoUDP {
 		uh, err := udp.New(udp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(),
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: budget,
 			Inbound:   cfg.UDPIn.Listeners(),
 			NsInbound: cfg.UDPOut.Listeners(),
 			NsSocket:  w.Socket,
@@ -89,6 +92,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	}
 	if !n.NoICMP {
 		ih := icmp.New(n, e.Poller(), e.Tap(), icmpCapacity)
+		ih.SetBudget(budget)
 		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
 		e.SetICMP(ih)
 		e.Register(flow.KindPing, ih)

@@ -188,7 +188,7 @@ func mapHost(n *guest.Net, dst netip.Addr) netip.Addr {
 // newFlow opens a ping socket for a new flow and registers it. It returns
 // the flow index, or -1 (counted) on failure.
 func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst netip.Addr) int {
-	if h.tbl.count == len(h.tbl.flows) {
+	if h.tbl.count == len(h.tbl.flows) || !h.tbl.budget.Available() {
 		h.Stats.TableFull++
 		return -1
 	}
@@ -256,3 +256,7 @@ func (h *Handler) Close() {
 		h.closeFlow(h.tbl.count - 1)
 	}
 }
+
+// SetBudget makes new flows also take a unit of b, the flow capacity the
+// engine's handlers share. Call it before the first echo request.
+func (h *Handler) SetBudget(b *flow.Budget) { h.tbl.budget = b }

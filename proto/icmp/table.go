@@ -3,6 +3,8 @@
 package icmp
 
 import (
+	"gopasst/flow"
+
 	"hash/maphash"
 	"net/netip"
 )
@@ -44,11 +46,12 @@ func bytesAddr(b *[16]byte, v6 bool) netip.Addr {
 // moves the last flow into the hole, as passt compacts its flow table, and
 // uses backward-shift deletion, so there are no tombstones.
 type table struct {
-	flows []pingFlow // [0, count) live
-	count int
-	slots []int32 // flow index + 1; 0 is empty. len is a power of two >= 2*cap
-	mask  uint64
-	seed  maphash.Seed
+	flows  []pingFlow // [0, count) live
+	count  int
+	budget *flow.Budget // shared with the other handlers; nil: unlimited
+	slots  []int32      // flow index + 1; 0 is empty. len is a power of two >= 2*cap
+	mask   uint64
+	seed   maphash.Seed
 }
 
 func newTable(capacity int) table {
@@ -93,6 +96,7 @@ func (t *table) lookup(v6 bool, id uint16, remote *[16]byte) (idx int, hash uint
 // add appends a flow (whose key and hash are set) and indexes it. The
 // caller checks that count < cap.
 func (t *table) add(f *pingFlow) int {
+	t.budget.Take()
 	idx := t.count
 	t.flows[idx] = *f
 	t.count++
@@ -127,6 +131,7 @@ func (t *table) remove(idx int) (moved int) {
 	}
 	t.flows[last] = pingFlow{}
 	t.count--
+	t.budget.Give()
 	return moved
 }
 

@@ -3,6 +3,8 @@
 package udp
 
 import (
+	"gopasst/flow"
+
 	"encoding/binary"
 	"hash/maphash"
 	"net/netip"
@@ -85,23 +87,25 @@ func bytesAddr(b *[16]byte, v6 bool) netip.Addr {
 // moves the last flow into the hole, as passt compacts its flow table,
 // and uses backward-shift deletion, so there are no tombstones.
 type table struct {
-	flows []udpFlow // [0, count) live
-	count int
-	slots []int32 // flow index + 1; 0 is empty. len is a power of two >= 2*cap
-	mask  uint64
-	seed  maphash.Seed
+	flows  []udpFlow // [0, count) live
+	count  int
+	budget *flow.Budget // shared with the other handlers; nil: unlimited
+	slots  []int32      // flow index + 1; 0 is empty. len is a power of two >= 2*cap
+	mask   uint64
+	seed   maphash.Seed
 }
 
-func newTable(capacity int) table {
+func newTable(capacity int, budget *flow.Budget) table {
 	size := 2
 	for size < 2*capacity {
 		size <<= 1
 	}
 	return table{
-		flows: make([]udpFlow, capacity),
-		slots: make([]int32, size),
-		mask:  uint64(size - 1),
-		seed:  maphash.MakeSeed(),
+		flows:  make([]udpFlow, capacity),
+		budget: budget,
+		slots:  make([]int32, size),
+		mask:   uint64(size - 1),
+		seed:   maphash.MakeSeed(),
 	}
 }
 
@@ -137,11 +141,12 @@ func (t *table) lookup(k *flowKey) (idx int, hash uint64) {
 }
 
 // full reports whether no flow can be added.
-func (t *table) full() bool { return t.count == len(t.flows) }
+func (t *table) full() bool { return t.count == len(t.flows) || !t.budget.Available() }
 
 // add appends f (whose key and hash are set) and indexes it. The caller
 // checks full first.
 func (t *table) add(f *udpFlow) int {
+	t.budget.Take()
 	idx := t.count
 	t.flows[idx] = *f
 	t.count++
@@ -176,6 +181,7 @@ func (t *table) remove(idx int) (moved int) {
 	}
 	t.flows[last] = udpFlow{}
 	t.count--
+	t.budget.Give()
 	return moved
 }
 

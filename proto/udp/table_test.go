@@ -12,7 +12,7 @@ import (
 func TestTableModel(t *testing.T) {
 	const capacity = 64
 	r := rand.New(rand.NewPCG(1, 2))
-	tb := newTable(capacity)
+	tb := newTable(capacity, nil)
 	model := map[flowKey]bool{}
 	randKey := func() flowKey {
 		// A small key space, so that adds hit existing keys and

@@ -26,6 +26,9 @@ type Config struct {
 	// Capacity is the flow table size, fixed and allocated once; at most
 	// flow.MaxIndex+1. Zero means DefaultCapacity.
 	Capacity int
+	// Budget is the flow capacity shared with the other handlers of the
+	// engine: a new flow needs a unit of it too. Nil: no shared limit.
+	Budget *flow.Budget
 
 	// Inbound (-u) are sockets bound in the host's namespace; a datagram
 	// to one goes to the guest with its source address and port
@@ -142,7 +145,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		n: cfg.Net, poller: cfg.Poller, tap: cfg.Tap, mapper: cfg.Net,
-		nsSock: cfg.NsSocket, log: cfg.Log, tbl: newTable(capacity),
+		nsSock: cfg.NsSocket, log: cfg.Log, tbl: newTable(capacity, cfg.Budget),
 		timeout:       int64(cfg.Timeout),
 		streamTimeout: int64(cfg.StreamTimeout),
 	}

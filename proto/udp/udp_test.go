@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/flow"
 	"gopasst/policy"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
@@ -103,6 +104,29 @@ func TestTableFull(t *testing.T) {
 	e.h.Deferred(0)
 	if st := e.h.Stats(); e.h.Len() != 2 || st.Drops[DropTableFull] != 1 || st.FromGuest != 2 {
 		t.Errorf("Len %d, stats %+v", e.h.Len(), st)
+	}
+}
+
+// TestSharedBudget checks that a flow also needs a unit of the budget the
+// handlers share, that a spent budget drops and counts like a full table,
+// and that expiry gives the units back.
+func TestSharedBudget(t *testing.T) {
+	srv := newServer(t, lo4, false)
+	b := flow.NewBudget(3)
+	if !b.Take() { // another handler holds one unit
+		t.Fatal("Take on a fresh budget failed")
+	}
+	e := newEnv(t, Config{Capacity: 16, Budget: b})
+	for i := range 4 {
+		e.tapFrame(t, l2test.UDP4(ap(guestV4, uint16(42000+i)), ap(hostLoV4, srv.addr.Port()), []byte("x")), 0)
+	}
+	e.h.Deferred(0)
+	if st := e.h.Stats(); e.h.Len() != 2 || st.Drops[DropTableFull] != 2 || b.Used() != 3 {
+		t.Fatalf("Len %d, budget used %d, stats %+v", e.h.Len(), b.Used(), st)
+	}
+	e.h.Tick(int64(DefaultStreamTimeout) + int64(time.Minute))
+	if e.h.Len() != 0 || b.Used() != 1 {
+		t.Fatalf("after expiry: Len %d, budget used %d (want 0, 1)", e.h.Len(), b.Used())
 	}
 }
 
