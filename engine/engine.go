@@ -194,6 +194,10 @@ func (e *Engine) Register(kind flow.Kind, h flow.Handler) {
 	e.addHandler(h)
 }
 
+// Attach adds a handler that owns no fd of the epoll set, for its Deferred
+// and Tick calls only (pasta's auto-forwarding scanner).
+func (e *Engine) Attach(h flow.Handler) { e.addHandler(h) }
+
 // addHandler puts h in the Deferred/Tick list once.
 func (e *Engine) addHandler(h flow.Handler) {
 	if h == nil {

@@ -3,11 +3,14 @@
 package main
 
 import (
+	"golang.org/x/sys/unix"
+
 	"fmt"
 	"log/slog"
 
 	"gopasst/engine"
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/guest"
 	"gopasst/netns"
 	"gopasst/pcap"
@@ -46,8 +49,10 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	if err != nil {
 		return nil, err
 	}
+	var th *tcp.Handler
+	var sh *splice.Handler
 	if !n.NoTCP {
-		th, err := tcp.New(tcp.Config{
+		th, err = tcp.New(tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(),
 			Inbound: cfg.TCPIn.Listeners(),
 			Log:     log, Trace: cfg.Trace,
@@ -63,7 +68,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	if !n.NoTCP && !cfg.NoSplice {
 		// -T: listeners inside the namespace, relayed socket to socket to
 		// the host's loopback (the tap is not involved).
-		sh, err := splice.New(splice.Config{
+		sh, err = splice.New(splice.Config{
 			Poller: e.Poller(), Listeners: cfg.TCPOut.Listeners(),
 			NsSocket: w.Socket, Log: log, Trace: cfg.Trace,
 		})
@@ -97,5 +102,64 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 		e.SetICMP(ih)
 		e.Register(flow.KindPing, ih)
 	}
+	if auto := autoForwarding(cfg, w, th, sh, log); auto != nil {
+		e.Attach(auto)
+	}
 	return e, nil
+}
+
+// autoForwarding sets up pasta's "auto" TCP forwarding, the default when
+// -t or -T is not given: ports bound inside the namespace get a listener
+// on the host (-t auto, through the tap), ports bound on the host get one
+// inside the namespace (-T auto, spliced). The socket tables are opened
+// now, before the sandbox hides /proc: the namespace's on the worker
+// thread (/proc/thread-self/net), the host's as /proc/self/net (the main
+// thread stays in the host's namespace). Each side leaves out the ports
+// gopasst itself holds there. UDP auto forwarding is not implemented: its
+// static -u/-U rules apply. Nil when no rule says auto.
+func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *splice.Handler, log *slog.Logger) *fwd.Auto {
+	a := fwd.NewAuto(log)
+	if f := autoRules(cfg.TCPIn); f != nil && th != nil {
+		open := func(name string) (fd int, err error) {
+			err = w.Do(func() error {
+				fd, err = unix.Open("/proc/thread-self/net/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				return err
+			})
+			return fd, err
+		}
+		var own func(uint16) bool
+		if sh != nil {
+			own = sh.Bound
+		}
+		a.Add("-t auto", fwd.NewScannerOpen(open, "tcp", f, own), th)
+	}
+	if f := autoRules(cfg.TCPOut); f != nil && sh != nil {
+		var own func(uint16) bool
+		if th != nil {
+			own = th.Bound
+		}
+		a.Add("-T auto", fwd.NewScanner("/proc/self/net", "tcp", f, own), sh)
+	}
+	if a.Len() == 0 {
+		return nil
+	}
+	return a
+}
+
+// autoRules returns f when it has an "auto" rule; a nil f (the option was
+// not given) means pasta's default, "auto".
+func autoRules(f *policy.Forward) *policy.Forward {
+	if f == nil {
+		auto, err := policy.ParseForward("auto", nil, policy.ModePasta)
+		if err != nil {
+			return nil
+		}
+		return auto
+	}
+	for _, r := range f.Rules {
+		if r.Auto {
+			return f
+		}
+	}
+	return nil
 }
