@@ -50,7 +50,8 @@
 // point into them. Frames to the guest are given to Tap.Send, which keeps
 // references, not copies: their bytes must stay untouched until the end of
 // the wake-up (flow's contract). If the queue fills up, it is flushed on
-// the spot. The engine's own replies are built in place in the reply slab
+// the spot; a handler out of buffers may also flush it itself (the Tap is a
+// flow.Flusher) and then reuse everything it has sent. The engine's own replies are built in place in the reply slab
 // (the responders write the payload after room for the headers, and the
 // headers are written in front), so nothing is copied.
 //

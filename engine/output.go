@@ -19,6 +19,16 @@ type tapSink Engine
 // the queue is full it is flushed on the spot.
 func (t *tapSink) Send(frames [][]byte) { (*Engine)(t).queue(frames) }
 
+// Flush implements flow.Flusher: it writes the queued frames now, so that
+// a handler out of buffers may reuse them within the wake-up. It reports
+// whether the device took every frame.
+func (t *tapSink) Flush() bool {
+	e := (*Engine)(t)
+	full := e.st.TapFull
+	e.flush()
+	return e.st.TapFull == full && e.devErr == nil
+}
+
 func (e *Engine) queue(frames [][]byte) {
 	for _, f := range frames {
 		if len(f) == 0 {

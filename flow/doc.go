@@ -19,6 +19,16 @@
 // the engine's end-of-wakeup Flush, so a handler must not reuse a buffer it
 // has sent until its own Flush (the Deferred hook) has run.
 //
+// Exception: a Tap that also implements Flusher (the engine's does) can be
+// flushed mid-wake-up by a handler that has run out of buffers. When
+// Flush returns true, every frame sent so far, by any handler, has been
+// written and no reference to it is kept, so the caller may reuse its
+// buffers at once (the TCP handler does, to send more than one batch of
+// data frames per wake-up instead of waiting up to a TickInterval for the
+// next one). Other handlers are unaffected: their frames are only written
+// earlier than they would have been. When it returns false the device is
+// full and the frames it refused are lost, as at the end of a wake-up.
+//
 // The call order on each wake-up is: handlers for each ready fd (and for each
 // frame read from the tap), then every handler's Deferred hook (batched ACKs,
 // window updates), then the tap output is flushed. Timers: Tick is called at

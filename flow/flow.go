@@ -70,6 +70,17 @@ type Tap interface {
 	Send(frames [][]byte)
 }
 
+// Flusher is implemented by a Tap that can write out the frames queued so
+// far in the middle of a wake-up. A handler that runs out of frame buffers
+// calls Flush and, if it returns true, may reuse every buffer it has sent
+// before: the device took them all. False means the device is full (the
+// frames it refused are dropped and counted, as at the end of a wake-up):
+// the handler should stop until the next wake-up. Handlers that never run
+// out of buffers need not care.
+type Flusher interface {
+	Flush() bool
+}
+
 // TickInterval is the longest the engine waits between two Tick calls.
 const TickInterval = 10 * time.Millisecond
 

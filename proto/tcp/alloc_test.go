@@ -28,7 +28,13 @@ type bulk struct {
 
 func newBulk(tb testing.TB, payload int) *bulk {
 	tb.Helper()
-	e := newEnv(tb, 4)
+	return newBulkTap(tb, payload, 0, false)
+}
+
+// newBulkTap is newBulk on newEnvTap(mtu, flush).
+func newBulkTap(tb testing.TB, payload, mtu int, flush bool) *bulk {
+	tb.Helper()
+	e := newEnvTap(tb, 4, mtu, flush)
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		tb.Fatal(err)
@@ -119,6 +125,23 @@ func TestAllocsSockToTap(t *testing.T) {
 	}
 }
 
+// TestAllocsSockToTapFlush: at MTU 1500 with a flushable tap, a read
+// that needs more than one batch of frames (flushing in between)
+// allocates nothing either.
+func TestAllocsSockToTapFlush(t *testing.T) {
+	b := newBulkTap(t, 0, 1500, true)
+	if err := unix.SetsockoptInt(b.e.h.tab.conns[0].sock, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 256<<10) // 180 frames: two batches
+	if n := testing.AllocsPerRun(50, func() { b.sockToTap(data) }); n != 0 {
+		t.Fatalf("%v allocations per socket read", n)
+	}
+	if b.e.flush.flushes == 0 {
+		t.Fatal("no flush: the test does not cover it")
+	}
+}
+
 func BenchmarkTapToSock(bm *testing.B) {
 	b := newBulk(bm, 65000)
 	drain(b.srv)
@@ -136,5 +159,31 @@ func BenchmarkSockToTap(bm *testing.B) {
 	bm.ReportAllocs()
 	for bm.Loop() {
 		b.sockToTap(data)
+	}
+}
+
+// BenchmarkSockToTap1500 is BenchmarkSockToTap at MTU 1500 with a
+// flushable tap: 256 KiB per read, 180 frames, a flush every 128.
+func BenchmarkSockToTap1500(bm *testing.B) {
+	b := newBulkTap(bm, 0, 1500, true)
+	if err := unix.SetsockoptInt(b.e.h.tab.conns[0].sock, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20); err != nil {
+		bm.Fatal(err)
+	}
+	data := make([]byte, 256<<10)
+	bm.SetBytes(int64(len(data)))
+	bm.ReportAllocs()
+	for bm.Loop() {
+		b.sockToTap(data)
+	}
+}
+
+// BenchmarkTapToSock1500 is BenchmarkTapToSock with 1460-byte segments.
+func BenchmarkTapToSock1500(bm *testing.B) {
+	b := newBulkTap(bm, 1460, 1500, true)
+	drain(b.srv)
+	bm.SetBytes(1460)
+	bm.ReportAllocs()
+	for bm.Loop() {
+		b.tapToSock()
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"gopasst/policy"
 	"gopasst/proto/l2"
 )
@@ -306,5 +308,75 @@ func TestOutOfOrderFromGuest(t *testing.T) {
 	}
 	if e.h.Stats.OutOfOrder != 2 {
 		t.Errorf("OutOfOrder = %d", e.h.Stats.OutOfOrder)
+	}
+}
+
+// TestWindowProbeAnswered: a zero-window probe (or keep-alive) from the
+// guest, a pure ACK at RCV.NXT-1, gets an ACK with our window at once.
+// Without it a lost window update leaves the guest probing forever.
+func TestWindowProbeAnswered(t *testing.T) {
+	e := newEnv(t, 16)
+	_, port := hostListener(t, "127.0.0.1")
+	g := e.connect(netip.AddrPortFrom(guest4, 40006), netip.AddrPortFrom(gw4, port))
+	e.poll(0)
+	e.take()
+	e.tapIn(g.frame(l2.TCPFlagAck, g.seq-1, nil))
+	fs := e.take()
+	if len(fs) != 1 {
+		t.Fatalf("%d frames for a window probe, want one ACK", len(fs))
+	}
+	if s := e.parse(fs[0]); s.ack != g.seq || s.flags != l2.TCPFlagAck || s.wnd == 0 {
+		t.Fatalf("probe answered with ack %d flags %v window %d; want ack %d and an open window", s.ack, s.flags, s.wnd, g.seq)
+	}
+	// A pure ACK in sequence is not answered.
+	e.tapIn(g.frame(l2.TCPFlagAck, g.seq, nil))
+	if fs := e.take(); len(fs) != 0 {
+		t.Fatalf("%d frames for a pure ACK", len(fs))
+	}
+}
+
+// flushTap is a recTap that can be flushed (flow.Flusher), as the
+// engine's: it records how often.
+type flushTap struct {
+	*recTap
+	flushes int
+}
+
+func (f *flushTap) Flush() bool { f.flushes++; return true }
+
+// TestFlushWhenOutOfFrames: at MTU 1500 a wide guest window takes more
+// than one batch of frames; with a flushable tap, one socket event sends
+// all of it in the same wake-up (flushing between batches) instead of
+// waiting for the next one.
+func TestFlushWhenOutOfFrames(t *testing.T) {
+	e := newEnvTap(t, 4, 1500, true)
+	h, ft := e.h, e.flush
+	ln, port := hostListener(t, "127.0.0.1")
+	g := e.connect(netip.AddrPortFrom(guest4, 40020), netip.AddrPortFrom(gw4, port))
+	srv := accept(t, ln)
+	g.wnd = 0xffff // scaled by 7: 8 MiB
+	g.send(l2.TCPFlagAck, nil)
+	e.take()
+
+	const size = 1 << 20 // 719 frames of 1460 bytes
+	// Room for all of it in our socket's receive queue, which we peek.
+	if err := unix.SetsockoptInt(h.tab.conns[0].sock, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetWriteBuffer(4 << 20)
+	if _, err := srv.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	e.poll(100)
+	got := 0
+	for _, b := range e.take() {
+		got += len(e.parse(b).payload)
+	}
+	if got != size {
+		t.Fatalf("one wake-up sent %d bytes of %d (flushes %d, FramesShort %d)", got, size, ft.flushes, h.Stats.FramesShort)
+	}
+	if ft.flushes < size/1460/batchFrames || h.Stats.Flushes != uint64(ft.flushes) {
+		t.Fatalf("%d flushes (Stats %d) for %d frames of %d per batch", ft.flushes, h.Stats.Flushes, size/1460+1, batchFrames)
 	}
 }

@@ -22,6 +22,10 @@ const (
 	// batchFrames is the number of data frames towards the guest per
 	// wake-up, as passt's TCP_FRAMES_MEM and wireguard-go's IdealBatchSize.
 	batchFrames = 128
+	// maxPeeks bounds the batches one connection sends per call of
+	// sockToTap (flushing the tap in between when the frames run out):
+	// 16 batches are 2048 frames, 3 MB at MTU 1500.
+	maxPeeks = 16
 	// ctlFrames is the number of control frames (SYN, ACK, FIN, RST)
 	// towards the guest per wake-up.
 	ctlFrames = 256

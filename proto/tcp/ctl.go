@@ -17,7 +17,7 @@ import (
 // returns false if no frame buffer was left.
 func (h *Handler) sendCtl(idx int, fl l2.TCPFlags, seq seqnum) bool {
 	c := &h.tab.conns[idx]
-	b := h.fr.ctlFrame()
+	b := h.ctlBuf()
 	if b == nil {
 		h.Stats.CtlDropped++
 		return false
@@ -47,6 +47,16 @@ func (h *Handler) sendCtl(idx int, fl l2.TCPFlags, seq seqnum) bool {
 	h.tap.Send(h.fr.out)
 	h.fr.out = h.fr.out[:0]
 	return true
+}
+
+// ctlBuf takes a control frame buffer, flushing the tap first if this
+// wake-up's buffers are used up (see flushFrames); nil if none is left.
+func (h *Handler) ctlBuf() []byte {
+	b := h.fr.ctlFrame()
+	if b == nil && h.flushFrames() {
+		b = h.fr.ctlFrame()
+	}
+	return b
 }
 
 // mssToTap returns the MSS we announce to the guest: what fits in the MTU.
@@ -122,7 +132,7 @@ func (h *Handler) checkLowWindow(idx int) {
 // section 3.10.7.1 says: <SEQ=SEG.ACK><CTL=RST> if it had ACK, else
 // <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
 func (h *Handler) rstNoConn(src, dst netip.AddrPort, t l2.TCP, plen int) {
-	b := h.fr.ctlFrame()
+	b := h.ctlBuf()
 	if b == nil {
 		h.Stats.CtlDropped++
 		return

@@ -48,7 +48,8 @@ type Stats struct {
 	ShortWrites   uint64 // socket writes that took less than the segment
 	DupAckRewinds uint64 // retransmissions started by duplicate ACKs
 	Timeouts      uint64 // retransmissions started by the ACK timer
-	FramesShort   uint64 // times the frame batch ran out in a wake-up
+	FramesShort   uint64 // times a connection had to wait for the next wake-up for frames
+	Flushes       uint64 // mid-wake-up tap flushes to reuse the frame buffers
 	CtlDropped    uint64 // control frames dropped for want of a buffer
 }
 
@@ -60,6 +61,8 @@ type Handler struct {
 	tap    flow.Tap
 	log    *slog.Logger
 	trace  bool
+
+	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
 
 	tab        table
 	listeners  []listener
@@ -75,7 +78,8 @@ type Handler struct {
 	scratch    int32  // getsockopt/ioctl result
 	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
 	rsa        unix.RawSockaddrAny
-	discardB   []byte // peek target for bytes already sent without SO_PEEK_OFF
+	ccBuf      [16]byte // TCP_CONGESTION name (localCC)
+	discardB   []byte   // peek target for bytes already sent without SO_PEEK_OFF
 
 	Stats Stats
 }
@@ -124,6 +128,7 @@ func New(cfg Config) (*Handler, error) {
 		closed:  make([]int, 0, capacity),
 	}
 	h.fr.init(mtu)
+	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.peekOff = probePeekOff()
 	if !h.peekOff {
 		h.discardB = make([]byte, maxWindowToTap)

@@ -68,9 +68,12 @@ type env struct {
 	h   *Handler
 	tap *recTap
 	ep  *epoller
-	net *guest.Net
-	now int64 // fake monotonic clock, advanced by pump
-	evs [64]unix.EpollEvent
+	// flush is the tap when it can be flushed (newEnvTap); it records
+	// into tap.
+	flush *flushTap
+	net   *guest.Net
+	now   int64 // fake monotonic clock, advanced by pump
+	evs   [64]unix.EpollEvent
 }
 
 func testNet() *guest.Net {
@@ -85,12 +88,27 @@ func testNet() *guest.Net {
 
 func newEnv(t testing.TB, capacity int, inbound ...policy.Listener) *env {
 	t.Helper()
+	return newEnvTap(t, capacity, 0, false, inbound...)
+}
+
+// newEnvTap is newEnv with a tap MTU (0: testNet's) and, if flush, a tap
+// that can be flushed mid-wake-up (flow.Flusher), as the engine's.
+func newEnvTap(t testing.TB, capacity, mtu int, flush bool, inbound ...policy.Listener) *env {
+	t.Helper()
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &env{t: t, tap: &recTap{}, ep: &epoller{fd: epfd}, net: testNet(), now: int64(time.Hour)}
-	h, err := New(Config{Net: e.net, Poller: e.ep, Tap: e.tap, Capacity: capacity, Inbound: inbound})
+	if mtu > 0 {
+		e.net.MTU = mtu
+	}
+	var tap flow.Tap = e.tap
+	if flush {
+		e.flush = &flushTap{recTap: e.tap}
+		tap = e.flush
+	}
+	h, err := New(Config{Net: e.net, Poller: e.ep, Tap: tap, Capacity: capacity, Inbound: inbound})
 	if err != nil {
 		unix.Close(epfd)
 		t.Fatal(err)

@@ -58,6 +58,22 @@ func getsockoptInt(fd, level, opt int, v *int32) unix.Errno {
 	return e
 }
 
+// getsockoptBytes reads a string option into caller-owned memory and
+// returns its length.
+func getsockoptBytes(fd, level, opt int, b []byte) (int, unix.Errno) {
+	l := uint32(len(b))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
+		uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(&l)), 0)
+	return int(l), e
+}
+
+// setsockoptBytes sets a string option from caller-owned memory.
+func setsockoptBytes(fd, level, opt int, b []byte) unix.Errno {
+	_, _, e := unix.Syscall6(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt),
+		uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 0)
+	return e
+}
+
 // ioctlInt reads an int ioctl (SIOCOUTQ) into caller-owned memory.
 func ioctlInt(fd int, req uintptr, v *int32) unix.Errno {
 	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(v)))

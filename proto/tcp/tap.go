@@ -97,6 +97,7 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 	}
 	c.sock = fd
 	h.setupSocket(fd)
+	h.localCC(fd, hostAddr)
 	if opts.HasMSS && opts.MSS >= minMSS {
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_MAXSEG, int(min(opts.MSS, maxMSSOpt)))
 	}
@@ -189,6 +190,12 @@ func (h *Handler) tapSegment(idx int, t l2.TCP, payload []byte, now int64) {
 		if c.ev == 0 {
 			return
 		}
+	} else if seq.lt(c.seqFromTap) {
+		// Below the window: a zero-window probe or a keep-alive
+		// (seq = RCV.NXT-1). Answer it (RFC 9293 section 3.10.7.4):
+		// the answer carries our window, and it is how the guest
+		// learns of a window update we sent and the tap lost.
+		h.ackNow(idx, true)
 	}
 	if c.ev&evTapFinRcvd != 0 && c.ev&evTapFinAcked != 0 {
 		// Both directions are closed and acknowledged.
