@@ -20,7 +20,7 @@ const icmpCapacity = 1024
 
 // addHandlers creates the L4 handlers and plugs them into e: TCP (with the
 // -t listeners), UDP (with the -u listeners) and ICMP echo. ARP, NDP, DHCP
-// and DHCPv6 live inside the engine. The UDP and ICMP handlers share the
+// and DHCPv6 live inside the engine. The TCP, UDP and ICMP handlers share the
 // flow budget of the engine. The returned function closes them all.
 func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, budget *flow.Budget, log *slog.Logger) (func(), error) {
 	var closers []func()
@@ -31,7 +31,7 @@ func addHandlers(cfg *policy.Config, n *guest.Net, e *engine.Engine, budget *flo
 	}
 	if !n.NoTCP {
 		th, err := tcp.New(tcp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(),
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: budget,
 			Inbound: cfg.TCPIn.Listeners(),
 			Log:     log, Trace: cfg.Trace,
 		})

@@ -39,7 +39,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 			return nil, fmt.Errorf("pcap file: %w", err)
 		}
 	}
-	// One flow capacity for the UDP and ICMP handlers, reported on the
+	// One flow capacity for the TCP, UDP and ICMP handlers, reported on the
 	// stats line (passt's FLOW_MAX).
 	budget := flow.NewBudget(flow.DefaultBudget)
 	e, err := engine.New(engine.Config{
@@ -53,7 +53,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	var sh *splice.Handler
 	if !n.NoTCP {
 		th, err = tcp.New(tcp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(),
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: budget,
 			Inbound: cfg.TCPIn.Listeners(),
 			Log:     log, Trace: cfg.Trace,
 		})

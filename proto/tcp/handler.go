@@ -24,6 +24,9 @@ type Config struct {
 	// Capacity is the size of the connection table, allocated once;
 	// 0 means 8192. At most 1<<17.
 	Capacity int
+	// Budget is the flow capacity shared with the engine's other handlers:
+	// a connection also takes a unit of it. Nil: no shared limit.
+	Budget *flow.Budget
 	// Inbound are the -t listeners: sockets in the host's netns whose
 	// connections are forwarded to the guest.
 	Inbound []policy.Listener
@@ -127,6 +130,7 @@ func New(cfg Config) (*Handler, error) {
 		dirty:   make([]int, 0, capacity),
 		closed:  make([]int, 0, capacity),
 	}
+	h.tab.budget = cfg.Budget
 	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.peekOff = probePeekOff()
@@ -252,6 +256,7 @@ func (h *Handler) closeConn(idx int, abort bool) {
 	c.ev = 0
 	c.fl &^= flPending
 	h.tab.live--
+	h.tab.budget.Give()
 	h.closed = append(h.closed, idx)
 }
 

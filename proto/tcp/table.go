@@ -3,6 +3,8 @@
 package tcp
 
 import (
+	"gopasst/flow"
+
 	"hash/maphash"
 	"math/bits"
 	"net/netip"
@@ -22,6 +24,9 @@ type table struct {
 	slots []int32 // hash: index+1, 0 = empty
 	mask  uint64
 	seed  maphash.Seed
+	// budget is the flow capacity shared with the engine's other handlers
+	// (one unit per live connection); nil: unlimited.
+	budget *flow.Budget
 }
 
 func newTable(capacity int) table {
@@ -63,7 +68,7 @@ func (t *table) lookup(local, peer netip.AddrPort) int {
 // add takes a free slot, fills its key and hash entry and returns its index,
 // or -1 if the table is full. The caller fills the rest.
 func (t *table) add(local, peer netip.AddrPort) int {
-	if t.n == len(t.conns) {
+	if t.n == len(t.conns) || !t.budget.Take() {
 		return -1
 	}
 	idx := t.n
