@@ -33,7 +33,7 @@ for i in $(seq 1 "$reps"); do
 		else
 			bash "$rig/demo-passt.sh" >"$log" 2>&1 || true
 		fi
-		grep -E '^[0-9. ]*VMTEST ' "$log" | sed 's/^[0-9. ]*//' >"$out/$impl-$i.vmtest" || true
+		grep -oE 'VMTEST .*' "$log" >"$out/$impl-$i.vmtest" || true
 	done
 done
 
@@ -48,23 +48,34 @@ for impl in ("passt-c", "gopasst"):
             continue
         for line in open(p):
             f = line.split()
-            if len(f) < 5 or f[0] != "VMTEST" or f[1] in ("READY", "DONE", "BOOT"):
+            if len(f) < 2 or f[0] != "VMTEST" or f[1] != "RESULT":
                 continue
-            name, status, value, unit = f[1], f[2], f[3], f[4]
+            kv = dict(x.split("=", 1) for x in f[2:] if "=" in x)
+            name, status, unit = kv.get("name"), kv.get("status"), kv.get("unit", "")
             try:
-                v = float(value) if status == "ok" else None
+                v = float(kv.get("value", "")) if status == "ok" else None
             except ValueError:
-                v = None
-            res.setdefault((name, unit), {}).setdefault(impl, []).append(v)
+                v = "ok"  # a passing test whose value is not a number (an address)
+            if name:
+                res.setdefault((name, unit), {}).setdefault(impl, []).append(v)
 print("| test | unit | C passt | gopasst | ratio |")
 print("|---|---|---|---|---|")
 for (name, unit), d in res.items():
     def med(xs):
-        ok = [x for x in xs or [] if x is not None]
-        return (statistics.median(ok), len(ok), len(xs or [])) if ok else (None, 0, len(xs or []))
+        xs = xs or []
+        ok = [x for x in xs if x is not None]
+        nums = [x for x in ok if x != "ok"]
+        m = statistics.median(nums) if nums else ("ok" if ok else None)
+        return (m, len(ok), len(xs))
     c, g = med(d.get("passt-c")), med(d.get("gopasst"))
-    fmt = lambda m: "fail" if m[0] is None else "%.3g (%d/%d ok)" % m
-    ratio = "%.2f" % (g[0] / c[0]) if c[0] and g[0] is not None else "-"
+    def fmt(m):
+        if m[0] is None:
+            return "fail (0/%d ok)" % m[2]
+        if m[0] == "ok":
+            return "ok (%d/%d)" % (m[1], m[2])
+        return "%.3g (%d/%d ok)" % m
+    num = lambda m: isinstance(m[0], float)
+    ratio = "%.2f" % (g[0] / c[0]) if num(c) and num(g) and c[0] else "-"
     print("| %s | %s | %s | %s | %s |" % (name, unit, fmt(c), fmt(g), ratio))
 PY
 echo "logs: $out" >&2
