@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"gopasst/cmd/internal/handlers"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
@@ -69,11 +70,12 @@ func guestMain() int {
 		return fail(err)
 	}
 	defer e.Close()
-	closeHandlers, err := addHandlers(cfg, n, e, budget, log)
+	// TCP, UDP and ICMP echo share the flow budget of the engine.
+	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Log: log})
 	if err != nil {
 		return fail(err)
 	}
-	defer closeHandlers()
+	defer hs.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 

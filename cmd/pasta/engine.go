@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"gopasst/cmd/internal/handlers"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/fwd"
@@ -15,16 +16,10 @@ import (
 	"gopasst/netns"
 	"gopasst/pcap"
 	"gopasst/policy"
-	"gopasst/proto/icmp"
 	"gopasst/proto/splice"
 	"gopasst/proto/tcp"
-	"gopasst/proto/udp"
 	"gopasst/tap"
 )
-
-// icmpCapacity is the number of ICMP echo flows, as passt's flow table
-// allows many more; pings are few.
-const icmpCapacity = 1024
 
 // newEngine builds the event loop on the tap fd with its handlers: ARP,
 // NDP, DHCP and DHCPv6 inside the engine; TCP, UDP and ICMP echo as
@@ -49,60 +44,12 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	if err != nil {
 		return nil, err
 	}
-	var th *tcp.Handler
-	var sh *splice.Handler
-	if !n.NoTCP {
-		th, err = tcp.New(tcp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: budget,
-			Inbound: cfg.TCPIn.Listeners(),
-			Log:     log, Trace: cfg.Trace,
-		})
-		if err != nil {
-			e.Close()
-			return nil, err
-		}
-		e.SetTCP(th)
-		e.Register(flow.KindTCP, th)
-		e.Register(flow.KindTCPListen, th)
+	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Log: log, NsSocket: w.Socket})
+	if err != nil {
+		e.Close()
+		return nil, err
 	}
-	if !n.NoTCP && !cfg.NoSplice {
-		// -T: listeners inside the namespace, relayed socket to socket to
-		// the host's loopback (the tap is not involved).
-		sh, err = splice.New(splice.Config{
-			Poller: e.Poller(), Listeners: cfg.TCPOut.Listeners(),
-			NsSocket: w.Socket, Log: log, Trace: cfg.Trace,
-		})
-		if err != nil {
-			e.Close()
-			return nil, err
-		}
-		e.Register(flow.KindSplice, sh)
-		e.Register(flow.KindSpliceListen, sh)
-	}
-	if !n.NoUDP {
-		uh, err := udp.New(udp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: budget,
-			Inbound:   cfg.UDPIn.Listeners(),
-			NsInbound: cfg.UDPOut.Listeners(),
-			NsSocket:  w.Socket,
-			Log:       log,
-		})
-		if err != nil {
-			e.Close()
-			return nil, err
-		}
-		e.SetUDP(uh)
-		e.Register(flow.KindUDP, uh)
-		e.Register(flow.KindUDPListen, uh)
-	}
-	if !n.NoICMP {
-		ih := icmp.New(n, e.Poller(), e.Tap(), icmpCapacity)
-		ih.SetBudget(budget)
-		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
-		e.SetICMP(ih)
-		e.Register(flow.KindPing, ih)
-	}
-	if auto := autoForwarding(cfg, w, th, sh, log); auto != nil {
+	if auto := autoForwarding(cfg, w, hs.TCP, hs.Splice, log); auto != nil {
 		e.Attach(auto)
 	}
 	return e, nil

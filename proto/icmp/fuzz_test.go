@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"gopasst/flow/flowtest"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
 )
@@ -37,7 +38,7 @@ func FuzzHandleTap(f *testing.F) {
 			return
 		}
 		p := &fakePoller{}
-		h := New(n, p, &recordingTap{}, 2)
+		h := New(n, p, &flowtest.Tap{}, 2)
 		h.mapper = loopbackMapper{}
 		h.HandleTap(&fr, 0)
 		if h.Len() > 0 {

@@ -111,7 +111,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 		return
 	}
 	id := l2.ICMPv4(msg).Ident()
-	remote := addrBytes(f.Dst)
+	remote := flow.AddrBytes(f.Dst)
 	idx, hash := h.tbl.lookup(v6, id, &remote)
 	if idx < 0 {
 		if idx = h.newFlow(v6, id, hash, &remote, f.Dst); idx < 0 {
@@ -120,7 +120,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 	}
 	pf := &h.tbl.flows[idx]
 	pf.lastTap = now
-	pf.guest = addrBytes(f.Src)
+	pf.guest = flow.AddrBytes(f.Src)
 
 	var e unix.Errno
 	if v6 {
@@ -222,7 +222,7 @@ func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst
 		h.Stats.SocketError++
 		return -1
 	}
-	h.tbl.add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, hash: hash, remote: *remote, host: addrBytes(host)})
+	h.tbl.add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host)}, hash)
 	h.Stats.NewFlows++
 	return idx
 }

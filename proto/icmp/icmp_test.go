@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/flow/flowtest"
 	"gopasst/guest"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
@@ -43,11 +44,12 @@ func parse(t *testing.T, frame []byte) *l2.Frame {
 
 // pump waits for the handler's sockets and feeds their events to it until
 // the tap has want frames or the deadline passes.
-func pump(t *testing.T, h *Handler, p *epollPoller, tap *recordingTap, want int) {
+func pump(t *testing.T, h *Handler, p *flowtest.Poller, tap *flowtest.Tap, want int) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
-	for len(tap.frames) < want && time.Now().Before(deadline) {
-		for _, ref := range p.wait(t, 100*time.Millisecond) {
+	for len(tap.Frames) < want && time.Now().Before(deadline) {
+		for _, ev := range p.Wait(t, 100*time.Millisecond) {
+			ref := ev.Ref
 			if ref.Kind != flow.KindPing {
 				t.Fatalf("event with kind %d", ref.Kind)
 			}
@@ -55,8 +57,8 @@ func pump(t *testing.T, h *Handler, p *epollPoller, tap *recordingTap, want int)
 		}
 		h.Deferred(0)
 	}
-	if len(tap.frames) != want {
-		t.Fatalf("tap got %d frames, want %d", len(tap.frames), want)
+	if len(tap.Frames) != want {
+		t.Fatalf("tap got %d frames, want %d", len(tap.Frames), want)
 	}
 }
 
@@ -75,8 +77,8 @@ func TestEchoLoopback(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := newEpollPoller(t)
-			tap := &recordingTap{}
+			p := flowtest.NewPoller(t)
+			tap := &flowtest.Tap{}
 			h := New(testNet(), p, tap, 4)
 			t.Cleanup(h.Close)
 
@@ -94,15 +96,15 @@ func TestEchoLoopback(t *testing.T) {
 					icmp = l2test.ICMPv6(l2test.ICMPType(l2.ICMPv6EchoReply), l2test.ICMPCode(0),
 						l2test.EchoIdent(id), l2test.EchoSeq(seq), l2test.Payload(payload))
 				}
-				check(t, tap.frames[seq-1],
+				check(t, tap.Frames[seq-1],
 					l2test.SrcMAC(l2test.OurMAC), l2test.DstMAC(l2test.GuestMAC),
 					l2test.SrcAddr(tc.dst), l2test.DstAddr(tc.guest), icmp)
 			}
 			if h.Len() != 1 || h.Stats.NewFlows != 1 || h.Stats.Requests != 3 || h.Stats.Replies != 3 {
 				t.Errorf("Len %d, stats %+v", h.Len(), h.Stats)
 			}
-			if len(p.live) != 1 {
-				t.Errorf("%d fds registered, want 1", len(p.live))
+			if len(p.Live) != 1 {
+				t.Errorf("%d fds registered, want 1", len(p.Live))
 			}
 		})
 	}
@@ -112,8 +114,8 @@ func TestEchoLoopback(t *testing.T) {
 // get separate sockets and each gets its own replies back.
 func TestTwoIdentifiers(t *testing.T) {
 	enablePingSockets(t)
-	p := newEpollPoller(t)
-	tap := &recordingTap{}
+	p := flowtest.NewPoller(t)
+	tap := &flowtest.Tap{}
 	h := New(testNet(), p, tap, 4)
 	t.Cleanup(h.Close)
 	h.HandleTap(parse(t, l2test.Echo4(guestV4, hostLoV4, 7, 1, []byte("a"))), 0)
@@ -123,7 +125,7 @@ func TestTwoIdentifiers(t *testing.T) {
 	}
 	pump(t, h, p, tap, 2)
 	got := map[uint16]string{}
-	for _, fr := range tap.frames {
+	for _, fr := range tap.Frames {
 		f := l2test.IPv4(t, fr, l2test.ICMPv4(l2test.ICMPType(l2.ICMPv4EchoReply)))
 		got[f.ICMPv4().Ident()] = string(f.ICMPv4().Payload())
 	}
@@ -159,7 +161,7 @@ func TestDropped(t *testing.T) {
 				tc.net(n)
 			}
 			p := &fakePoller{}
-			h := New(n, p, &recordingTap{}, 4)
+			h := New(n, p, &flowtest.Tap{}, 4)
 			h.HandleTap(parse(t, tc.frame), 0)
 			if h.Len() != 0 || p.adds != 0 || h.Stats.DropRequest != 1 {
 				t.Errorf("Len %d, adds %d, stats %+v", h.Len(), p.adds, h.Stats)
@@ -198,8 +200,8 @@ func TestMapHost(t *testing.T) {
 
 func TestTimeout(t *testing.T) {
 	enablePingSockets(t)
-	p := newEpollPoller(t)
-	tap := &recordingTap{}
+	p := flowtest.NewPoller(t)
+	tap := &flowtest.Tap{}
 	h := New(testNet(), p, tap, 8)
 	t.Cleanup(h.Close)
 	const s = int64(time.Second)
@@ -226,8 +228,8 @@ func TestTimeout(t *testing.T) {
 	}
 	for _, st := range steps {
 		h.Tick(st.now)
-		if h.Len() != st.wantLen || len(p.live) != st.wantLen {
-			t.Fatalf("at %v: Len %d, registered %d, want %d", time.Duration(st.now), h.Len(), len(p.live), st.wantLen)
+		if h.Len() != st.wantLen || len(p.Live) != st.wantLen {
+			t.Fatalf("at %v: Len %d, registered %d, want %d", time.Duration(st.now), h.Len(), len(p.Live), st.wantLen)
 		}
 		// Every remaining flow is findable and registered under its index.
 		for i := 0; i < h.tbl.count; i++ {
@@ -235,7 +237,7 @@ func TestTimeout(t *testing.T) {
 			if idx, _ := h.tbl.lookup(f.v6, f.guestID, &f.remote); idx != i {
 				t.Fatalf("flow %d found at %d", i, idx)
 			}
-			if ref := p.live[int(f.fd)]; ref.Index != uint32(i) || ref.Kind != flow.KindPing {
+			if ref := p.Live[int(f.fd)]; ref.Index != uint32(i) || ref.Kind != flow.KindPing {
 				t.Fatalf("flow %d registered as %+v", i, ref)
 			}
 		}
@@ -246,11 +248,11 @@ func TestTimeout(t *testing.T) {
 	// A ping after expiry opens a new flow, and replies flow again.
 	h.HandleTap(parse(t, l2test.Echo4(guestV4, hostLoV4, 4, 9, []byte("again"))), 120*s)
 	pump(t, h, p, tap, 1)
-	l2test.IPv4(t, tap.frames[0], l2test.ICMPv4(l2test.EchoIdent(4), l2test.EchoSeq(9), l2test.Payload([]byte("again"))))
+	l2test.IPv4(t, tap.Frames[0], l2test.ICMPv4(l2test.EchoIdent(4), l2test.EchoSeq(9), l2test.Payload([]byte("again"))))
 }
 
 func TestStaleRef(t *testing.T) {
-	h := New(testNet(), &fakePoller{}, &recordingTap{}, 4)
+	h := New(testNet(), &fakePoller{}, &flowtest.Tap{}, 4)
 	// No flow: must not touch anything.
 	h.HandleSock(flow.Ref{Kind: flow.KindPing, Index: 3, Fd: 99}, unix.EPOLLIN, 0)
 	h.HandleSock(flow.Ref{Kind: flow.KindPing, Index: flow.MaxIndex, Fd: 99}, unix.EPOLLIN, 0)
@@ -261,8 +263,8 @@ func TestStaleRef(t *testing.T) {
 
 func TestTableFull(t *testing.T) {
 	enablePingSockets(t)
-	p := newEpollPoller(t)
-	h := New(testNet(), p, &recordingTap{}, 2)
+	p := flowtest.NewPoller(t)
+	h := New(testNet(), p, &flowtest.Tap{}, 2)
 	t.Cleanup(h.Close)
 	for id := uint16(1); id <= 3; id++ {
 		h.HandleTap(parse(t, l2test.Echo4(guestV4, hostLoV4, id, 1, nil)), 0)
@@ -274,8 +276,8 @@ func TestTableFull(t *testing.T) {
 
 func TestAllocs(t *testing.T) {
 	enablePingSockets(t)
-	p := newEpollPoller(t)
-	tap := &countingTap{}
+	p := flowtest.NewPoller(t)
+	tap := &flowtest.Tap{Discard: true}
 	h := New(testNet(), p, tap, 4)
 	t.Cleanup(h.Close)
 	tests := []struct {
@@ -289,7 +291,7 @@ func TestAllocs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := parse(t, tc.req)
 			h.HandleTap(f, 0) // open the flow
-			idx, _ := h.tbl.lookup(f.EtherType == l2.EtherTypeIPv6, 5, ptr(addrBytes(f.Dst)))
+			idx, _ := h.tbl.lookup(f.EtherType == l2.EtherTypeIPv6, 5, ptr(flow.AddrBytes(f.Dst)))
 			if idx < 0 {
 				t.Fatal("no flow")
 			}
@@ -299,7 +301,7 @@ func TestAllocs(t *testing.T) {
 			h.HandleSock(ref, unix.EPOLLIN, 0)
 			h.Deferred(0)
 
-			before := tap.n
+			before := tap.Count
 			allocs := testing.AllocsPerRun(200, func() {
 				h.HandleTap(f, 0)
 				waitReadable(t, int(ref.Fd))
@@ -309,8 +311,8 @@ func TestAllocs(t *testing.T) {
 			if allocs != 0 {
 				t.Errorf("request+reply: %v allocs, want 0", allocs)
 			}
-			if tap.n-before < 200 {
-				t.Errorf("only %d replies in 201 runs", tap.n-before)
+			if tap.Count-before < 200 {
+				t.Errorf("only %d replies in 201 runs", tap.Count-before)
 			}
 		})
 	}
@@ -358,7 +360,7 @@ func BenchmarkEcho(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			enablePingSockets(b)
-			tap := &countingTap{}
+			tap := &flowtest.Tap{Discard: true}
 			h := New(testNet(), &fakePoller{}, tap, 4)
 			b.Cleanup(h.Close)
 			var f l2.Frame
@@ -381,8 +383,8 @@ func BenchmarkEcho(b *testing.B) {
 				h.HandleSock(ref, unix.EPOLLIN, 0)
 				h.Deferred(0)
 			}
-			if tap.n < b.N {
-				b.Fatalf("%d replies for %d requests", tap.n, b.N)
+			if tap.Count < b.N {
+				b.Fatalf("%d replies for %d requests", tap.Count, b.N)
 			}
 		})
 	}

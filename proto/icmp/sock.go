@@ -80,8 +80,8 @@ func (h *Handler) buildReply(pf *pingFlow, buf []byte, hdr, n int) int {
 	m := &h.msg
 	*m = l2.ICMPMessage{
 		Link:     l2.Link{SrcMAC: h.n.OurMAC, DstMAC: h.n.GuestMAC},
-		Src:      bytesAddr(&pf.remote, pf.v6),
-		Dst:      bytesAddr(&pf.guest, pf.v6),
+		Src:      flow.BytesAddr(&pf.remote, pf.v6),
+		Dst:      flow.BytesAddr(&pf.guest, pf.v6),
 		Type:     icmp.Type(),
 		Code:     icmp.Code(),
 		Ident:    pf.guestID,

@@ -36,7 +36,7 @@ func TestTableModel(t *testing.T) {
 			}
 			switch {
 			case idx < 0 && tb.count < capacity:
-				tb.add(&pingFlow{v6: k.v6, guestID: k.id, remote: k.remote, hash: hash})
+				tb.add(&pingFlow{v6: k.v6, guestID: k.id, remote: k.remote}, hash)
 				model[k] = true
 			case idx >= 0 && rng.IntN(2) == 0:
 				tb.remove(idx)
@@ -51,14 +51,11 @@ func TestTableModel(t *testing.T) {
 					t.Fatalf("cap %d step %d: flow %d found at %d", capacity, step, i, j)
 				}
 			}
-			used := 0
-			for _, s := range tb.slots {
-				if s != 0 {
-					used++
-				}
+			if tb.idx.Len() != tb.count {
+				t.Fatalf("cap %d step %d: index holds %d for %d flows", capacity, step, tb.idx.Len(), tb.count)
 			}
-			if used != tb.count {
-				t.Fatalf("cap %d step %d: %d slots used for %d flows", capacity, step, used, tb.count)
+			if err := tb.idx.Check(); err != nil {
+				t.Fatalf("cap %d step %d: %v", capacity, step, err)
 			}
 		}
 	}

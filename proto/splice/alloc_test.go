@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/flow/flowtest"
 	"gopasst/policy"
 )
 
@@ -17,13 +18,13 @@ import (
 // client and server are blocking sockets, h is stepped explicitly.
 type rawPair struct {
 	h              *Handler
-	p              *epollPoller
+	p              *flowtest.Poller
 	client, server int
 }
 
 func newRawPair(tb testing.TB) *rawPair {
 	tb.Helper()
-	p := newEpollPoller(tb)
+	p := newPoller(tb)
 	h, err := New(Config{Poller: p, NsSocket: hostSocket, Capacity: 4})
 	if err != nil {
 		tb.Fatal(err)
@@ -46,7 +47,7 @@ func newRawPair(tb testing.TB) *rawPair {
 		unix.Close(rp.client)
 		unix.Close(rp.server)
 		unix.Close(srvLn)
-		unix.Close(p.fd)
+		p.Close()
 	})
 	rp.client, err = unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -56,7 +57,7 @@ func newRawPair(tb testing.TB) *rawPair {
 		tb.Fatal(err)
 	}
 	for range 100 {
-		p.step(h, 10)
+		step(p, h, 10)
 		if h.Len() == 1 && h.conns[0].ev&evEstablished != 0 {
 			break
 		}

@@ -10,55 +10,34 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/flow/flowtest"
 )
 
-// epollPoller is a flow.Poller on a real epoll instance, with the Ref
-// packed into the event data as the engine does.
-type epollPoller struct {
-	fd     int
-	ev     unix.EpollEvent
-	events [64]unix.EpollEvent
-}
-
-func newEpollPoller(t testing.TB) *epollPoller {
-	t.Helper()
-	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &epollPoller{fd: fd}
-}
-
-func (p *epollPoller) ctl(op, fd int, events uint32, ref flow.Ref) error {
-	v := ref.Pack()
-	p.ev = unix.EpollEvent{Events: events, Fd: int32(uint32(v)), Pad: int32(uint32(v >> 32))}
-	return unix.EpollCtl(p.fd, op, fd, &p.ev)
-}
-
-func (p *epollPoller) Add(fd int, events uint32, ref flow.Ref) error {
-	return p.ctl(unix.EPOLL_CTL_ADD, fd, events, ref)
-}
-
-func (p *epollPoller) Mod(fd int, events uint32, ref flow.Ref) error {
-	return p.ctl(unix.EPOLL_CTL_MOD, fd, events, ref)
-}
-
-func (p *epollPoller) Del(fd int) error {
-	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil)
+// newPoller returns an epoll-backed flow.Poller that does not track
+// registrations, so that it never allocates (alloc_test.go).
+func newPoller(tb testing.TB) *flowtest.Poller {
+	tb.Helper()
+	p := flowtest.NewPoller(tb)
+	p.Live = nil
+	return p
 }
 
 // step waits up to timeoutMs for events and dispatches them to h as the
 // engine does: HandleSock for each, then Deferred and Tick. It returns the
 // number of events.
-func (p *epollPoller) step(h *Handler, timeoutMs int) int {
-	n, err := unix.EpollWait(p.fd, p.events[:], timeoutMs)
+func step(p *flowtest.Poller, h *Handler, timeoutMs int) int {
+	var now int64
+	n, err := p.Dispatch(timeoutMs, func(ref flow.Ref, events uint32) {
+		if now == 0 {
+			now = time.Now().UnixNano()
+		}
+		h.HandleSock(ref, events, now)
+	})
 	if err != nil {
 		return 0
 	}
-	now := time.Now().UnixNano()
-	for _, ev := range p.events[:n] {
-		ref := flow.Unpack(uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32)
-		h.HandleSock(ref, ev.Events, now)
+	if now == 0 {
+		now = time.Now().UnixNano()
 	}
 	h.Deferred(now)
 	h.Tick(now)
@@ -74,7 +53,7 @@ func hostSocket(domain, typ, proto int) (int, error) {
 // does; do runs a function on that goroutine between wake-ups.
 type loop struct {
 	h       *Handler
-	p       *epollPoller
+	p       *flowtest.Poller
 	reqs    chan func()
 	stop    chan struct{}
 	stopped chan struct{}
@@ -85,7 +64,7 @@ type loop struct {
 // nil) and runs it until the test ends.
 func startLoop(t testing.TB, cfg Config) *loop {
 	t.Helper()
-	p := newEpollPoller(t)
+	p := newPoller(t)
 	if cfg.Poller == nil {
 		cfg.Poller = p
 	}
@@ -94,7 +73,7 @@ func startLoop(t testing.TB, cfg Config) *loop {
 	}
 	h, err := New(cfg)
 	if err != nil {
-		unix.Close(p.fd)
+		p.Close()
 		t.Fatal(err)
 	}
 	l := &loop{h: h, p: p, reqs: make(chan func()), stop: make(chan struct{}), stopped: make(chan struct{})}
@@ -103,7 +82,7 @@ func startLoop(t testing.TB, cfg Config) *loop {
 		close(l.stop)
 		<-l.stopped
 		h.Close()
-		unix.Close(p.fd)
+		p.Close()
 	})
 	return l
 }
@@ -119,7 +98,7 @@ func (l *loop) run() {
 			continue
 		default:
 		}
-		if l.p.step(l.h, 5) > 0 {
+		if step(l.p, l.h, 5) > 0 {
 			l.wakeups.Add(1)
 		}
 	}

@@ -360,8 +360,7 @@ func TestNewErrors(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Error("New without Poller succeeded")
 	}
-	p := newEpollPoller(t)
-	defer unix.Close(p.fd)
+	p := newPoller(t)
 	if _, err := New(Config{Poller: p, Capacity: maxCapacity + 1}); err == nil {
 		t.Error("New with capacity above the maximum succeeded")
 	}

@@ -49,7 +49,7 @@ func newBulkTap(tb testing.TB, payload, mtu int, flush bool) *bulk {
 	}
 	tb.Cleanup(func() { srv.Close() })
 	e.take()
-	e.tap.discard = true
+	e.tap.Discard = true
 	b := &bulk{e: e, g: g, srv: srv, buf: make([]byte, l2.TCP4HeaderSize+payload)}
 	b.segs = l2.TCPSegment{
 		Link:    l2.Link{SrcMAC: guestMAC, DstMAC: [6]byte(guest.DefaultOurMAC)},
@@ -116,12 +116,12 @@ func TestAllocsTapToSock(t *testing.T) {
 func TestAllocsSockToTap(t *testing.T) {
 	b := newBulk(t, 0)
 	data := make([]byte, 4000)
-	before := b.e.tap.count
+	before := b.e.tap.Count
 	if n := testing.AllocsPerRun(200, func() { b.sockToTap(data) }); n != 0 {
 		t.Fatalf("%v allocations per socket read", n)
 	}
-	if b.e.tap.count-before < 201*3 {
-		t.Fatalf("only %d frames sent", b.e.tap.count-before)
+	if b.e.tap.Count-before < 201*3 {
+		t.Fatalf("only %d frames sent", b.e.tap.Count-before)
 	}
 }
 

@@ -83,9 +83,8 @@ func bitString(v uint16, names []string, zero string) string {
 type conn struct {
 	ev    events
 	fl    flags
-	sock  int  // host socket
-	v6    bool // IPv6 on the tap side
-	hash  uint64
+	sock  int            // host socket
+	v6    bool           // IPv6 on the tap side
 	local netip.AddrPort // guest's end: its address and port
 	peer  netip.AddrPort // the other end as the guest sees it
 	tmpl  l2.TCPTemplate // headers of frames to the guest (peer → local)

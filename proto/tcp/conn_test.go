@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/flow/flowtest"
 	"gopasst/policy"
 	"gopasst/proto/l2"
 )
@@ -335,10 +336,10 @@ func TestWindowProbeAnswered(t *testing.T) {
 	}
 }
 
-// flushTap is a recTap that can be flushed (flow.Flusher), as the
+// flushTap is a flowtest.Tap that can be flushed (flow.Flusher), as the
 // engine's: it records how often.
 type flushTap struct {
-	*recTap
+	*flowtest.Tap
 	flushes int
 }
 

@@ -69,7 +69,7 @@
 // The table (table.go) has a fixed capacity, allocated once: a dense
 // array, compacted at the end of each wake-up by moving the last
 // connection into a freed slot and re-pointing its epoll reference, and an
-// open-addressing hash with a per-process random seed (hash/maphash) keyed
+// open-addressing hash (flow.Index) with a per-process random seed keyed
 // by both ends. Frames towards the guest come from a slab allocated once;
 // flow.Tap may keep a frame until the end of the wake-up, so a buffer is
 // used once per wake-up unless the tap is flushed (flow.Flusher: then all

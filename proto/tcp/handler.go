@@ -275,17 +275,12 @@ func (h *Handler) compact() {
 	}
 	t := &h.tab
 	for _, idx := range cl {
-		last := t.n - 1
-		if idx != last {
-			t.conns[idx] = t.conns[last]
-			t.rehash(last, idx)
+		if t.compact(idx) >= 0 {
 			c := &t.conns[idx]
 			if c.sock >= 0 {
 				_ = h.poller.Mod(c.sock, h.sockEvents(c), h.ref(c, idx))
 			}
 		}
-		t.conns[last] = conn{sock: -1}
-		t.n--
 	}
 	h.closed = h.closed[:0]
 }

@@ -8,9 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"gopasst/flow"
+	"gopasst/flow/flowtest"
 	"gopasst/guest"
 	"gopasst/policy"
 	"gopasst/proto/l2"
@@ -18,7 +17,7 @@ import (
 )
 
 // The test plays the guest: frames it sends are built with l2test and fed
-// to HandleTap; frames the handler sends are recorded by recTap. The host
+// to HandleTap; frames the handler sends are recorded by a flowtest.Tap. The host
 // side is real sockets on loopback, with a real epoll set.
 
 var (
@@ -29,51 +28,16 @@ var (
 	gw6      = netip.MustParseAddr("fd00::2")
 )
 
-// recTap records copies of the frames sent to the guest.
-type recTap struct {
-	frames  [][]byte
-	count   int
-	discard bool // count only (allocation tests)
-}
-
-func (r *recTap) Send(fs [][]byte) {
-	for _, f := range fs {
-		r.count++
-		if !r.discard {
-			r.frames = append(r.frames, append([]byte(nil), f...))
-		}
-	}
-}
-
-// epoller is a flow.Poller on a real epoll set.
-type epoller struct{ fd int }
-
-func ev(events uint32, ref flow.Ref) *unix.EpollEvent {
-	v := ref.Pack()
-	return &unix.EpollEvent{Events: events, Fd: int32(uint32(v)), Pad: int32(uint32(v >> 32))}
-}
-
-func (p *epoller) Add(fd int, events uint32, ref flow.Ref) error {
-	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_ADD, fd, ev(events, ref))
-}
-
-func (p *epoller) Mod(fd int, events uint32, ref flow.Ref) error {
-	return unix.EpollCtl(p.fd, unix.EPOLL_CTL_MOD, fd, ev(events, ref))
-}
-
-func (p *epoller) Del(fd int) error { return unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil) }
-
 type env struct {
 	t   testing.TB
 	h   *Handler
-	tap *recTap
-	ep  *epoller
+	tap *flowtest.Tap
+	ep  *flowtest.Poller
 	// flush is the tap when it can be flushed (newEnvTap); it records
 	// into tap.
 	flush *flushTap
 	net   *guest.Net
 	now   int64 // fake monotonic clock, advanced by pump
-	evs   [64]unix.EpollEvent
 }
 
 func testNet() *guest.Net {
@@ -95,43 +59,34 @@ func newEnv(t testing.TB, capacity int, inbound ...policy.Listener) *env {
 // that can be flushed mid-wake-up (flow.Flusher), as the engine's.
 func newEnvTap(t testing.TB, capacity, mtu int, flush bool, inbound ...policy.Listener) *env {
 	t.Helper()
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, tap: &recTap{}, ep: &epoller{fd: epfd}, net: testNet(), now: int64(time.Hour)}
+	ep := flowtest.NewPoller(t)
+	ep.Live = nil // no allocation (alloc_test.go)
+	e := &env{t: t, tap: &flowtest.Tap{}, ep: ep, net: testNet(), now: int64(time.Hour)}
 	if mtu > 0 {
 		e.net.MTU = mtu
 	}
 	var tap flow.Tap = e.tap
 	if flush {
-		e.flush = &flushTap{recTap: e.tap}
+		e.flush = &flushTap{Tap: e.tap}
 		tap = e.flush
 	}
 	h, err := New(Config{Net: e.net, Poller: e.ep, Tap: tap, Capacity: capacity, Inbound: inbound})
 	if err != nil {
-		unix.Close(epfd)
 		t.Fatal(err)
 	}
 	e.h = h
-	t.Cleanup(func() {
-		h.Close()
-		unix.Close(epfd)
-	})
+	t.Cleanup(h.Close)
 	return e
 }
 
 // poll runs one epoll round with a timeout in milliseconds, dispatching
 // events like the engine, then Deferred.
 func (e *env) poll(ms int) {
-	n, err := unix.EpollWait(e.ep.fd, e.evs[:], ms)
-	if err != nil && err != unix.EINTR {
-		e.t.Fatal(err)
-	}
 	e.now += int64(time.Millisecond)
-	for i := range n {
-		v := uint64(uint32(e.evs[i].Fd)) | uint64(uint32(e.evs[i].Pad))<<32
-		e.h.HandleSock(flow.Unpack(v), e.evs[i].Events, e.now)
+	if _, err := e.ep.Dispatch(ms, func(ref flow.Ref, events uint32) {
+		e.h.HandleSock(ref, events, e.now)
+	}); err != nil {
+		e.t.Fatal(err)
 	}
 	e.h.Deferred(e.now)
 }
@@ -149,8 +104,8 @@ func (e *env) tapIn(frame []byte) {
 
 // take returns and forgets the frames recorded so far.
 func (e *env) take() [][]byte {
-	f := e.tap.frames
-	e.tap.frames = nil
+	f := e.tap.Frames
+	e.tap.Frames = nil
 	return f
 }
 
@@ -191,9 +146,9 @@ func (e *env) waitSeg(what string, ok func(seg) bool) seg {
 	e.t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
-		for len(e.tap.frames) > 0 {
-			b := e.tap.frames[0]
-			e.tap.frames = e.tap.frames[1:]
+		for len(e.tap.Frames) > 0 {
+			b := e.tap.Frames[0]
+			e.tap.Frames = e.tap.Frames[1:]
 			if s := e.parse(b); ok(s) {
 				return s
 			}

@@ -12,17 +12,18 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/flow/flowtest"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
 )
 
 // allocEnv is a handler on an untracked epoll poller with a counting tap,
 // so that only the handler's allocations are measured.
-func allocEnv(t testing.TB, capacity int) (*Handler, *epollPoller, *countingTap) {
+func allocEnv(t testing.TB, capacity int) (*Handler, *flowtest.Poller, *flowtest.Tap) {
 	t.Helper()
-	p := newEpollPoller(t)
-	p.live = nil
-	tap := &countingTap{}
+	p := flowtest.NewPoller(t)
+	p.Live = nil
+	tap := &flowtest.Tap{Discard: true}
 	h, err := New(Config{Net: testNet(), Poller: p, Tap: tap, Capacity: capacity, Batch: 32})
 	if err != nil {
 		t.Fatal(err)
@@ -117,8 +118,8 @@ func TestAllocs(t *testing.T) {
 		}); a != 0 {
 			t.Errorf("%v allocations per batch", a)
 		}
-		if tap.n < 200 {
-			t.Errorf("tap got %d frames", tap.n)
+		if tap.Count < 200 {
+			t.Errorf("tap got %d frames", tap.Count)
 		}
 	})
 	t.Run("icmp error", func(t *testing.T) {
@@ -131,8 +132,8 @@ func TestAllocs(t *testing.T) {
 		if a := testing.AllocsPerRun(200, func() { h.icmpError(&h.tbl.flows[0], &ee, data); h.Deferred(0) }); a != 0 {
 			t.Errorf("%v allocations per ICMP error", a)
 		}
-		if tap.n < 200 {
-			t.Errorf("tap got %d frames", tap.n)
+		if tap.Count < 200 {
+			t.Errorf("tap got %d frames", tap.Count)
 		}
 	})
 }
@@ -173,7 +174,7 @@ func BenchmarkSockToTap(b *testing.B) {
 				h.HandleSock(ref, unix.EPOLLIN, 0)
 				h.Deferred(0)
 			}
-			b.ReportMetric(float64(tap.n)/float64(b.N), "frames/op")
+			b.ReportMetric(float64(tap.Count)/float64(b.N), "frames/op")
 		})
 	}
 }

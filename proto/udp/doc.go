@@ -70,7 +70,7 @@
 // being dropped.
 //
 // The flow table is a dense array of pointer-free entries with a fixed
-// capacity (Config.Capacity, DefaultCapacity when zero), indexed by an open-addressing hash table of indices whose
+// capacity (Config.Capacity, DefaultCapacity when zero), indexed by an open-addressing hash table of indices (flow.Index) whose
 // hash has a per-handler random seed (so the guest cannot choose
 // colliding keys). A flow socket's Ref carries the flow's index; closing
 // a flow moves the last entry into the hole (as passt compacts its flow

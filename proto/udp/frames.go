@@ -3,6 +3,7 @@
 package udp
 
 import (
+	"gopasst/flow"
 	"gopasst/proto/l2"
 )
 
@@ -17,7 +18,7 @@ func (h *Handler) frame(buf []byte, off int, v6 bool, src *[16]byte, sport uint1
 	}
 	b := buf[off-hdr : off+plen]
 	l2.Ethernet(b).Encode([6]byte(h.n.GuestMAC), [6]byte(h.n.OurMAC), et)
-	srcA, dstA := bytesAddr(src, v6), bytesAddr(dst, v6)
+	srcA, dstA := flow.BytesAddr(src, v6), flow.BytesAddr(dst, v6)
 	ul := l2.UDPSize + plen
 	if v6 {
 		l2.IPv6(b[l2.EthernetSize:]).Encode(&l2.IPv6Fields{

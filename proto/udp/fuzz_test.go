@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/flow/flowtest"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
 )
@@ -37,7 +38,7 @@ func FuzzHandleTap(f *testing.F) {
 	f.Add(l2test.Echo4(guestV4, hostLoV4, 1, 1, nil))
 	s4, s6 := newServer(f, lo4, false), newServer(f, lo6, false)
 	p := &fakePoller{}
-	h, err := New(Config{Net: testNet(), Poller: p, Tap: &recordingTap{}, Capacity: 4, Batch: 1})
+	h, err := New(Config{Net: testNet(), Poller: p, Tap: &flowtest.Tap{}, Capacity: 4, Batch: 1})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gopasst/flow/flowtest"
 	"gopasst/guest"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
@@ -36,13 +37,13 @@ func testNet() *guest.Net {
 // testEnv is a handler on a real epoll poller with a recording tap.
 type testEnv struct {
 	h   *Handler
-	p   *epollPoller
-	tap *recordingTap
+	p   *flowtest.Poller
+	tap *flowtest.Tap
 }
 
 func newEnv(t testing.TB, cfg Config) *testEnv {
 	t.Helper()
-	e := &testEnv{p: newEpollPoller(t), tap: &recordingTap{}}
+	e := &testEnv{p: flowtest.NewPoller(t), tap: &flowtest.Tap{}}
 	if cfg.Net == nil {
 		cfg.Net = testNet()
 	}
@@ -80,10 +81,10 @@ func (e *testEnv) pumpUntil(t testing.TB, now int64, done func() bool) {
 	deadline := time.Now().Add(3 * time.Second)
 	for !done() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out; tap has %d frames; stats %+v", len(e.tap.frames), e.h.Stats())
+			t.Fatalf("timed out; tap has %d frames; stats %+v", len(e.tap.Frames), e.h.Stats())
 		}
-		for _, ev := range e.p.wait(t, 50*time.Millisecond) {
-			e.h.HandleSock(ev.ref, ev.events, now)
+		for _, ev := range e.p.Wait(t, 50*time.Millisecond) {
+			e.h.HandleSock(ev.Ref, ev.Events, now)
 		}
 		e.h.Deferred(now)
 	}
@@ -93,9 +94,9 @@ func (e *testEnv) pumpUntil(t testing.TB, now int64, done func() bool) {
 // more.
 func (e *testEnv) pump(t testing.TB, now int64, want int) {
 	t.Helper()
-	e.pumpUntil(t, now, func() bool { return len(e.tap.frames) >= want })
-	if len(e.tap.frames) != want {
-		t.Fatalf("tap got %d frames, want %d", len(e.tap.frames), want)
+	e.pumpUntil(t, now, func() bool { return len(e.tap.Frames) >= want })
+	if len(e.tap.Frames) != want {
+		t.Fatalf("tap got %d frames, want %d", len(e.tap.Frames), want)
 	}
 }
 

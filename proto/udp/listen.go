@@ -108,7 +108,7 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	}
 	var addr [16]byte
 	if bind.IsValid() {
-		addr = addrBytes(bind)
+		addr = flow.AddrBytes(bind)
 	}
 	salen := putSockaddr(&h.sa, v6, &addr, l.Port)
 	if e := bindRaw(fd, &h.sa, salen); e != 0 {

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/flow"
 	"gopasst/proto/l2"
 )
 
@@ -124,10 +125,10 @@ func (h *Handler) icmpError(fl *udpFlow, ee *extErr, data []byte) {
 	default:
 		return
 	}
-	guestA := bytesAddr(&fl.key.a, v6)
-	remote := bytesAddr(&fl.key.b, v6)
+	guestA := flow.BytesAddr(&fl.key.a, v6)
+	remote := flow.BytesAddr(&fl.key.b, v6)
 	src := remote
-	if off := ee.offender; off.IsValid() && off != bytesAddr(&fl.peer, v6) {
+	if off := ee.offender; off.IsValid() && off != flow.BytesAddr(&fl.peer, v6) {
 		if m := h.n.GuestSource(off); m.IsValid() && m.Is6() == v6 && !m.IsLoopback() && !m.IsUnspecified() {
 			src = m
 		}

@@ -142,7 +142,7 @@ func (h *Handler) listenToTap(i int, now int64) {
 func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 	l := &h.lst[i]
 	sv6, caddr, cport, ok := getSockaddr(sa)
-	client := bytesAddr(&caddr, sv6).Unmap()
+	client := flow.BytesAddr(&caddr, sv6).Unmap()
 	src := h.n.GuestSource(client)
 	if !ok || cport == 0 || !src.IsValid() || src.IsLoopback() || src.IsUnspecified() {
 		h.drop(DropUnmapped)
@@ -157,14 +157,14 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 		h.drop(DropUnmapped)
 		return -1
 	}
-	k := flowKey{v6: v6, aPort: l.toPort, bPort: cport, a: addrBytes(dst), b: addrBytes(src)}
+	k := flowKey{v6: v6, aPort: l.toPort, bPort: cport, a: flow.AddrBytes(dst), b: flow.AddrBytes(src)}
 	idx, hash := h.tbl.lookup(&k)
 	if idx < 0 {
 		if h.tbl.full() {
 			h.drop(DropTableFull)
 			return -1
 		}
-		idx = h.tbl.add(&udpFlow{key: k, hash: hash, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport})
+		idx = h.tbl.add(&udpFlow{key: k, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport}, hash)
 		h.st.FlowsOpened++
 	}
 	fl := &h.tbl.flows[idx]
@@ -210,7 +210,7 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 	binary.BigEndian.PutUint32(k.b[:], uint32(i))
 	idx, hash := h.tbl.lookup(&k)
 	if idx < 0 {
-		if idx = h.openSplice(&k, hash, i, bytesAddr(&caddr, sv6).Unmap().Is4()); idx < 0 {
+		if idx = h.openSplice(&k, hash, i, flow.BytesAddr(&caddr, sv6).Unmap().Is4()); idx < 0 {
 			return -1
 		}
 	}
@@ -241,7 +241,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 		return -1
 	}
 	setBufs(fd)
-	addr := addrBytes(to)
+	addr := flow.AddrBytes(to)
 	salen := putSockaddr(&h.sa, v6, &addr, l.toPort)
 	if e := connectRaw(fd, &h.sa, salen); e != 0 {
 		unix.Close(fd)
@@ -255,7 +255,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.add(&udpFlow{key: *k, hash: hash, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort})
+	h.tbl.add(&udpFlow{key: *k, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort}, hash)
 	h.st.FlowsOpened++
 	return idx
 }

@@ -29,7 +29,7 @@ func TestTableModel(t *testing.T) {
 		}
 		switch {
 		case idx < 0 && !tb.full():
-			tb.add(&udpFlow{key: k, hash: hash})
+			tb.add(&udpFlow{key: k}, hash)
 			model[k] = true
 		case idx >= 0:
 			tb.remove(idx)
@@ -43,6 +43,9 @@ func TestTableModel(t *testing.T) {
 			if j, _ := tb.lookup(&f.key); j != i {
 				t.Fatalf("step %d: flow %d found at %d", step, i, j)
 			}
+		}
+		if err := tb.idx.Check(); err != nil {
+			t.Fatalf("step %d: %v", step, err)
 		}
 	}
 }

@@ -40,7 +40,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 		h.drop(DropInvalid)
 		return
 	}
-	k := flowKey{v6: v6, aPort: sport, bPort: dport, a: addrBytes(f.Src), b: addrBytes(f.Dst)}
+	k := flowKey{v6: v6, aPort: sport, bPort: dport, a: flow.AddrBytes(f.Src), b: flow.AddrBytes(f.Dst)}
 	idx, hash := h.tbl.lookup(&k)
 	if idx < 0 {
 		if idx = h.openOut(&k, hash, f.Dst); idx < 0 {
@@ -96,7 +96,7 @@ func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	hb := addrBytes(host)
+	hb := flow.AddrBytes(host)
 	salen := putSockaddr(&h.sa, k.v6, &hb, hostPort)
 	if e := connectRaw(fd, &h.sa, salen); e != 0 {
 		unix.Close(fd)
@@ -110,7 +110,7 @@ func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.add(&udpFlow{key: *k, hash: hash, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort})
+	h.tbl.add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort}, hash)
 	h.st.FlowsOpened++
 	return idx
 }
@@ -134,7 +134,7 @@ func (h *Handler) prepareOut(fd int, v6 bool, port uint16) bool {
 	setBufs(fd)
 	var addr [16]byte
 	if out.IsValid() && out.Is6() == v6 {
-		addr = addrBytes(out)
+		addr = flow.AddrBytes(out)
 	}
 	salen := putSockaddr(&h.sa, v6, &addr, port)
 	if bindRaw(fd, &h.sa, salen) == 0 {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/flow/flowtest"
 	"gopasst/policy"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
@@ -41,7 +42,7 @@ func TestEcho(t *testing.T) {
 			for i, pl := range payloads {
 				e.tapFrame(t, fam.build(ap(fam.guest, gport), ap(fam.mapLo, srv.addr.Port()), pl), int64(i))
 				e.pump(t, int64(i), i+1)
-				fam.check(t, e.tap.frames[i],
+				fam.check(t, e.tap.Frames[i],
 					l2test.SrcMAC(l2test.OurMAC), l2test.DstMAC(l2test.GuestMAC),
 					l2test.SrcAddr(fam.mapLo), l2test.DstAddr(fam.guest),
 					l2test.UDP(l2test.SrcPort(srv.addr.Port()), l2test.DstPort(gport), l2test.Payload(pl)))
@@ -53,8 +54,8 @@ func TestEcho(t *testing.T) {
 			if e.h.Len() != 1 || st.FlowsOpened != 1 || st.FromGuest != 3 || st.ToGuest != 3 {
 				t.Errorf("Len %d, stats %+v", e.h.Len(), st)
 			}
-			if len(e.p.live) != 1 {
-				t.Errorf("%d fds registered, want 1", len(e.p.live))
+			if len(e.p.Live) != 1 {
+				t.Errorf("%d fds registered, want 1", len(e.p.Live))
 			}
 		})
 	}
@@ -78,7 +79,7 @@ func TestManyFlows(t *testing.T) {
 	}
 	e.pump(t, 0, 2*flows)
 	got := make(map[uint16]int)
-	for _, fr := range e.tap.frames {
+	for _, fr := range e.tap.Frames {
 		f := l2test.IPv4(t, fr, l2test.SrcAddr(hostLoV4), l2test.DstAddr(guestV4), l2test.UDP(l2test.SrcPort(srv.addr.Port())))
 		port := f.UDP().DestinationPort()
 		if want := fmt.Sprintf("flow %d", port-30000); string(f.PayloadBytes()) != want {
@@ -192,7 +193,7 @@ func TestInbound(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.pump(t, 0, 1)
-			tc.fam.check(t, e.tap.frames[0], l2test.SrcAddr(tc.fam.mapLo), l2test.DstAddr(tc.fam.guest),
+			tc.fam.check(t, e.tap.Frames[0], l2test.SrcAddr(tc.fam.mapLo), l2test.DstAddr(tc.fam.guest),
 				l2test.UDP(l2test.SrcPort(cport), l2test.DstPort(toPort), l2test.Payload([]byte("ping"))))
 
 			for i := range 3 {
@@ -231,8 +232,8 @@ func TestInboundUnmapped(t *testing.T) {
 	defer c.Close()
 	c.Write([]byte("x"))
 	e.pumpUntil(t, 0, func() bool { return e.h.Stats().Drops[DropUnmapped] == 1 })
-	if len(e.tap.frames) != 0 || e.h.Len() != 0 {
-		t.Errorf("%d frames, %d flows", len(e.tap.frames), e.h.Len())
+	if len(e.tap.Frames) != 0 || e.h.Len() != 0 {
+		t.Errorf("%d frames, %d flows", len(e.tap.Frames), e.h.Len())
 	}
 }
 
@@ -270,8 +271,8 @@ func TestNsInbound(t *testing.T) {
 					t.Errorf("client got %q, want %q", buf[:n], want)
 				}
 			}
-			if len(e.tap.frames) != 0 || e.h.Len() != 1 {
-				t.Errorf("%d frames, %d flows", len(e.tap.frames), e.h.Len())
+			if len(e.tap.Frames) != 0 || e.h.Len() != 1 {
+				t.Errorf("%d frames, %d flows", len(e.tap.Frames), e.h.Len())
 			}
 		})
 	}
@@ -308,7 +309,7 @@ func TestDNSForward(t *testing.T) {
 	e.pump(t, 0, 1)
 	want := bytes.Clone(query)
 	want[2] |= 0x80
-	l2test.IPv4(t, e.tap.frames[0], l2test.SrcAddr(dnsFwdV4), l2test.DstAddr(guestV4),
+	l2test.IPv4(t, e.tap.Frames[0], l2test.SrcAddr(dnsFwdV4), l2test.DstAddr(guestV4),
 		l2test.UDP(l2test.SrcPort(53), l2test.DstPort(33333), l2test.Payload(want)))
 }
 
@@ -324,7 +325,7 @@ func TestPortUnreachable(t *testing.T) {
 			for round := range 2 { // the second send meets no stale error
 				e.tapFrame(t, fam.build(ap(fam.guest, gport), ap(fam.mapLo, port), payload), 0)
 				e.pump(t, 0, round+1)
-				checkPortUnreachable(t, fam, e.tap.frames[round], gport, port, payload)
+				checkPortUnreachable(t, fam, e.tap.Frames[round], gport, port, payload)
 			}
 			if st := e.h.Stats(); st.ICMPErrors != 2 || st.FromGuest != 2 || st.Drops[DropSend] != 0 {
 				t.Errorf("stats %+v", st)
@@ -426,8 +427,8 @@ func TestExpiry(t *testing.T) {
 		t.Fatalf("stream flow expired early")
 	}
 	e.h.Tick(t0 + 60e9 + 121e9)
-	if e.h.Len() != 0 || countFDs(t) != base || len(e.p.live) != 0 {
-		t.Errorf("Len %d, %d fds over baseline, %d registered", e.h.Len(), countFDs(t)-base, len(e.p.live))
+	if e.h.Len() != 0 || countFDs(t) != base || len(e.p.Live) != 0 {
+		t.Errorf("Len %d, %d fds over baseline, %d registered", e.h.Len(), countFDs(t)-base, len(e.p.Live))
 	}
 }
 
@@ -438,16 +439,16 @@ func TestInboundBindFailure(t *testing.T) {
 	free := freePort(t, lo4)
 	busy := policy.Listener{Bind: lo4, Port: taken.addr.Port(), ToPort: 1}
 	e := newEnv(t, Config{Inbound: []policy.Listener{busy, {Bind: lo4, Port: free, ToPort: 1}}})
-	if e.h.Listeners() != 1 || len(e.p.live) != 1 {
-		t.Errorf("%d listeners, %d registered; want 1", e.h.Listeners(), len(e.p.live))
+	if e.h.Listeners() != 1 || len(e.p.Live) != 1 {
+		t.Errorf("%d listeners, %d registered; want 1", e.h.Listeners(), len(e.p.Live))
 	}
-	p := newEpollPoller(t)
-	if h, err := New(Config{Net: testNet(), Poller: p, Tap: &recordingTap{}, Capacity: 1, Batch: 1, Inbound: []policy.Listener{busy}}); err == nil {
+	p := flowtest.NewPoller(t)
+	if h, err := New(Config{Net: testNet(), Poller: p, Tap: &flowtest.Tap{}, Capacity: 1, Batch: 1, Inbound: []policy.Listener{busy}}); err == nil {
 		h.Close()
 		t.Error("New succeeded with no bindable port")
 	}
-	if len(p.live) != 0 {
-		t.Errorf("%d fds left registered", len(p.live))
+	if len(p.Live) != 0 {
+		t.Errorf("%d fds left registered", len(p.Live))
 	}
 }
 
@@ -465,7 +466,7 @@ func TestCapacity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, err := New(Config{Net: testNet(), Poller: newEpollPoller(t), Tap: &recordingTap{}, Capacity: tt.in, Batch: 1})
+			h, err := New(Config{Net: testNet(), Poller: flowtest.NewPoller(t), Tap: &flowtest.Tap{}, Capacity: tt.in, Batch: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package handlers
+
+import (
+	"fmt"
+	"log/slog"
+
+	"gopasst/engine"
+	"gopasst/flow"
+	"gopasst/guest"
+	"gopasst/policy"
+	"gopasst/proto/icmp"
+	"gopasst/proto/splice"
+	"gopasst/proto/tcp"
+	"gopasst/proto/udp"
+)
+
+// ICMPCapacity is the number of ICMP echo flows; pings are few.
+const ICMPCapacity = 1024
+
+// Config says which handlers to make and how.
+type Config struct {
+	Policy *policy.Config
+	Net    *guest.Net
+	// Budget is the flow capacity the TCP, UDP and ICMP handlers share.
+	Budget *flow.Budget
+	Log    *slog.Logger
+	// NsSocket opens a socket inside the guest's namespace (pasta): the
+	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
+	// Nil in passt mode.
+	NsSocket func(domain, typ, proto int) (int, error)
+}
+
+// Set is the handlers Add made; a field is nil when its handler was not
+// wanted.
+type Set struct {
+	TCP    *tcp.Handler
+	Splice *splice.Handler
+	UDP    *udp.Handler
+	ICMP   *icmp.Handler
+}
+
+// Add creates the L4 handlers cfg asks for and plugs them into e: TCP
+// (with the -t listeners), in pasta the splice handler (-T), UDP (-u, and
+// in pasta -U) and ICMP echo. On error it closes those it made.
+func Add(e *engine.Engine, cfg Config) (*Set, error) {
+	p, n, log := cfg.Policy, cfg.Net, cfg.Log
+	s := &Set{}
+	fail := func(err error) (*Set, error) {
+		s.Close()
+		return nil, err
+	}
+	if !n.NoTCP {
+		th, err := tcp.New(tcp.Config{
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
+			Inbound: p.TCPIn.Listeners(),
+			Log:     log, Trace: p.Trace,
+		})
+		if err != nil {
+			return fail(err)
+		}
+		s.TCP = th
+		e.SetTCP(th)
+		e.Register(flow.KindTCP, th)
+		e.Register(flow.KindTCPListen, th)
+	}
+	if !n.NoTCP && cfg.NsSocket != nil && !p.NoSplice {
+		// -T: listeners inside the namespace, relayed socket to socket to
+		// the host's loopback (the tap is not involved).
+		sh, err := splice.New(splice.Config{
+			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
+			NsSocket: cfg.NsSocket, Log: log, Trace: p.Trace,
+		})
+		if err != nil {
+			return fail(err)
+		}
+		s.Splice = sh
+		e.Register(flow.KindSplice, sh)
+		e.Register(flow.KindSpliceListen, sh)
+	}
+	if !n.NoUDP {
+		uc := udp.Config{
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
+			Inbound: p.UDPIn.Listeners(),
+			Log:     log,
+		}
+		if cfg.NsSocket != nil {
+			uc.NsInbound, uc.NsSocket = p.UDPOut.Listeners(), cfg.NsSocket
+		}
+		uh, err := udp.New(uc)
+		if err != nil {
+			return fail(err)
+		}
+		s.UDP = uh
+		e.SetUDP(uh)
+		e.Register(flow.KindUDP, uh)
+		e.Register(flow.KindUDPListen, uh)
+	}
+	if !n.NoICMP {
+		ih := icmp.New(n, e.Poller(), e.Tap(), ICMPCapacity)
+		ih.SetBudget(cfg.Budget)
+		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+		s.ICMP = ih
+		e.SetICMP(ih)
+		e.Register(flow.KindPing, ih)
+	}
+	return s, nil
+}
+
+// Close closes the handlers in the reverse order of their making.
+func (s *Set) Close() {
+	if s.ICMP != nil {
+		s.ICMP.Close()
+	}
+	if s.UDP != nil {
+		s.UDP.Close()
+	}
+	if s.Splice != nil {
+		s.Splice.Close()
+	}
+	if s.TCP != nil {
+		s.TCP.Close()
+	}
+}
