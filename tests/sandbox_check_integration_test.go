@@ -124,7 +124,9 @@ func procFDs(t *testing.T, pid int) map[int]string {
 
 // fdKind classifies a /proc/PID/fd target: "socket", "pipe", "eventpoll",
 // "eventfd", "timerfd", "cgroup" (the Go runtime's GOMAXPROCS updater keeps
-// the cgroup CPU limit files open), or "file" for anything else.
+// the cgroup CPU limit files open), "procnet" (a socket table that pasta's
+// auto-forwarding scanner keeps open: /proc/.../net/tcp, tcp6, udp, udp6),
+// or "file" for anything else.
 func fdKind(target string) string {
 	switch {
 	case strings.HasPrefix(target, "socket:"):
@@ -137,6 +139,12 @@ func fdKind(target string) string {
 	switch filepath.Base(target) {
 	case "cpu.max", "cpu.cfs_quota_us", "cpu.cfs_period_us":
 		return "cgroup"
+	case "tcp", "tcp6", "udp", "udp6":
+		// After the pivot the link reads /PID/net/tcp: the old /proc
+		// mount is detached, so its prefix is gone.
+		if strings.Contains(target, "/net/") {
+			return "procnet"
+		}
 	}
 	return "file"
 }

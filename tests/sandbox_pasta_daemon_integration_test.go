@@ -156,8 +156,10 @@ func startPasta(t *testing.T, cred *syscall.Credential, args ...string) (*exec.C
 
 // spawnFDs are what an engine serving a spawned command holds besides
 // stdio and the Go runtime's files: the tap, the engine's epoll and wake-up
-// eventfd, and the pidfd of the command it waits for.
-var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1}
+// eventfd, the pidfd of the command it waits for, and the four socket
+// tables of the default auto forwarding (tcp and tcp6 of the namespace for
+// -t auto, of the host for -T auto).
+var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4}
 
 // TestIntegrationSandboxPastaSpawn: root runs pasta --config-net -- sleep
 // 30. The engine is the launcher's child and the command's parent; it
@@ -190,15 +192,16 @@ func TestIntegrationSandboxPastaNetnsDaemon(t *testing.T) {
 		fds      map[string]int
 	}{
 		{name: "netns default nobody", uid: 65534, gid: 65534,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 4}},
 		{name: "netns runas numeric", runas: []string{"--runas", "4242:4343"}, uid: 4242, gid: 4343,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 4}},
 		{name: "PID", pidTgt: true, uid: 65534, gid: 65534,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4}},
 		// A -t listener on a port below 1024, bound as root before
-		// Enter: the nobody daemon keeps it open.
+		// Enter: the nobody daemon keeps it open. -t is explicit, so only
+		// -T is auto: the host's two tables.
 		{name: "netns -t low port", lowPort: true, uid: 65534, gid: 65534,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "socket": 1}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "socket": 1, "procnet": 2}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,7 +306,7 @@ func TestIntegrationSandboxPastaRootless(t *testing.T) {
 			t.Fatalf("status %d: %s", st, errOut)
 		}
 		pid := readPidFile(t, pidFile)
-		checkPastaEngine(t, pid, cred.Uid, cred.Gid, map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1})
+		checkPastaEngine(t, pid, cred.Uid, cred.Gid, map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4})
 		// The daemon is in the user's namespace (joined, not a new one).
 		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
 		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", sleeper.Process.Pid))

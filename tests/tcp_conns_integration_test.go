@@ -55,7 +55,9 @@ func hostEcho(t *testing.T, network, addr string) int {
 // connection table is empty.
 func TestIntegrationTCPManyConnections(t *testing.T) {
 	const conns, size = 1000, 64 << 10
-	n := startTCPNet(t, fmt.Sprintf("gptcpm%d", os.Getpid()))
+	// No auto forwarding: the echo server bound on the host after the
+	// baseline would otherwise get spliced listeners in the namespace.
+	n := startTCPNet(t, fmt.Sprintf("gptcpm%d", os.Getpid()), "-t", "none", "-T", "none")
 	port := hostEcho(t, "tcp4", "127.0.0.1:0")
 	addr := net.JoinHostPort(n.gw4, strconv.Itoa(port))
 	base := fdCount(t, n.pid)
