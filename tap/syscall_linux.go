@@ -12,28 +12,13 @@ import (
 const maxEINTR = 8
 
 // read is read(2) into b without allocation. EINTR is retried.
-func read(fd int, b []byte) (int, unix.Errno) {
-	if len(b) == 0 {
-		return 0, 0
-	}
-	var (
-		r     uintptr
-		errno unix.Errno
-	)
-	for range maxEINTR {
-		r, _, errno = unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		if errno != unix.EINTR {
-			break
-		}
-	}
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(r), 0
-}
+func read(fd int, b []byte) (int, unix.Errno) { return rw(unix.SYS_READ, fd, b) }
 
 // write is write(2) of b without allocation. EINTR is retried.
-func write(fd int, b []byte) (int, unix.Errno) {
+func write(fd int, b []byte) (int, unix.Errno) { return rw(unix.SYS_WRITE, fd, b) }
+
+// rw is read(2) or write(2), as trap says, without allocation.
+func rw(trap uintptr, fd int, b []byte) (int, unix.Errno) {
 	if len(b) == 0 {
 		return 0, 0
 	}
@@ -42,7 +27,7 @@ func write(fd int, b []byte) (int, unix.Errno) {
 		errno unix.Errno
 	)
 	for range maxEINTR {
-		r, _, errno = unix.Syscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		r, _, errno = unix.Syscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
 		if errno != unix.EINTR {
 			break
 		}
