@@ -96,34 +96,10 @@ const (
 // removed on cleanup, after every process in it is killed.
 func vmNetns(t *testing.T) string {
 	t.Helper()
-	name := fmt.Sprintf("gopasst-vm-%d", os.Getpid())
-	exec.Command("ip", "netns", "del", name).Run()
-	mustRun(t, "ip", "netns", "add", name)
-	t.Cleanup(func() {
-		out, _ := exec.Command("ip", "netns", "pids", name).Output()
-		for _, f := range strings.Fields(string(out)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-		exec.Command("ip", "netns", "del", name).Run()
-	})
-	for _, c := range [][]string{
-		{"link", "set", "lo", "up"},
-		{"link", "add", "vr0", "type", "veth", "peer", "name", "vr1"},
-		{"link", "set", "vr1", "up"},
-		{"link", "set", "vr0", "up"},
-		{"addr", "add", vmNsAddr4 + "/24", "dev", "vr0"},
-		{"-6", "addr", "add", "2001:db8::2/64", "dev", "vr0", "nodad"},
-		{"route", "add", "default", "via", vmNsGw4},
-		{"-6", "route", "add", "default", "via", "2001:db8::1"},
-	} {
-		mustRun(t, append([]string{"ip", "-n", name}, c...)...)
-	}
 	// ICMP echo goes through ping sockets, opened by the guest process as
-	// nobody.
-	mustRun(t, "ip", "netns", "exec", name, "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647")
-	return name
+	// nobody: fakeHostNetns allows them.
+	return fakeHostNetns(t, fmt.Sprintf("gopasst-vm-%d", os.Getpid()), "vr0",
+		vmNsAddr4, vmNsGw4, "2001:db8::2", "2001:db8::1")
 }
 
 // vmHTTP serves a file of mb MiB of random data from the namespace's

@@ -157,15 +157,48 @@ func hostOutbound(t *testing.T, prefix ...string) (dev, addr string, plen int, g
 	return dev, "", 0, gw
 }
 
-// addNetns creates a named network namespace, removed on cleanup.
+// addNetns creates a named network namespace. On cleanup every process
+// still in it is killed (by PID) and the namespace is removed.
 func addNetns(t *testing.T, name string) string {
 	t.Helper()
 	exec.Command("ip", "netns", "del", name).Run()
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
 	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	t.Cleanup(func() {
+		out, _ := exec.Command("ip", "netns", "pids", name).Output()
+		for _, f := range strings.Fields(string(out)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		exec.Command("ip", "netns", "del", name).Run()
+	})
 	return name
+}
+
+// fakeHostNetns creates a namespace that plays the host: lo up, a veth pair
+// (link and link+"p", both ends inside) with addr4/24 and addr6/64, default
+// routes via gw4 and gw6 (which nothing answers), and ping sockets allowed
+// for every group (gopasst opens them in the host's namespace). It is
+// removed on cleanup, after every process in it is killed.
+func fakeHostNetns(t *testing.T, name, link, addr4, gw4, addr6, gw6 string) string {
+	t.Helper()
+	ns := addNetns(t, name)
+	for _, argv := range [][]string{
+		{"link", "set", "lo", "up"},
+		{"link", "add", link, "type", "veth", "peer", "name", link + "p"},
+		{"link", "set", link + "p", "up"},
+		{"link", "set", link, "up"},
+		{"addr", "add", addr4 + "/24", "dev", link},
+		{"-6", "addr", "add", addr6 + "/64", "dev", link, "nodad"},
+		{"route", "add", "default", "via", gw4},
+		{"-6", "route", "add", "default", "via", gw6, "dev", link},
+	} {
+		mustRun(t, append([]string{"ip", "-n", ns}, argv...)...)
+	}
+	mustRun(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647")
+	return ns
 }
 
 func mustRun(t *testing.T, argv ...string) []byte {

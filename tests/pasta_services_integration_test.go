@@ -30,22 +30,8 @@ const (
 // group (pasta's ICMP handler opens them in the host's namespace).
 func fakeDualStackHost(t *testing.T, name string) []string {
 	t.Helper()
-	ns := addNetns(t, name)
-	for _, argv := range [][]string{
-		{"link", "add", svcUplink, "type", "veth", "peer", "name", svcUplink + "p"},
-		{"link", "set", "lo", "up"},
-		{"link", "set", svcUplink, "up"},
-		{"link", "set", svcUplink + "p", "up"},
-		{"addr", "add", svcHostAddr4 + "/24", "dev", svcUplink},
-		{"-6", "addr", "add", svcHostAddr6 + "/64", "dev", svcUplink, "nodad"},
-		{"route", "add", "default", "via", svcHostGw4},
-		{"-6", "route", "add", "default", "via", svcHostGw6, "dev", svcUplink},
-	} {
-		mustRun(t, append([]string{"ip", "-n", ns}, argv...)...)
-	}
-	prefix := []string{"ip", "netns", "exec", ns}
-	mustRun(t, append(prefix, "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647")...)
-	return prefix
+	ns := fakeHostNetns(t, name, svcUplink, svcHostAddr4, svcHostGw4, svcHostAddr6, svcHostGw6)
+	return []string{"ip", "netns", "exec", ns}
 }
 
 // TestIntegrationPastaDHCPSameLease: without --config-net, a DHCP client in

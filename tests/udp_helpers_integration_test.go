@@ -43,31 +43,8 @@ var uhSeq atomic.Int32
 func udpHostNs(t *testing.T) string {
 	t.Helper()
 	requireRoot(t)
-	name := fmt.Sprintf("gpuh%d-%d", os.Getpid(), uhSeq.Add(1))
-	exec.Command("ip", "netns", "del", name).Run()
-	mustRun(t, "ip", "netns", "add", name)
-	t.Cleanup(func() {
-		out, _ := exec.Command("ip", "netns", "pids", name).Output()
-		for _, f := range strings.Fields(string(out)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-		exec.Command("ip", "netns", "del", name).Run()
-	})
-	for _, c := range [][]string{
-		{"link", "set", "lo", "up"},
-		{"link", "add", "up0", "type", "veth", "peer", "name", "up0p"},
-		{"link", "set", "up0p", "up"},
-		{"link", "set", "up0", "up"},
-		{"addr", "add", uhAddr4 + "/24", "dev", "up0"},
-		{"-6", "addr", "add", uhAddr6 + "/64", "dev", "up0", "nodad"},
-		{"route", "add", "default", "via", uhGw4},
-		{"-6", "route", "add", "default", "via", uhGw6},
-	} {
-		mustRun(t, append([]string{"ip", "-n", name}, c...)...)
-	}
-	return name
+	return fakeHostNetns(t, fmt.Sprintf("gpuh%d-%d", os.Getpid(), uhSeq.Add(1)), "up0",
+		uhAddr4, uhGw4, uhAddr6, uhGw6)
 }
 
 // hostNsPath is the bind mount of a namespace made by "ip netns add".
