@@ -157,6 +157,16 @@ func hostOutbound(t *testing.T, prefix ...string) (dev, addr string, plen int, g
 	return dev, "", 0, gw
 }
 
+// spawnGateway4 is the IPv4 gateway a namespace spawned by pasta sees
+// (mapped to the host's loopback): the host's, or local mode's.
+func spawnGateway4(t *testing.T) string {
+	t.Helper()
+	if dev, _, _, gw := hostOutbound(t); dev != "" {
+		return gw
+	}
+	return "169.254.2.2"
+}
+
 // addNetns creates a named network namespace. On cleanup every process
 // still in it is killed (by PID) and the namespace is removed.
 func addNetns(t *testing.T, name string) string {

@@ -18,10 +18,7 @@ import (
 // 127.0.0.1 (the gateway is mapped to host loopback by default).
 func TestIntegrationPastaTCPToHostLoopback(t *testing.T) {
 	requireRoot(t)
-	gw := "169.254.2.2"
-	if dev, _, _, g := hostOutbound(t); dev != "" {
-		gw = g
-	}
+	gw := spawnGateway4(t)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

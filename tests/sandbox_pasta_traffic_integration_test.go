@@ -20,10 +20,7 @@ import (
 // kills pasta with SIGSYS and fails the test.
 func TestIntegrationSandboxPastaTCPBulk(t *testing.T) {
 	requireRoot(t)
-	gw := "169.254.2.2"
-	if dev, _, _, g := hostOutbound(t); dev != "" {
-		gw = g
-	}
+	gw := spawnGateway4(t)
 	ln, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
