@@ -35,9 +35,9 @@ var cmpConfig = cmp.Options{
 	cmpopts.EquateEmpty(),
 }
 
-func fwd(t *testing.T, mode policy.Mode, specs ...string) *policy.Forward {
+func fwd(t *testing.T, opt byte, mode policy.Mode, specs ...string) *policy.Forward {
 	t.Helper()
-	var f *policy.Forward
+	f := policy.NewForward(opt, policy.ReadEphemeral())
 	for _, s := range specs {
 		var err error
 		if f, err = policy.ParseForward(s, f, mode); err != nil {
@@ -58,7 +58,7 @@ func TestParseCallers(t *testing.T) {
 		f(c)
 		return c
 	}
-	none := func() *policy.Forward { return fwd(t, policy.ModePasta, "none") }
+	none := func() *policy.Forward { return fwd(t, 't', policy.ModePasta, "none") }
 	tests := []struct {
 		name string
 		mode policy.Mode
@@ -82,7 +82,7 @@ func TestParseCallers(t *testing.T) {
 				c.MTU, c.MTUSet = 1500, true
 				c.Addresses = []netip.Prefix{pP("10.0.0.2/24")}
 				c.Netmask = 24
-				c.TCPIn = fwd(t, policy.ModePasst, "2222:22")
+				c.TCPIn = fwd(t, 't', policy.ModePasst, "2222:22")
 			})},
 		{"rootlesskit", policy.ModePasta,
 			"--stderr --ns-ifname=tap0 --mtu=65520 --config-net --address=10.0.2.100 --netmask=24 --gateway=10.0.2.2 --dns-forward=10.0.2.3 --tcp-ports=none 1234",
@@ -108,8 +108,8 @@ func TestParseCallers(t *testing.T) {
 				c.Gateways = []netip.Addr{pA("10.0.2.2")}
 				c.DNSForward = []netip.Addr{pA("10.0.2.3")}
 				c.NoMapGW, c.IPv4Only, c.HostLoToNsLo = true, true, true
-				c.TCPIn = fwd(t, policy.ModePasta, "auto")
-				c.UDPIn = fwd(t, policy.ModePasta, "auto")
+				c.TCPIn = fwd(t, 't', policy.ModePasta, "auto")
+				c.UDPIn = fwd(t, 'u', policy.ModePasta, "auto")
 				c.UserNS, c.NetNS = "/proc/42/ns/user", "/run/user/1000/netns"
 			})},
 		{"qemu", policy.ModePasst, "--fd 3 --pid F --quiet",
@@ -119,13 +119,13 @@ func TestParseCallers(t *testing.T) {
 		{"muvm", policy.ModePasst, "-q -f --fd 5 -t 8080-8081:80-81 -u 53",
 			passt(func(c *policy.Config) {
 				c.Quiet, c.Foreground, c.Fd, c.OneOff = true, true, 5, true
-				c.TCPIn = fwd(t, policy.ModePasst, "8080-8081:80-81")
-				c.UDPIn = fwd(t, policy.ModePasst, "53")
+				c.TCPIn = fwd(t, 't', policy.ModePasst, "8080-8081:80-81")
+				c.UDPIn = fwd(t, 'u', policy.ModePasst, "53")
 			})},
 		{"short clusters", policy.ModePasst, "-fq -t22 -t 80:8080 -m1500 -46",
 			passt(func(c *policy.Config) {
 				c.Foreground, c.Quiet = true, true
-				c.TCPIn = fwd(t, policy.ModePasst, "22", "80:8080")
+				c.TCPIn = fwd(t, 't', policy.ModePasst, "22", "80:8080")
 				c.MTU, c.MTUSet = 1500, true
 				c.IPv6Only = true
 			})},
@@ -259,9 +259,12 @@ func TestParseErrors(t *testing.T) {
 		{"bad dns-forward", policy.ModePasta, "--dns-forward 127.0.0.1", `--dns-forward: invalid DNS forwarding address "127.0.0.1"`},
 		{"bad dns-host", policy.ModePasta, "--dns-host ::", `--dns-host: invalid host nameserver address "::"`},
 		{"bad map", policy.ModePasta, "--map-guest-addr 127.0.0.1", `--map-guest-addr: invalid address to remap to host "127.0.0.1"`},
-		{"bad port", policy.ModePasst, "-t 22-x", `--tcp-ports: port forwarding spec "22-x": invalid "22-x": bad port`},
-		{"none conflict", policy.ModePasta, "-t 22 -t none", `--tcp-ports: port forwarding spec "none": conflicts with previous options`},
-		{"auto passt", policy.ModePasst, "-u auto", `--udp-ports: port forwarding spec "auto": invalid "auto": 'auto' port forwarding is only allowed for pasta`},
+		{"bad port", policy.ModePasst, "-t 22-x", `--tcp-ports: invalid port specifier '22-x'`},
+		{"none conflict", policy.ModePasta, "-t 22 -t none", `--tcp-ports: 'none' after other rules: conflict`},
+		{"overlap", policy.ModePasst, "-t 80 -t 80", `--tcp-ports: forwarding configuration conflict: TCP [*]:80 => 80 versus TCP [*]:80 => 80`},
+		{"dual stack target", policy.ModePasst, "-t 22:192.0.2.5", `--tcp-ports: cannot add rule TCP [*]:22 => 192.0.2.5:22: dual stack forward to IPv4 address 192.0.2.5 unsupported (did you mean 0.0.0.0/... instead?)`},
+		{"-T address", policy.ModePasta, "-T 127.0.0.1/22", `--tcp-ns: listening address not allowed for -T 127.0.0.1/22`},
+		{"auto passt", policy.ModePasst, "-u auto", `--udp-ports: 'auto' port forwarding is only allowed for pasta`},
 		{"bad fd", policy.ModePasst, "--fd x", `--fd: invalid fd "x"`},
 		{"bad log-size", policy.ModePasst, "--log-size 10", `--log-size: invalid size "10" (minimum 4096)`},
 		{"bad stats", policy.ModePasst, "-f --stats x", `--stats: invalid delay "x"`},
@@ -396,8 +399,8 @@ quiet = true
 	want.Hostname = "fromfile"         // file fills in
 	want.Quiet = true
 	want.DNS = []netip.Addr{pA("192.0.2.9"), pA("192.0.2.10")} // first -D replaces the file's list
-	want.TCPIn = fwd(t, policy.ModePasst, "80")                // -t replaces the file's rules
-	want.UDPIn = fwd(t, policy.ModePasst, "53")
+	want.TCPIn = fwd(t, 't', policy.ModePasst, "80")           // -t replaces the file's rules
+	want.UDPIn = fwd(t, 'u', policy.ModePasst, "53")
 	if d := cmp.Diff(want, c, cmpConfig); d != "" {
 		t.Errorf("Config (-want +got):\n%s", d)
 	}

@@ -25,6 +25,18 @@ type parser struct {
 	nGiven  bool // -n was given
 	repair  bool // --repair-path other than "none" was given
 	migrate bool // --migrate-exit or --migrate-no-linger was given
+
+	eph *policy.PortRange // the host's ephemeral ports, read at first need
+}
+
+// ephemeral returns the host's ephemeral port range, which -t/-u/-T/-U
+// specs without port ranges leave out (passt's fwd_probe_ephemeral()).
+func (p *parser) ephemeral() policy.PortRange {
+	if p.eph == nil {
+		r := policy.ReadEphemeral()
+		p.eph = &r
+	}
+	return *p.eph
 }
 
 // Limits from passt: PASST_MAXDNAME, LOGFILE_SIZE_MIN (rounded).
@@ -124,6 +136,9 @@ func forward(key string, field func(c *policy.Config) **policy.Forward, pastaOnl
 		}
 		f := field(p.c)
 		p.fresh(key, func() { *f = nil })
+		if *f == nil {
+			*f = policy.NewForward(key[0], p.ephemeral())
+		}
 		nf, err := policy.ParseForward(v, *f, p.mode)
 		if err != nil {
 			return err

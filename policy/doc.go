@@ -12,14 +12,18 @@
 // rules are strings in the -t/-u/-T/-U grammar (tcp_ports, udp_ports,
 // tcp_ns_ports, udp_ns_ports).
 //
-// ParseForward parses one forwarding spec and accumulates it onto the
-// previous ones, as repeated options do in passt. The rules are kept in
-// order for Listeners (the sockets to open) and for Specs (to print them
-// back), and compiled into a 64 Ki-entry table from port to rule, so that
-// Lookup is one array index on the hot path, like passt's
-// fwd_ports{map, delta}. "all" and a spec made only of excludes cover every
-// port outside the host's ephemeral range (ip_local_port_range, default
-// 32768-60999), as passt's fwd_port_is_ephemeral().
+// ParseForward parses one forwarding spec and adds its rules to the
+// previous ones, as repeated options do in passt 2026 (fwd_rule.c): the
+// grammar, the meaning (excludes cut the ranges of their own spec; a spec
+// without ranges covers every port outside the host's ephemeral range,
+// best effort) and the refusals (overlapping rules, a target address
+// without a listening address of its family, port 0, a listening address
+// for -T/-U) are upstream's, checked line by line against its binary by
+// testdata/forward_specs.txt and forward_specs.sh. The rules are kept in
+// order for Listeners (the sockets to open) and RuleStrings (printed as
+// passt prints them), and compiled into a 64 Ki-entry table from port to
+// rule, so that Lookup is one array index on the hot path, like passt's
+// fwd_ports{map, delta}.
 //
 // Egress.Allowed is our own addition: destinations the guest may reach.
 // Deny wins over Allow; an empty Allow allows everything.
@@ -27,6 +31,6 @@
 // # Limits
 //
 // Lookup ignores bind addresses: with two rules for the same port on
-// different addresses, the first rule wins (Listeners keeps both). One
-// Forward holds at most MaxPortRules rules.
+// different addresses (127.0.0.1/80 and [::1]/80), the first rule wins
+// (Listeners keeps both). One Forward holds at most MaxPortRules rules.
 package policy

@@ -66,7 +66,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 // static -u/-U rules apply. Nil when no rule says auto.
 func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *splice.Handler, log *slog.Logger) *fwd.Auto {
 	a := fwd.NewAuto(log)
-	if f := autoRules(cfg.TCPIn); f != nil && th != nil {
+	if f := autoRules(cfg.TCPIn, 't'); f != nil && th != nil {
 		open := func(name string) (fd int, err error) {
 			err = w.Do(func() error {
 				fd, err = unix.Open("/proc/thread-self/net/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -80,7 +80,7 @@ func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *sp
 		}
 		a.Add("-t auto", fwd.NewScannerOpen(open, "tcp", f, own), th)
 	}
-	if f := autoRules(cfg.TCPOut); f != nil && sh != nil {
+	if f := autoRules(cfg.TCPOut, 'T'); f != nil && sh != nil {
 		var own func(uint16) bool
 		if th != nil {
 			own = th.Bound
@@ -93,11 +93,11 @@ func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *sp
 	return a
 }
 
-// autoRules returns f when it has an "auto" rule; a nil f (the option was
-// not given) means pasta's default, "auto".
-func autoRules(f *policy.Forward) *policy.Forward {
+// autoRules returns f when it has an "auto" rule; a nil f (option opt was
+// not given) means pasta's default, "auto": the host's non-ephemeral ports.
+func autoRules(f *policy.Forward, opt byte) *policy.Forward {
 	if f == nil {
-		auto, err := policy.ParseForward("auto", nil, policy.ModePasta)
+		auto, err := policy.ParseForward("auto", policy.NewForward(opt, policy.ReadEphemeral()), policy.ModePasta)
 		if err != nil {
 			return nil
 		}
