@@ -183,7 +183,7 @@ func (p Plan) Start(args []string) (*Child, error) {
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
 	if !p.Daemon {
-		c.stopFwd = forwardSignals(cmd.Process)
+		c.stopFwd = forwardSignals(cmd.Process, engineGrace, nil)
 	}
 	return c, nil
 }
@@ -217,7 +217,8 @@ func (c *Child) WaitReady() error {
 }
 
 // Wait waits for the engine and returns its exit status. A foreground
-// engine gets SIGTERM, SIGINT and SIGHUP forwarded from Start on.
+// engine gets SIGTERM, SIGINT and SIGHUP forwarded from Start on, and
+// SIGKILL if it has not ended two seconds after the first.
 func (c *Child) Wait() int {
 	c.cmd.Wait()
 	if c.stopFwd != nil {
