@@ -80,7 +80,7 @@ func New(n *guest.Net, p flow.Poller, tap flow.Tap, capacity int) *Handler {
 }
 
 // Len returns the number of live flows.
-func (h *Handler) Len() int { return h.tbl.count }
+func (h *Handler) Len() int { return h.tbl.Len() }
 
 // HandleTap relays an ICMP or ICMPv6 echo request from the guest. f must
 // have been parsed without error. Other ICMP types, fragments and requests
@@ -118,7 +118,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 			return
 		}
 	}
-	pf := &h.tbl.flows[idx]
+	pf := h.tbl.At(idx)
 	pf.lastTap = now
 	pf.guest = flow.AddrBytes(f.Src)
 
@@ -188,7 +188,7 @@ func mapHost(n *guest.Net, dst netip.Addr) netip.Addr {
 // newFlow opens a ping socket for a new flow and registers it. It returns
 // the flow index, or -1 (counted) on failure.
 func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst netip.Addr) int {
-	if h.tbl.count == len(h.tbl.flows) || !h.tbl.budget.Available() {
+	if h.tbl.Full() {
 		h.Stats.TableFull++
 		return -1
 	}
@@ -215,14 +215,14 @@ func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst
 		h.Stats.SocketError++
 		return -1
 	}
-	idx := h.tbl.count
+	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
 		h.Stats.SocketError++
 		return -1
 	}
-	h.tbl.add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host)}, hash)
+	h.tbl.Add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host)}, hash)
 	h.Stats.NewFlows++
 	return idx
 }
@@ -252,11 +252,11 @@ func (h *Handler) bindOutbound(fd int, v6 bool) bool {
 
 // Close closes every flow's socket. The handler must not be used after.
 func (h *Handler) Close() {
-	for h.tbl.count > 0 {
-		h.closeFlow(h.tbl.count - 1)
+	for h.tbl.Len() > 0 {
+		h.closeFlow(h.tbl.Len() - 1)
 	}
 }
 
 // SetBudget makes new flows also take a unit of b, the flow capacity the
 // engine's handlers share. Call it before the first echo request.
-func (h *Handler) SetBudget(b *flow.Budget) { h.tbl.budget = b }
+func (h *Handler) SetBudget(b *flow.Budget) { h.tbl.Budget = b }

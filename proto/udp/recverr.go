@@ -78,7 +78,7 @@ func offender(b []byte) netip.Addr {
 // Reading the queue also clears the socket's pending error. Mirrors
 // udp_sock_recverr() in passt udp.c.
 func (h *Handler) readErrQueue(idx int) {
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	for range maxErrPerEvent {
 		if h.used == len(h.bufs) {
 			h.st.BufferFull++

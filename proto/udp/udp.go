@@ -188,7 +188,7 @@ func New(cfg Config) (*Handler, error) {
 }
 
 // Len returns the number of live flows.
-func (h *Handler) Len() int { return h.tbl.count }
+func (h *Handler) Len() int { return h.tbl.Len() }
 
 // Stats returns a copy of the counters.
 func (h *Handler) Stats() Stats { return h.st }
@@ -200,8 +200,8 @@ func (h *Handler) Listeners() int { return len(h.lst) }
 // not be used after.
 func (h *Handler) Close() {
 	h.flush()
-	for h.tbl.count > 0 {
-		h.closeFlow(h.tbl.count - 1)
+	for h.tbl.Len() > 0 {
+		h.closeFlow(h.tbl.Len() - 1)
 	}
 	for i := range h.lst {
 		if fd := int(h.lst[i].fd); fd >= 0 {
