@@ -18,10 +18,10 @@
 // is put back into every reply (identifier mapping).
 //
 // A flow is keyed by (IP version, the guest's echo identifier, the
-// address the guest pinged). The flow table is a dense array of
-// pointer-free entries with a fixed capacity, indexed by an open-addressing
-// hash table of indices (flow.Index) keyed with a per-handler random seed (so the guest
-// cannot choose colliding keys). Each socket is registered with the
+// address the guest pinged). The flow table is a flow.Table: a dense
+// array of pointer-free entries with a fixed capacity, indexed by an
+// open-addressing hash table of indices (flow.Index) keyed with a
+// per-handler random seed (so the guest cannot choose colliding keys). Each socket is registered with the
 // engine's poller under flow.KindPing with the flow's index in the Ref.
 // Closing a flow moves the last entry into the hole (passt compacts its
 // flow table the same way) and re-registers that socket with its new

@@ -69,8 +69,9 @@
 // while the event loop is not scheduled waits in the socket instead of
 // being dropped.
 //
-// The flow table is a dense array of pointer-free entries with a fixed
-// capacity (Config.Capacity, DefaultCapacity when zero), indexed by an open-addressing hash table of indices (flow.Index) whose
+// The flow table is a flow.Table: a dense array of pointer-free entries
+// with a fixed capacity (Config.Capacity, DefaultCapacity when zero),
+// indexed by an open-addressing hash table of indices (flow.Index) whose
 // hash has a per-handler random seed (so the guest cannot choose
 // colliding keys). A flow socket's Ref carries the flow's index; closing
 // a flow moves the last entry into the hole (as passt compacts its flow
