@@ -30,8 +30,7 @@
 // Tap side (HandleTap): only echo requests with code 0, not fragments, to
 // a unicast destination are relayed (not multicast, broadcast, loopback,
 // unspecified, nor IPv6 link-local: the host has no interface to send
-// those on). The destination is mapped with guest.Net's HostDestination
-// when it has that method, else by the same rule here: the
+// those on). The destination is mapped with fwd.HostDestination: the
 // --map-host-loopback address becomes 127.0.0.1 or ::1, the
 // --map-guest-addr address becomes the host's own address. The first
 // request of a flow opens its socket (bound to the -o outbound address

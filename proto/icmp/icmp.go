@@ -8,12 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/guest"
 	"gopasst/proto/l2"
 )
 
-// hostMapper is implemented by guest.Net once it maps guest-visible
-// destinations to host ones (--map-host-loopback, --map-guest-addr).
+// hostMapper maps a guest-visible destination to the host's: fwd.NAT,
+// which tests replace so that nothing reaches the network.
 type hostMapper interface {
 	HostDestination(dst netip.Addr, port uint16, udp bool) (netip.Addr, uint16)
 }
@@ -39,7 +40,7 @@ type Handler struct {
 	n      *guest.Net
 	poller flow.Poller
 	tap    flow.Tap
-	mapper hostMapper // n, if it maps destinations; else mapHost is used
+	mapper hostMapper // fwd.NAT of n
 	tbl    table
 
 	// Preallocated socket addresses for bind, sendto and recvfrom.
@@ -67,9 +68,7 @@ type Handler struct {
 func New(n *guest.Net, p flow.Poller, tap flow.Tap, capacity int) *Handler {
 	capacity = max(1, min(capacity, flow.MaxIndex+1))
 	h := &Handler{n: n, poller: p, tap: tap, tbl: newTable(capacity)}
-	if m, ok := any(n).(hostMapper); ok {
-		h.mapper = m
-	}
+	h.mapper = fwd.NAT{Net: n}
 	slab := make([]byte, ReplyBatch*frameSize)
 	for i := range h.bufs {
 		h.bufs[i] = slab[i*frameSize : (i+1)*frameSize : (i+1)*frameSize]
@@ -157,32 +156,11 @@ func validSource(src netip.Addr) bool {
 }
 
 // hostDestination maps a guest-visible destination to the address the
-// socket sends to.
+// socket sends to: the ICMP part of passt's fwd_nat_from_tap() (no port,
+// so --dns-forward never applies).
 func (h *Handler) hostDestination(dst netip.Addr) netip.Addr {
-	if h.mapper != nil {
-		a, _ := h.mapper.HostDestination(dst, 0, false)
-		return a
-	}
-	return mapHost(h.n, dst)
-}
-
-// mapHost is the ICMP part of passt's fwd_nat_from_tap(): the
-// --map-host-loopback address reaches the host's loopback and the
-// --map-guest-addr address reaches the host's own address; every other
-// destination is used as is. (--dns-forward only applies to port 53.)
-func mapHost(n *guest.Net, dst netip.Addr) netip.Addr {
-	fam := &n.V4
-	lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	if dst.Is6() {
-		fam, lo = &n.V6, netip.IPv6Loopback()
-	}
-	switch {
-	case fam.MapHostLo.IsValid() && dst == fam.MapHostLo:
-		return lo
-	case fam.MapGuest.IsValid() && dst == fam.MapGuest && fam.HostAddr.IsValid():
-		return fam.HostAddr
-	}
-	return dst
+	a, _ := h.mapper.HostDestination(dst, 0, false)
+	return a
 }
 
 // newFlow opens a ping socket for a new flow and registers it. It returns

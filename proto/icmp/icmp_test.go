@@ -177,7 +177,7 @@ func (p *fakePoller) Add(int, uint32, flow.Ref) error { p.adds++; return nil }
 func (p *fakePoller) Mod(int, uint32, flow.Ref) error { p.mods++; return nil }
 func (p *fakePoller) Del(int) error                   { p.dels++; return nil }
 
-func TestMapHost(t *testing.T) {
+func TestHostDestination(t *testing.T) {
 	n := testNet()
 	n.V4.MapGuest = netip.MustParseAddr("10.0.2.3")
 	n.V4.HostAddr = netip.MustParseAddr("192.0.2.7")
@@ -191,8 +191,9 @@ func TestMapHost(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.dst, func(t *testing.T) {
-			if got := mapHost(n, netip.MustParseAddr(tc.dst)); got != netip.MustParseAddr(tc.want) {
-				t.Errorf("mapHost(%s) = %v, want %s", tc.dst, got, tc.want)
+			h := New(n, &fakePoller{}, &flowtest.Tap{}, 1)
+			if got := h.hostDestination(netip.MustParseAddr(tc.dst)); got != netip.MustParseAddr(tc.want) {
+				t.Errorf("hostDestination(%s) = %v, want %s", tc.dst, got, tc.want)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/proto/l2"
 )
 
@@ -129,7 +130,7 @@ func (h *Handler) icmpError(fl *udpFlow, ee *extErr, data []byte) {
 	remote := flow.BytesAddr(&fl.key.b, v6)
 	src := remote
 	if off := ee.offender; off.IsValid() && off != flow.BytesAddr(&fl.peer, v6) {
-		if m := h.n.GuestSource(off); m.IsValid() && m.Is6() == v6 && !m.IsLoopback() && !m.IsUnspecified() {
+		if m := fwd.GuestSource(h.n, off); m.IsValid() && m.Is6() == v6 && !m.IsLoopback() && !m.IsUnspecified() {
 			src = m
 		}
 	}

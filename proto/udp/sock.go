@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 )
 
 // HandleSock handles a ready flow socket (flow.KindUDP) or listener
@@ -143,7 +144,7 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 	l := &h.lst[i]
 	sv6, caddr, cport, ok := getSockaddr(sa)
 	client := flow.BytesAddr(&caddr, sv6).Unmap()
-	src := h.n.GuestSource(client)
+	src := fwd.GuestSource(h.n, client)
 	if !ok || cport == 0 || !src.IsValid() || src.IsLoopback() || src.IsUnspecified() {
 		h.drop(DropUnmapped)
 		return -1
