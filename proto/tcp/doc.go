@@ -15,9 +15,9 @@
 //     MSS, a large SO_SNDBUF, TCP_NODELAY, SO_PEEK_OFF) and connected to
 //     fwd.HostDestination of the destination. SYN+ACK goes to the
 //     guest once the socket is connected (EPOLLOUT); RST if it fails.
-//   - Accepted connection (inbound, -t): accept4 into a preallocated raw
-//     address; SYN to the guest from fwd.GuestSource(client address) with the
-//     client's port kept, to the guest's address and the forwarded port.
+//   - Accepted connection (inbound, -t, on a listener fwd.Listen opened):
+//     fwd.Accept into a preallocated raw address; SYN to the guest from
+//     fwd.GuestSource(client address) with the client's port kept, to the guest's address and the forwarded port.
 //   - Host → guest: data stays in the socket's receive queue until the
 //     guest acknowledges it. On EPOLLIN (edge-triggered) the handler peeks
 //     (MSG_PEEK with SO_PEEK_OFF, so each peek starts past the bytes

@@ -230,10 +230,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 	l := &h.lst[i]
 	to := l.toAddr
 	if !to.IsValid() {
-		to = loopback6
-		if client4 {
-			to = loopback4
-		}
+		to = fwd.Loopback(!client4)
 	}
 	v6 := to.Is6()
 	fd, err := h.socket(v6, false)
