@@ -88,6 +88,5 @@
 // that do not match (the header among them), are skipped and counted, never
 // fatal. No allocation per scan.
 //
-// Nothing here is safe for concurrent use: like the handlers, it belongs
-// to the event-loop goroutine.
+// A Scanner is not safe for concurrent use; the functions keep no state.
 package fwd
