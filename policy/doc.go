@@ -3,6 +3,20 @@
 // Package policy holds gopasst's typed configuration: what the command line
 // and the TOML file say, port-forwarding rules, and our egress policy.
 //
+// # Where configuration lives
+//
+// conf → policy → guest. Package conf is the argv parser, Load here the
+// TOML loader; both produce one Config, which is why the type and the
+// rules live here rather than beside either front end: the parser, the
+// loader, the sandbox and the handlers share it without depending on the
+// parser. Nothing here looks at the host but ReadEphemeral (the host's
+// ephemeral port range, which conf and Load give NewForward, as passt's
+// fwd_probe_ephemeral() before it parses -t); guest.Resolve turns a Config
+// into the run-time view the guest sees (guest.Net), and the address
+// mapping built from that view is fwd's (fwd.HostDestination). This split
+// was kept, rather than moving Config beside the parser in conf, because
+// it needs no package moves and both inputs already meet here.
+//
 // # Theory of operation
 //
 // Config is filled by the command-line parser (package conf) and by Load,
