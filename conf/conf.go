@@ -112,6 +112,13 @@ func (p *parser) finish(args []string) (*policy.Config, error) {
 		}
 		return nil, errors.New("--migrate-exit and --migrate-no-linger are for vhost-user mode only")
 	}
+	if c.Freebind { // IP_FREEBIND on the -t and -u listeners, as passt
+		for _, f := range []*policy.Forward{c.TCPIn, c.UDPIn} {
+			if f != nil {
+				f.Freebind = true
+			}
+		}
+	}
 	if c.Netmask >= 0 {
 		for i, a := range c.Addresses {
 			if a.Addr().Is4() && a.Bits() < 0 {

@@ -449,3 +449,28 @@ func FuzzParseArgs(f *testing.F) {
 		}
 	})
 }
+
+// TestParseFreebind: --freebind, wherever it is on the command line, makes
+// the -t and -u listeners bind with IP_FREEBIND; -T and -U listen on the
+// namespace's loopback and do not need it.
+func TestParseFreebind(t *testing.T) {
+	for _, line := range []string{"--freebind -t 192.0.2.7/80 -u 53 -T 81 -U 54", "-t 192.0.2.7/80 -u 53 -T 81 -U 54 --freebind"} {
+		c, err := Parse(policy.ModePasta, strings.Fields(line))
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		for _, f := range []struct {
+			fw   *policy.Forward
+			want bool
+		}{{c.TCPIn, true}, {c.UDPIn, true}, {c.TCPOut, false}, {c.UDPOut, false}} {
+			l := f.fw.Listeners()
+			if len(l) != 1 || l[0].Freebind != f.want {
+				t.Errorf("%q: %c listeners %+v, want Freebind %v", line, f.fw.Opt, l, f.want)
+			}
+		}
+	}
+	c, err := Parse(policy.ModePasst, []string{"-t", "80"})
+	if err != nil || c.TCPIn.Listeners()[0].Freebind {
+		t.Errorf("without --freebind: %v %+v", err, c.TCPIn.Listeners())
+	}
+}

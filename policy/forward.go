@@ -26,6 +26,9 @@ type Forward struct {
 	// rule is best effort) or auto (some rule follows bound ports).
 	Mode  ForwardMode
 	Rules []PortRule // in the order given, excludes already applied
+	// Freebind: the listeners bind with IP(V6)_FREEBIND (--freebind,
+	// -t and -u only; set by conf once the whole command line is read).
+	Freebind bool
 
 	// Ephemeral is the host's ephemeral port range (inclusive), left out
 	// of the ports a spec without ranges ("all", only excludes, "auto")
@@ -80,6 +83,9 @@ type Listener struct {
 	// bind it is not an error as long as some listener of the Forward
 	// binds.
 	BestEffort bool
+	// Freebind: bind with IP_FREEBIND / IPV6_FREEBIND (--freebind), so
+	// that Bind need not be configured on the host yet.
+	Freebind bool
 }
 
 // DefaultEphemeral is the Linux default of net.ipv4.ip_local_port_range;
@@ -195,7 +201,7 @@ func (f *Forward) Listeners() []Listener {
 			out = append(out, Listener{
 				Bind: r.Bind, Iface: r.Iface, Port: uint16(p),
 				ToPort: r.ToFirst + uint16(p-int(r.First)), ToAddr: r.ToAddr,
-				BestEffort: r.BestEffort,
+				BestEffort: r.BestEffort, Freebind: f.Freebind,
 			})
 		}
 	}

@@ -69,7 +69,7 @@ func (h *Handler) Bound(port uint16) bool {
 // l.Bind (an IPv6 one only for IPv6, as passt), else on every address of
 // the families the guest has (dual-stack when it has both).
 func (h *Handler) listen(l policy.Listener, i int) error {
-	s := fwd.ListenSpec{Type: unix.SOCK_STREAM, Addr: l.Bind, V6: true, Iface: l.Iface, Port: l.Port}
+	s := fwd.ListenSpec{Type: unix.SOCK_STREAM, Addr: l.Bind, V6: true, Iface: l.Iface, Port: l.Port, Freebind: l.Freebind}
 	switch {
 	case l.Bind.IsValid():
 		s.V6Only = true

@@ -73,7 +73,7 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	dual := !bind.IsValid() || (v6 && bind.IsUnspecified())
 	s := fwd.ListenSpec{
 		Type: unix.SOCK_DGRAM, Addr: bind, V6: v6, V6Only: !dual,
-		Iface: l.Iface, Port: l.Port, Setup: setBufs,
+		Iface: l.Iface, Port: l.Port, Setup: setBufs, Freebind: l.Freebind,
 	}
 	if ns {
 		s.Socket = h.nsSock
