@@ -5,8 +5,11 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"gopasst/policy"
 )
@@ -97,6 +100,11 @@ func (p *parser) finish(args []string) (*policy.Config, error) {
 		}
 	}
 
+	if c.Interface != "" { // also when it comes from the --config file
+		if err := LookupInterface(c.Interface); err != nil {
+			return nil, fmt.Errorf("invalid interface name %s: %v", c.Interface, err)
+		}
+	}
 	if c.Stats > 0 && !c.Foreground && !(p.mode == policy.ModePasta && c.NetNS == "" && c.TargetPID == 0) {
 		return nil, errors.New("--stats: can't display statistics if not running in foreground")
 	}
@@ -139,6 +147,17 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// LookupInterface checks that the host has an interface called name (in
+// the network namespace the parser runs in: the host's). A variable so
+// that tests can parse -i without that interface.
+var LookupInterface = func(name string) error {
+	_, err := net.InterfaceByName(name)
+	if errors.Is(err, syscall.ENODEV) || (err != nil && strings.Contains(err.Error(), "no such network interface")) {
+		return syscall.ENODEV // "no such device", as if_nametoindex(3)
+	}
+	return err
 }
 
 // Unsupported lists the options cfg uses whose feature gopasst does not

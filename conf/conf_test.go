@@ -173,10 +173,10 @@ func TestParseCallers(t *testing.T) {
 				c.NoTCP, c.NoUDP, c.NoICMP, c.NoDHCP, c.NoNDP, c.NoDHCPv6, c.NoRA = true, true, true, true, true, true, true
 				c.Freebind, c.NoMapGW = true, true
 			})},
-		{"misc", policy.ModePasst, "-l /tmp/log --log-size 2000000 -p /tmp/cap -M 02:00:00:00:00:01 -i eth0 --outbound-if4 eth1 --outbound-if6 eth2 -H vm --fqdn vm.example --runas 1000:1000 -f --stats 5 -e",
+		{"misc", policy.ModePasst, "-l /tmp/log --log-size 2000000 -p /tmp/cap -M 02:00:00:00:00:01 -i lo --outbound-if4 eth1 --outbound-if6 eth2 -H vm --fqdn vm.example --runas 1000:1000 -f --stats 5 -e",
 			passt(func(c *policy.Config) {
 				c.LogFile, c.LogSize, c.PcapFile, c.MAC = "/tmp/log", 2000000, "/tmp/cap", "02:00:00:00:00:01"
-				c.Interface, c.OutboundIf4, c.OutboundIf6 = "eth0", "eth1", "eth2"
+				c.Interface, c.OutboundIf4, c.OutboundIf6 = "lo", "eth1", "eth2"
 				c.Hostname, c.FQDN, c.RunAs, c.Foreground, c.Stats = "vm", "vm.example", "1000:1000", true, 5*time.Second
 			})},
 		{"pasta misc", policy.ModePasta, "--ns-mac-addr 02:00:00:00:00:02 --no-netns-quit --netns-only --no-splice --no-copy-routes 77",
@@ -270,6 +270,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad stats", policy.ModePasst, "-f --stats x", `--stats: invalid delay "x"`},
 		{"stats background", policy.ModePasst, "--stats 1", "--stats: can't display statistics if not running in foreground"},
 		{"bad iface", policy.ModePasst, "-i a/b", `--interface: invalid interface name "a/b"`},
+		{"unknown iface", policy.ModePasst, "-i gpnosuch0", `invalid interface name gpnosuch0: no such device`},
+		{"unknown iface pasta", policy.ModePasta, "--interface=gpnosuch0", `invalid interface name gpnosuch0: no such device`},
 		{"long iface", policy.ModePasta, "-I abcdefghijklmnop", `--ns-ifname: invalid interface name "abcdefghijklmnop"`},
 		{"empty pid", policy.ModePasst, "--pid=", `--pid: invalid path ""`},
 		{"bad runas", policy.ModePasst, "--runas a:b:c", `--runas: invalid user "a:b:c"`},
@@ -293,7 +295,6 @@ func TestParseErrors(t *testing.T) {
 		{"one-off in pasta", policy.ModePasta, "-1", "--one-off is for passt mode only"},
 		{"vhost-user in pasta", policy.ModePasta, "--vhost-user", "--vhost-user is for passt mode only"},
 		{"no-dhcp-dns in pasta", policy.ModePasta, "--no-dhcp-dns", "--no-dhcp-dns is for passt mode only"},
-		{"print-capabilities in pasta", policy.ModePasta, "--print-capabilities", "--print-capabilities is for passt mode only"},
 		{"error before version", policy.ModePasta, "--bogus --version", "unrecognized option '--bogus'"},
 		{"missing config", policy.ModePasst, "--config /nonexistent.toml", "--config: config file: open /nonexistent.toml: no such file or directory"},
 	}
@@ -325,6 +326,7 @@ func TestParseSentinels(t *testing.T) {
 		{"version", policy.ModePasta, "--version", ErrVersion},
 		{"rootlesskit probe", policy.ModePasta, "--host-lo-to-ns-lo --version", ErrVersion},
 		{"capabilities", policy.ModePasst, "--print-capabilities", ErrCapabilities},
+		{"capabilities in pasta", policy.ModePasta, "--print-capabilities", ErrCapabilities},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,7 +347,8 @@ func TestParseSentinels(t *testing.T) {
 		for _, o := range options {
 			// Every option except deprecated aliases is documented.
 			if (o.long == "no-splice" && m == policy.ModePasst) || o.long == "no-copy-routes" || o.long == "no-copy-addrs" || strings.HasPrefix(o.long, "migrate") ||
-				o.long == "repair-path" || o.long == "chroot-fallback" {
+				o.long == "repair-path" || o.long == "chroot-fallback" ||
+				(o.long == "print-capabilities" && m == policy.ModePasta) { // accepted, not in pasta's --help, as passt
 				continue
 			}
 			if _, err := Parse(m, []string{"--" + o.long + map[bool]string{true: "=x"}[o.arg]}); err != nil &&

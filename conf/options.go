@@ -260,10 +260,8 @@ var options = []option{
 		p.c.VhostUser = true
 		return nil
 	}},
-	{long: "print-capabilities", apply: func(p *parser, o *option, _ string) error {
-		if err := p.passtOnly(o); err != nil {
-			return err
-		}
+	{long: "print-capabilities", apply: func(p *parser, _ *option, _ string) error {
+		// Both modes, as passt 2026 (pasta prints them too).
 		p.c.PrintCapabilities = true
 		return errStop{ErrCapabilities}
 	}},
@@ -333,7 +331,17 @@ var options = []option{
 		return nil
 	}},
 	{long: "gateway", short: 'g', arg: true, apply: perFamily(func(c *policy.Config) *[]netip.Addr { return &c.Gateways }, false, "gateway address")},
-	{long: "interface", short: 'i', arg: true, apply: ifname(func(c *policy.Config) *string { return &c.Interface })},
+	{long: "interface", short: 'i', arg: true, apply: func(p *parser, _ *option, v string) error {
+		// Validated now, as passt's conf(): if_nametoindex() or die.
+		if err := policy.CheckIfname(v); err != nil {
+			return err
+		}
+		if err := LookupInterface(v); err != nil {
+			return plainError(fmt.Sprintf("invalid interface name %s: %v", v, err))
+		}
+		p.c.Interface = v
+		return nil
+	}},
 	{long: "outbound", short: 'o', arg: true, apply: perFamily(func(c *policy.Config) *[]netip.Addr { return &c.Outbound }, true, "or redundant outbound address")},
 	{long: "outbound-if4", arg: true, apply: ifname(func(c *policy.Config) *string { return &c.OutboundIf4 })},
 	{long: "outbound-if6", arg: true, apply: ifname(func(c *policy.Config) *string { return &c.OutboundIf6 })},

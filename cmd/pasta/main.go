@@ -84,7 +84,7 @@ func run() int {
 		fmt.Print(conf.Version(policy.ModePasta))
 		return 0
 	case errors.Is(err, conf.ErrCapabilities):
-		fmt.Print(conf.Capabilities())
+		fmt.Fprint(os.Stderr, conf.Capabilities()) // on stderr, as passt's vu_print_capabilities()
 		return 0
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "pasta:", err)
