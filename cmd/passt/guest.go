@@ -46,7 +46,7 @@ func guestMain() int {
 	if connFd < 0 {
 		return fail(errors.New("no guest connection"))
 	}
-	host, err := guest.HostInfoFromKernel(cfg.Interface)
+	host, err := guest.HostInfoForConfig(cfg)
 	if err != nil {
 		return fail(err)
 	}

@@ -161,7 +161,7 @@ func engineMain(cfg *policy.Config) int {
 		}
 	}
 	// The host's view, read before any namespace is touched.
-	host, err := guest.HostInfoFromKernel(cfg.Interface)
+	host, err := guest.HostInfoForConfig(cfg)
 	if err != nil {
 		return fail(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/proto/l2"
 )
 
@@ -91,7 +92,11 @@ func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	if !h.prepareOut(fd, k.v6, k.aPort) {
+	outIf := h.n.V4.OutboundIf
+	if k.v6 {
+		outIf = h.n.V6.OutboundIf
+	}
+	if fwd.BindOutbound(fd, outIf, host) != 0 || !h.prepareOut(fd, k.v6, k.aPort) {
 		unix.Close(fd)
 		h.drop(DropSocket)
 		return -1
