@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"gopasst/logfile"
 	"gopasst/policy"
 )
 
@@ -73,21 +74,22 @@ func newLogger(cfg *policy.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// logWriter is the inherited log file if there is one, else stderr.
-func logWriter() io.Writer {
+// logWriter is the inherited log file if there is one, kept within
+// --log-size, else stderr.
+func logWriter(cfg *policy.Config) io.Writer {
 	if fd := inheritedFD(fileLog); fd >= 0 {
-		return os.NewFile(uintptr(fd), "log")
+		return logfile.New(os.NewFile(uintptr(fd), "log"), cfg.LogSize)
 	}
 	return os.Stderr
 }
 
-// openLog opens -l for appending (passt truncates at --log-size; here the
-// file simply grows).
+// openLog creates or truncates -l, as passt's logfile_init(); the
+// processes that write it keep it within --log-size (logfile.File).
 func openLog(cfg *policy.Config) (*os.File, error) {
 	if cfg.LogFile == "" {
 		return nil, nil
 	}
-	f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(cfg.LogFile, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("log file: %w", err)
 	}

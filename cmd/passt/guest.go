@@ -34,7 +34,7 @@ func guestMain() int {
 	if !ok {
 		return code
 	}
-	log := newLogger(cfg, logWriter())
+	log := newLogger(cfg, logWriter(cfg))
 	fail := func(err error) int {
 		log.Error(err.Error())
 		return 1

@@ -148,7 +148,7 @@ func daemonMain(cfg *policy.Config) int {
 			ho.add(name, os.NewFile(uintptr(fd), name))
 		}
 	}
-	log := newLogger(cfg, logWriter())
+	log := newLogger(cfg, logWriter(cfg))
 	s, err := newSupervisor(cfg, &ho)
 	if err != nil {
 		log.Error(err.Error())

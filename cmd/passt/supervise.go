@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/logfile"
 	"gopasst/policy"
 	"gopasst/sandbox"
 )
@@ -73,9 +75,9 @@ func newSupervisor(cfg *policy.Config, ho *handover) (*supervisor, error) {
 	if s.ln == nil && s.conn == nil {
 		return nil, errors.New("no guest socket")
 	}
-	var w = os.Stderr
+	var w io.Writer = os.Stderr
 	if s.logFile != nil {
-		w = s.logFile
+		w = logfile.New(s.logFile, cfg.LogSize)
 	}
 	s.log = newLogger(cfg, w)
 	signal.Notify(s.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)

@@ -3,11 +3,11 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 
+	"gopasst/logfile"
 	"gopasst/policy"
 )
 
@@ -24,9 +24,9 @@ func newLogger(cfg *policy.Config) (*slog.Logger, func(), error) {
 	var w io.Writer = os.Stderr
 	closeFn := func() {}
 	if cfg.LogFile != "" {
-		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		f, err := logfile.Open(cfg.LogFile, cfg.LogSize) // within --log-size, as passt
 		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
+			return nil, nil, err
 		}
 		w, closeFn = f, func() { f.Close() }
 	}
