@@ -28,10 +28,11 @@ const (
 
 // Options tune Enter.
 type Options struct {
-	Action        Action
-	KeepCaps      []capability.Cap
-	RunAs         *IDs
-	SkipEmptyRoot bool
+	Action         Action
+	KeepCaps       []capability.Cap
+	RunAs          *IDs
+	SkipEmptyRoot  bool
+	ChrootFallback bool
 }
 
 // IDs are the user and group a confined process switches to.

@@ -79,7 +79,7 @@ func guestMain() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 
-	opt := sandbox.Options{}
+	opt := sandbox.Options{ChrootFallback: cfg.ChrootFallback}
 	if v := os.Getenv(envSeccompAction); v != "" {
 		if opt.Action, err = sandbox.ParseAction(v); err != nil {
 			return fail(err)

@@ -290,7 +290,7 @@ func enterSandbox(cfg *policy.Config, target *netns.Target, action sandbox.Actio
 	if action != sandbox.ActionKill {
 		log.Warn("seccomp action is not kill: for debugging only", "action", action.String(), "variable", sandbox.ActionEnv)
 	}
-	if err := sandbox.Enter(policy.ModePasta, sandbox.Options{Action: action, RunAs: runAs}); err != nil {
+	if err := sandbox.Enter(policy.ModePasta, sandbox.Options{Action: action, RunAs: runAs, ChrootFallback: cfg.ChrootFallback}); err != nil {
 		return err
 	}
 	st := sandbox.Status()
