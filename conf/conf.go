@@ -108,6 +108,9 @@ func (p *parser) finish(args []string) (*policy.Config, error) {
 	if c.Stats > 0 && !c.Foreground && !(p.mode == policy.ModePasta && c.NetNS == "" && c.TargetPID == 0) {
 		return nil, errors.New("--stats: can't display statistics if not running in foreground")
 	}
+	if p.noCopy != "" && !c.ConfigNet {
+		return nil, fmt.Errorf("%s needs --config-net", p.noCopy)
+	}
 	if c.NoSplice && c.HostLoToNsLo {
 		return nil, errors.New("--host-lo-to-ns-lo is incompatible with --no-splice")
 	}
@@ -173,5 +176,6 @@ func Unsupported(cfg *policy.Config) []string {
 	add(cfg.ConfPath != "", "-c/--conf-path")
 	add(cfg.RepairPath != "" && cfg.RepairPath != "none", "--repair-path")
 	add(cfg.SpliceOnly, "--splice-only")
+	add(cfg.Mode == policy.ModePasta && cfg.Fd >= 0, "-F/--fd (pasta: a pre-opened tap device)")
 	return out
 }

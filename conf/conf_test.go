@@ -179,9 +179,10 @@ func TestParseCallers(t *testing.T) {
 				c.Interface, c.OutboundIf4, c.OutboundIf6 = "lo", "eth1", "eth2"
 				c.Hostname, c.FQDN, c.RunAs, c.Foreground, c.Stats = "vm", "vm.example", "1000:1000", true, 5*time.Second
 			})},
-		{"pasta misc", policy.ModePasta, "--ns-mac-addr 02:00:00:00:00:02 --no-netns-quit --netns-only --no-splice --no-copy-routes 77",
+		{"pasta misc", policy.ModePasta, "--ns-mac-addr 02:00:00:00:00:02 --no-netns-quit --netns-only --no-splice --no-copy-routes --config-net 77",
 			pasta(func(c *policy.Config) {
 				c.NsMAC, c.NoNetNSQuit, c.NetNSOnly, c.NoSplice, c.TargetPID = "02:00:00:00:00:02", true, true, true, 77
+				c.ConfigNet = true
 			})},
 		{"unsupported recorded", policy.ModePasst, "--vhost-user -c /tmp/ctl --repair-path /tmp/r",
 			passt(func(c *policy.Config) { c.VhostUser, c.ConfPath, c.RepairPath = true, "/tmp/ctl", "/tmp/r" })},
@@ -271,6 +272,7 @@ func TestParseErrors(t *testing.T) {
 		{"stats background", policy.ModePasst, "--stats 1", "--stats: can't display statistics if not running in foreground"},
 		{"bad iface", policy.ModePasst, "-i a/b", `--interface: invalid interface name "a/b"`},
 		{"unknown iface", policy.ModePasst, "-i gpnosuch0", `invalid interface name gpnosuch0: no such device`},
+		{"no-copy-addrs alone", policy.ModePasta, "--no-copy-addrs", `--no-copy-addrs needs --config-net`},
 		{"unknown iface pasta", policy.ModePasta, "--interface=gpnosuch0", `invalid interface name gpnosuch0: no such device`},
 		{"long iface", policy.ModePasta, "-I abcdefghijklmnop", `--ns-ifname: invalid interface name "abcdefghijklmnop"`},
 		{"empty pid", policy.ModePasst, "--pid=", `--pid: invalid path ""`},
@@ -376,6 +378,19 @@ func TestUnsupported(t *testing.T) {
 	}
 	if u := Unsupported(c); len(u) != 0 {
 		t.Errorf("Unsupported = %v", u)
+	}
+	// -F in passt is a connected socket (supported); in pasta a tap fd.
+	for _, tt := range []struct {
+		mode policy.Mode
+		want []string
+	}{{policy.ModePasst, nil}, {policy.ModePasta, []string{"-F/--fd (pasta: a pre-opened tap device)"}}} {
+		c, err := Parse(tt.mode, []string{"-F", "5"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(tt.want, Unsupported(c)); d != "" {
+			t.Errorf("mode %v: %s", tt.mode, d)
+		}
 	}
 }
 

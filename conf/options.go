@@ -21,10 +21,11 @@ type parser struct {
 	fromFile bool            // c was loaded from --config: first list option replaces
 	started  map[string]bool // list fields already given on the command line
 
-	aPrefix bool // an IPv4 -a carried /PLEN
-	nGiven  bool // -n was given
-	repair  bool // --repair-path other than "none" was given
-	migrate bool // --migrate-exit or --migrate-no-linger was given
+	aPrefix bool   // an IPv4 -a carried /PLEN
+	nGiven  bool   // -n was given
+	repair  bool   // --repair-path other than "none" was given
+	migrate bool   // --migrate-exit or --migrate-no-linger was given
+	noCopy  string // the first of --no-copy-routes, --no-copy-addrs given
 
 	eph *policy.PortRange // the host's ephemeral ports, read at first need
 }
@@ -495,8 +496,10 @@ var options = []option{
 	}},
 	{long: "no-netns-quit", apply: pastaFlag(func(c *policy.Config) *bool { return &c.NoNetNSQuit })},
 	{long: "config-net", apply: pastaFlag(func(c *policy.Config) *bool { return &c.ConfigNet })},
-	{long: "no-copy-routes", apply: pastaFlag(func(c *policy.Config) *bool { return new(bool) })}, // deprecated
-	{long: "no-copy-addrs", apply: pastaFlag(func(c *policy.Config) *bool { return new(bool) })},  // deprecated
+	// Deprecated in passt. gopasst always sets up one address and the
+	// default route, what these ask for; they still need --config-net.
+	{long: "no-copy-routes", apply: noCopy},
+	{long: "no-copy-addrs", apply: noCopy},
 	{long: "ns-mac-addr", arg: true, apply: func(p *parser, o *option, v string) error {
 		if err := p.pastaOnly(o); err != nil {
 			return err
@@ -508,6 +511,16 @@ var options = []option{
 		return nil
 	}},
 	{long: "host-lo-to-ns-lo", apply: pastaFlag(func(c *policy.Config) *bool { return &c.HostLoToNsLo })},
+}
+
+func noCopy(p *parser, o *option, _ string) error {
+	if err := p.pastaOnly(o); err != nil {
+		return err
+	}
+	if p.noCopy == "" {
+		p.noCopy = o.name()
+	}
+	return nil
 }
 
 func socketPath(p *parser, _ *option, v string) error {
