@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -131,10 +132,8 @@ func (h *Handler) closeListener(i int) {
 // ListenPorts returns the ports of the open listeners, one per port.
 func (h *Handler) ListenPorts() []uint16 {
 	var out []uint16
-	seen := map[uint16]bool{}
 	for _, l := range h.listeners {
-		if l.fd >= 0 && !seen[l.port] {
-			seen[l.port] = true
+		if l.fd >= 0 && !slices.Contains(out, l.port) {
 			out = append(out, l.port)
 		}
 	}
