@@ -7,6 +7,7 @@ import (
 
 	"fmt"
 	"log/slog"
+	"time"
 
 	"gopasst/cmd/internal/handlers"
 	"gopasst/engine"
@@ -26,12 +27,12 @@ import (
 // handlers, with the -t/-u listeners in the host's namespace and the
 // -T/-U ones inside the guest's (made by the namespace worker w): -T
 // connections are spliced to the host's loopback without the tap.
-func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, error) {
+func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, *handlers.Set, error) {
 	var pw *pcap.Writer
 	if cfg.PcapFile != "" {
 		var err error
 		if pw, err = pcap.Create(cfg.PcapFile); err != nil {
-			return nil, fmt.Errorf("pcap file: %w", err)
+			return nil, nil, fmt.Errorf("pcap file: %w", err)
 		}
 	}
 	// One flow capacity for the TCP, UDP and ICMP handlers, reported on the
@@ -42,17 +43,49 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Log: log, NsSocket: w.Socket})
 	if err != nil {
 		e.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	if auto := autoForwarding(cfg, w, hs.TCP, hs.Splice, log); auto != nil {
 		e.Attach(auto)
 	}
-	return e, nil
+	return e, hs, nil
+}
+
+// exitDrain bounds how long pasta keeps translating after the spawned
+// command has ended, for the connections the namespace still holds.
+const exitDrain = 30 * time.Second
+
+// drain waits, once the spawned command has ended, until the engine holds
+// no TCP connection (the namespace's kernel may still have data of a
+// command that wrote and exited: its sockets live on with the namespace,
+// which pasta keeps), or exitDrain passes, or the engine fails. The
+// caller then stops the engine and closes what is left with a reset
+// (handlers.Set.Close), so that a transfer cut short never looks complete
+// to the host peer.
+func drain(e *engine.Engine, engineErr <-chan error, log *slog.Logger) error {
+	deadline := time.Now().Add(exitDrain)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n := e.Stats().FlowsTCP
+		if n == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			log.Warn("command ended, connections still open: resetting them", "tcp", n, "after", exitDrain)
+			return nil
+		}
+		select {
+		case err := <-engineErr:
+			return err
+		case <-tick.C:
+		}
+	}
 }
 
 // autoForwarding sets up pasta's "auto" TCP forwarding, the default when

@@ -222,7 +222,7 @@ func engineMain(cfg *policy.Config) int {
 			return fail(err)
 		}
 	}
-	eng, err := newEngine(cfg, gnet, target.Worker(), fd, log)
+	eng, hs, err := newEngine(cfg, gnet, target.Worker(), fd, log)
 	if err != nil {
 		return fail(err)
 	}
@@ -256,6 +256,18 @@ func engineMain(cfg *policy.Config) int {
 		go func() { status <- target.Wait() }()
 		select {
 		case s := <-status:
+			// Keep translating what the namespace still holds, then
+			// stop the loop and reset what is left (no FIN on a cut
+			// transfer).
+			err := drain(eng, engineErr, log)
+			cancel()
+			if err == nil {
+				err = <-engineErr
+			}
+			hs.Close()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "pasta:", err)
+			}
 			return s
 		case err := <-engineErr:
 			fmt.Fprintln(os.Stderr, "pasta:", err)
