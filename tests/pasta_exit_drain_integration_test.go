@@ -5,17 +5,13 @@
 package tests
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -53,30 +49,10 @@ with open(sys.argv[1], "rb") as f:
 c.close()
 `
 	for run := range runs {
-		cmd := exec.Command(pastaBin, "--config-net", "-t", strconv.Itoa(port), "-u", "none", "-T", "none", "-U", "none",
+		cmd, done, errOut := startReady(t, pastaBin, "--config-net", "-t", strconv.Itoa(port), "-u", "none", "-T", "none", "-U", "none",
 			"--", "python3", "-c", server, file)
-		cmd.Dir = "/"
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var errOut bytes.Buffer
-		cmd.Stderr = &errOut
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		if strings.TrimSpace(line) != "ready" {
-			cmd.Process.Kill()
-			<-done
-			t.Fatalf("run %d: server: %q; stderr:\n%s", run, line, errOut.Bytes())
-		}
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
 		if err != nil {
-			cmd.Process.Kill()
-			<-done
 			t.Fatalf("run %d: %v", run, err)
 		}
 		c.SetDeadline(time.Now().Add(60 * time.Second))
@@ -86,8 +62,6 @@ c.close()
 		select {
 		case <-done:
 		case <-time.After(40 * time.Second):
-			cmd.Process.Kill()
-			<-done
 			t.Fatalf("run %d: pasta still running 40 s after the transfer", run)
 		}
 		var got [32]byte

@@ -5,9 +5,6 @@
 package tests
 
 import (
-	"bufio"
-	"bytes"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -47,35 +44,7 @@ for s in ls:
 `
 		argv := append(append(append([]string{}, prefix...), pastaBin, "--freebind", "--config-net"), fwdArgs...)
 		argv = append(argv, "--", "python3", "-c", server)
-		cmd := exec.Command(argv[0], argv[1:]...)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var errOut bytes.Buffer
-		cmd.Stderr = &errOut
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		t.Cleanup(func() {
-			cmd.Process.Kill()
-			<-done
-		})
-		ready := make(chan string, 1)
-		go func() {
-			line, _ := bufio.NewReader(stdout).ReadString('\n')
-			ready <- line
-		}()
-		select {
-		case l := <-ready:
-			if strings.TrimSpace(l) != "ready" {
-				t.Fatalf("server: %q; stderr:\n%s", l, errOut.Bytes())
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatalf("server not ready; stderr:\n%s", errOut.Bytes())
-		}
+		cmd, done, errOut := startReady(t, argv...)
 		// pasta bound its listeners before it let the command run: only
 		// now do the addresses appear on the host.
 		mustRun(t, "ip", "-n", ns, "addr", "add", addr4+"/32", "dev", "lo")

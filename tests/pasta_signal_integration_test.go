@@ -42,15 +42,7 @@ func TestIntegrationPastaSignals(t *testing.T) {
 			var errOut bytes.Buffer
 			cmd.Stderr = &errOut
 			cmd.Dir = "/"
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-done
-			})
+			done := startWait(t, cmd)
 			if findChild(cmd.Process.Pid, tt.seen, 10*time.Second) == 0 {
 				t.Fatalf("%v never ran; stderr:\n%s", tt.seen, errOut.Bytes())
 			}
