@@ -138,5 +138,23 @@ func Usage(mode policy.Mode) string {
 			"      --no-splice          Disable inbound socket splicing",
 			"      --splice-only        Only enable loopback forwarding (not yet supported)")
 	}
+	w("",
+		"Egress policy, flow limits and audit (gopasst's own):",
+		"      --egress-deny RULE   Refuse flows the "+guest+" opens to RULE",
+		"      --egress-allow RULE  Allow only flows to RULE (and not denied)",
+		"                           RULE: [PROTO:]TARGET[:PORTS]",
+		"                           PROTO: tcp, udp, icmp, any (default)",
+		"                           TARGET: ADDR, ADDR/PLEN, [IPV6/PLEN] before PORTS,",
+		"                             preset:metadata | host-loopback | private",
+		"                           PORTS: comma list of P, P-Q (TCP and UDP only)",
+		"                           e.g. 169.254.169.254/32, 10.0.0.0/8:22,3306,",
+		"                           udp:10.0.0.0/8:53, preset:metadata",
+		"                           deny wins; no allow rule: all not denied allowed;",
+		"                           checked against the real destination; repeat",
+		"                           to add rules; adds to --config's [egress]",
+		"      --max-flows PROTO=N  At most N concurrent flows of PROTO (tcp, udp,",
+		"                           icmp, any) opened by the "+guest,
+		"      --flow-rate PROTO=N/s  At most N new flows of PROTO per second",
+		"      --audit-log FILE     Log flow events as JSON lines to FILE; '-': stderr")
 	return b.String()
 }
