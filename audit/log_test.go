@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestAppendJSON(t *testing.T) {
@@ -85,10 +87,17 @@ func TestLogLinesParse(t *testing.T) {
 // once its kernel buffer is full) must not block Emit: events are dropped
 // and counted.
 func TestLogFullRingDrops(t *testing.T) {
-	r, w, err := os.Pipe()
-	if err != nil {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		t.Fatal(err)
 	}
+	fill := make([]byte, 4096)
+	for { // fill the pipe: the writer's first write waits for good
+		if _, err := unix.Write(p[1], fill); err != nil {
+			break
+		}
+	}
+	r, w := os.NewFile(uintptr(p[0]), "r"), os.NewFile(uintptr(p[1]), "w")
 	defer r.Close()
 	l := New(w, 4096)
 	ev := &Event{Kind: KindOpen, Proto: "udp", Guest: netip.MustParseAddrPort("10.0.2.15:1"), Host: netip.MustParseAddrPort("10.0.0.1:2")}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/pcap"
@@ -67,6 +68,9 @@ type Config struct {
 	// (give the same one to each); the stats line reports its use. Nil:
 	// not reported.
 	Budget *flow.Budget
+	// Gate is the guest's flow policy the handlers share; the stats line
+	// reports its denials, limits and lost audit events. Nil: zeros.
+	Gate *egress.Gate
 }
 
 // Engine is the event loop. See the package comment. Configure it
@@ -109,6 +113,7 @@ type Engine struct {
 
 	st     Stats
 	budget *flow.Budget
+	gate   *egress.Gate
 
 	mu  sync.Mutex // guards pub
 	pub Stats      // copy of st, published at the end of every wake-up
@@ -132,6 +137,7 @@ func New(cfg Config) (*Engine, error) {
 		trace:      cfg.Trace,
 		statsEvery: cfg.StatsEvery,
 		budget:     cfg.Budget,
+		gate:       cfg.Gate,
 		epfd:       -1,
 		wakeFd:     -1,
 		rxSlab:     make([]byte, batch*FrameSize),
@@ -254,6 +260,8 @@ func (e *Engine) publish() {
 	e.st.FlowsUDP = flowsOf(e.udp)
 	e.st.FlowsICMP = flowsOf(e.icmp)
 	e.st.FlowsUsed, e.st.FlowsMax = uint64(e.budget.Used()), uint64(e.budget.Max())
+	gs := e.gate.Stats()
+	e.st.Denied, e.st.Limited, e.st.AuditDropped = gs.Denied, gs.Limited, e.gate.AuditDropped()
 	e.mu.Lock()
 	e.pub = e.st
 	e.mu.Unlock()

@@ -102,11 +102,18 @@ type Stats struct {
 	// shared budget (Config.Budget): used and size.
 	FlowsTCP, FlowsUDP, FlowsICMP uint64
 	FlowsUsed, FlowsMax           uint64
+
+	// The flow policy (Config.Gate): flows refused by an egress rule and
+	// by a flow limit, per protocol (TCP, UDP, ICMP), and audit log
+	// events lost (full buffer, slow or failing file).
+	Denied, Limited [3]uint64
+	AuditDropped    uint64
 }
 
 // Line formats s as the stats line the engine logs. The format is stable:
 //
 //	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N
+//	  denied_tcp=N denied_udp=N denied_icmp=N limited_tcp=N limited_udp=N limited_icmp=N audit_dropped=N
 //
 // Tests and tools match it with `dropped=(\d+)` and `(\w+)=(\d+)`; fields
 // may be appended at the end, never renamed or reordered.
@@ -127,5 +134,7 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, " wakeups=%d", s.Wakeups)
 	fmt.Fprintf(&b, " tcp_flows=%d udp_flows=%d icmp_flows=%d flows=%d flows_max=%d",
 		s.FlowsTCP, s.FlowsUDP, s.FlowsICMP, s.FlowsUsed, s.FlowsMax)
+	fmt.Fprintf(&b, " denied_tcp=%d denied_udp=%d denied_icmp=%d limited_tcp=%d limited_udp=%d limited_icmp=%d audit_dropped=%d",
+		s.Denied[0], s.Denied[1], s.Denied[2], s.Limited[0], s.Limited[1], s.Limited[2], s.AuditDropped)
 	return b.String()
 }

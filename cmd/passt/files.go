@@ -24,6 +24,7 @@ const (
 	fileConn    = "conn"                // a connected guest socket (-F, or accepted)
 	fileLog     = "log"                 // -l
 	filePcap    = "pcap"                // -p, positioned after the global header
+	fileAudit   = "audit"               // --audit-log FILE (not "-": stderr is inherited anyway)
 	fileReady   = "ready"               // daemon: write end of the readiness pipe
 	firstFD     = 3                     // os/exec puts ExtraFiles[0] at fd 3
 )
@@ -79,6 +80,20 @@ func logWriter() io.Writer {
 		return os.NewFile(uintptr(fd), "log")
 	}
 	return os.Stderr
+}
+
+// openAudit opens --audit-log FILE for appending, before any sandbox: the
+// guest processes write it through the inherited fd. Nil for none or "-"
+// (stderr).
+func openAudit(cfg *policy.Config) (*os.File, error) {
+	if cfg.AuditLog == "" || cfg.AuditLog == "-" {
+		return nil, nil
+	}
+	f, err := os.OpenFile(cfg.AuditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return f, nil
 }
 
 // openLog opens -l for appending (passt truncates at --log-size; here the

@@ -9,8 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"gopasst/audit"
 	"gopasst/cmd/internal/handlers"
+	"gopasst/egress"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
@@ -62,16 +65,26 @@ func guestMain() int {
 		defer pw.Close()
 	}
 	budget := flow.NewBudget(flow.DefaultBudget)
+	// The flow policy: egress rules, limits, and the audit log on the fd
+	// the launcher opened (or stderr).
+	var alog *audit.Log
+	if fd := inheritedFD(fileAudit); fd >= 0 {
+		alog = audit.New(os.NewFile(uintptr(fd), "audit"), audit.DefaultRing)
+	} else if cfg.AuditLog == "-" {
+		alog = audit.New(os.Stderr, audit.DefaultRing)
+	}
+	defer alog.Close(time.Second)
+	gate := egress.New(cfg, alog)
 	e, err := engine.New(engine.Config{
 		Net: n, Device: dev, Pcap: pw, Log: log,
-		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget,
+		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget, Gate: gate,
 	})
 	if err != nil {
 		return fail(err)
 	}
 	defer e.Close()
 	// TCP, UDP and ICMP echo share the flow budget of the engine.
-	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Log: log})
+	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log})
 	if err != nil {
 		return fail(err)
 	}

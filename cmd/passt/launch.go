@@ -41,6 +41,11 @@ func launch(cfg *policy.Config) int {
 		return fail(err)
 	}
 	ho.add(filePcap, pcapFile)
+	auditFile, err := openAudit(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	ho.add(fileAudit, auditFile)
 	sockPath := ""
 	if cfg.Fd >= 0 {
 		f, err := connectedFd(cfg.Fd)
@@ -142,7 +147,7 @@ func daemonize(ho *handover) (int, error) {
 // telling the launcher it is ready.
 func daemonMain(cfg *policy.Config) int {
 	var ho handover
-	for _, name := range []string{fileSocket, fileConn, fileLog, filePcap} {
+	for _, name := range []string{fileSocket, fileConn, fileLog, filePcap, fileAudit} {
 		if fd := inheritedFD(name); fd >= 0 {
 			unix.SetNonblock(fd, false)
 			ho.add(name, os.NewFile(uintptr(fd), name))

@@ -35,6 +35,7 @@ type supervisor struct {
 	conn     *os.File          // -F: the one connection
 	logFile  *os.File          // -l, handed to each guest process
 	pcapFile *os.File          // -p, handed to each guest process
+	audit    *os.File          // --audit-log, handed to each guest process
 	uid, gid uint32            // outer IDs of the guest process's root (--runas)
 	oneOff   bool              // -1, or -F
 	sigs     chan os.Signal
@@ -68,6 +69,8 @@ func newSupervisor(cfg *policy.Config, ho *handover) (*supervisor, error) {
 			s.logFile = f
 		case filePcap:
 			s.pcapFile = f
+		case fileAudit:
+			s.audit = f
 		}
 	}
 	if s.ln == nil && s.conn == nil {
@@ -152,6 +155,7 @@ func (s *supervisor) serve(conn *os.File) (status int, stop bool) {
 	ho.add(fileConn, conn)
 	ho.add(fileLog, s.logFile)
 	ho.add(filePcap, s.pcapFile)
+	ho.add(fileAudit, s.audit)
 	proc, err := sandbox.Reexec(stageGuest, ho.files, sandbox.ReexecOptions{
 		Env:       []string{ho.env()},
 		UserNS:    true,

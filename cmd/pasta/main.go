@@ -53,6 +53,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"gopasst/conf"
 	"gopasst/guest"
@@ -222,10 +223,12 @@ func engineMain(cfg *policy.Config) int {
 			return fail(err)
 		}
 	}
-	eng, err := newEngine(cfg, gnet, target.Worker(), fd, log)
+	eng, alog, err := newEngine(cfg, gnet, target.Worker(), fd, log)
 	if err != nil {
 		return fail(err)
 	}
+	// Whatever ends pasta, write out the audit events queued so far.
+	defer alog.Flush(time.Second)
 	if cfg.PidFile != "" && !netns.Daemonized() {
 		if err := writePidFile(cfg.PidFile, os.Getpid()); err != nil {
 			return fail(err)

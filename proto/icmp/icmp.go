@@ -7,8 +7,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/guest"
+	"gopasst/policy"
 	"gopasst/proto/l2"
 )
 
@@ -30,6 +33,7 @@ type Stats struct {
 	SendError   uint64 // sendto() failures
 	RecvError   uint64 // recvfrom() failures other than EAGAIN
 	DropReply   uint64 // datagrams dropped: not an echo reply, wrong source, no buffer
+	Refused     uint64 // requests refused by the flow policy, answered with "administratively prohibited"
 }
 
 // Handler relays the guest's ICMP and ICMPv6 echo requests through
@@ -53,6 +57,8 @@ type Handler struct {
 
 	lastScan int64
 	warned   bool
+	gate     *egress.Gate
+	now      int64 // monotonic time of the current call
 
 	// Warnf, if set, is told once that ping sockets cannot be opened
 	// (like passt's warning about net.ipv4.ping_group_range).
@@ -113,8 +119,9 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 	id := l2.ICMPv4(msg).Ident()
 	remote := flow.AddrBytes(f.Dst)
 	idx, hash := h.tbl.lookup(v6, id, &remote)
+	h.now = now
 	if idx < 0 {
-		if idx = h.newFlow(v6, id, hash, &remote, f.Dst); idx < 0 {
+		if idx = h.newFlow(v6, id, hash, &remote, f); idx < 0 {
 			return
 		}
 	}
@@ -135,6 +142,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 		return
 	}
 	pf.requests++
+	pf.fromGuest += uint64(len(msg))
 	h.Stats.Requests++
 }
 
@@ -187,16 +195,30 @@ func mapHost(n *guest.Net, dst netip.Addr) netip.Addr {
 
 // newFlow opens a ping socket for a new flow and registers it. It returns
 // the flow index, or -1 (counted) on failure.
-func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst netip.Addr) int {
+func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, f *l2.Frame) int {
 	if h.tbl.count == len(h.tbl.flows) || !h.tbl.budget.Available() {
 		h.Stats.TableFull++
 		return -1
 	}
-	host := h.hostDestination(dst)
+	host := h.hostDestination(f.Dst)
 	if !host.IsValid() || host.Is6() != v6 || host.Is4In6() {
 		h.Stats.DropRequest++
 		return -1
 	}
+	// The flow policy, on the real destination. The guest's endpoint
+	// "port" in the audit log is its echo identifier.
+	guestEnd := netip.AddrPortFrom(f.Src, id)
+	if !h.gate.Open(policy.ProtoICMP, audit.Outbound, guestEnd, netip.AddrPortFrom(host, 0), h.now) {
+		h.Stats.Refused++
+		h.prohibited(f)
+		return -1
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			h.gate.Close(policy.ProtoICMP, audit.Outbound, guestEnd, netip.AddrPortFrom(host, 0), h.now, h.now, 0, 0)
+		}
+	}()
 	af, proto := unix.AF_INET, unix.IPPROTO_ICMP
 	if v6 {
 		af, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
@@ -222,8 +244,9 @@ func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst
 		h.Stats.SocketError++
 		return -1
 	}
-	h.tbl.add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host)}, hash)
+	h.tbl.add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host), opened: h.now}, hash)
 	h.Stats.NewFlows++
+	ok = true
 	return idx
 }
 
@@ -255,6 +278,29 @@ func (h *Handler) Close() {
 	for h.tbl.count > 0 {
 		h.closeFlow(h.tbl.count - 1)
 	}
+}
+
+// SetGate makes new flows pass the guest's flow policy (egress rules,
+// limits, audit log): a request it refuses is answered with ICMP
+// "administratively prohibited". Call it before the first echo request.
+func (h *Handler) SetGate(g *egress.Gate) { h.gate = g }
+
+// prohibited answers a refused echo request with destination unreachable,
+// "administratively prohibited", quoting it.
+func (h *Handler) prohibited(f *l2.Frame) {
+	if h.used == len(h.bufs) {
+		return
+	}
+	buf := h.bufs[h.used]
+	link := l2.Link{SrcMAC: [6]byte(h.n.OurMAC), DstMAC: [6]byte(h.n.GuestMAC)}
+	n := l2.BuildAdminProhibited(buf, &link, f.Dst, f.Raw[f.L3:f.End])
+	if n == 0 {
+		return
+	}
+	h.used++
+	h.out[0] = buf[:n]
+	h.tap.Send(h.out[:])
+	h.out[0] = nil
 }
 
 // SetBudget makes new flows also take a unit of b, the flow capacity the

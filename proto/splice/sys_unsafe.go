@@ -28,16 +28,22 @@ func accept4(fd int, sa *unix.RawSockaddrAny) (int, unix.Errno) {
 	return int(r), e
 }
 
-// rawAddr decodes the address of an AF_INET or AF_INET6 raw address;
-// IPv4-mapped IPv6 addresses are unmapped.
-func rawAddr(sa *unix.RawSockaddrAny) (netip.Addr, bool) {
+// rawAddr decodes the address and port of an AF_INET or AF_INET6 raw
+// address; IPv4-mapped IPv6 addresses are unmapped.
+func rawAddr(sa *unix.RawSockaddrAny) (netip.AddrPort, bool) {
 	switch sa.Addr.Family {
 	case unix.AF_INET:
 		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
-		return netip.AddrFrom4(p.Addr), true
+		return netip.AddrPortFrom(netip.AddrFrom4(p.Addr), ntohs(p.Port)), true
 	case unix.AF_INET6:
 		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
-		return netip.AddrFrom16(p.Addr).Unmap(), true
+		return netip.AddrPortFrom(netip.AddrFrom16(p.Addr).Unmap(), ntohs(p.Port)), true
 	}
-	return netip.Addr{}, false
+	return netip.AddrPort{}, false
+}
+
+// ntohs converts a port as the kernel stores it in a sockaddr.
+func ntohs(p uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(&p))
+	return uint16(b[0])<<8 | uint16(b[1])
 }

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/policy"
@@ -37,6 +39,9 @@ type Config struct {
 	// NsSocket creates a socket inside the guest's netns (pasta); nil in
 	// passt.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// Gate is the guest's flow policy (egress rules, limits, audit log):
+	// a SYN it refuses is answered with a RST. Nil: everything allowed.
+	Gate *egress.Gate
 	// Log receives setup errors and, if Trace, per-connection events.
 	Log   *slog.Logger
 	Trace bool
@@ -54,6 +59,7 @@ type Stats struct {
 	FramesShort   uint64 // times a connection had to wait for the next wake-up for frames
 	Flushes       uint64 // mid-wake-up tap flushes to reuse the frame buffers
 	CtlDropped    uint64 // control frames dropped for want of a buffer
+	Refused       uint64 // SYNs refused by the flow policy (egress rule or limit), answered with RST
 }
 
 // Handler is the TCP translator. It runs on the event-loop goroutine and is
@@ -64,6 +70,7 @@ type Handler struct {
 	tap    flow.Tap
 	log    *slog.Logger
 	trace  bool
+	gate   *egress.Gate
 
 	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
 
@@ -78,6 +85,7 @@ type Handler struct {
 	pending    int    // connections with flPending
 	inWakeup   bool   // between the first call of a wake-up and Deferred
 	nextCheck  int64  // earliest deadline of any connection
+	now        int64  // monotonic time of the current call (begin)
 	scratch    int32  // getsockopt/ioctl result
 	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
 	rsa        unix.RawSockaddrAny
@@ -131,6 +139,7 @@ func New(cfg Config) (*Handler, error) {
 		closed:  make([]int, 0, capacity),
 	}
 	h.tab.budget = cfg.Budget
+	h.gate = cfg.Gate
 	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.peekOff = probePeekOff()
@@ -179,6 +188,7 @@ func probePeekOff() bool {
 // begin starts a wake-up: frames used in the last one are free again, and
 // connections that ran out of them get another turn.
 func (h *Handler) begin(now int64) {
+	h.now = now
 	if h.inWakeup {
 		return
 	}
@@ -251,6 +261,14 @@ func (h *Handler) closeConn(idx int, abort bool) {
 		}
 		unix.Close(c.sock)
 		c.sock = -1
+	}
+	if c.gated {
+		dir := audit.Outbound
+		if c.inbound {
+			dir = audit.Inbound
+		}
+		h.gate.Close(policy.ProtoTCP, dir, c.local, c.host, c.created, h.now, c.bytesFromTap, c.bytesToTap)
+		c.gated = false
 	}
 	h.tab.unhash(idx)
 	c.ev = 0

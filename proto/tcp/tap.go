@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
+	"gopasst/policy"
 	"gopasst/proto/l2"
 )
 
@@ -55,13 +57,29 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 		h.rstNoConn(src, dst, t, 0)
 		return
 	}
+	if h.tab.n == len(h.tab.conns) || !h.tab.budget.Available() {
+		h.Stats.TableFull++
+		h.rstNoConn(src, dst, t, 0)
+		return
+	}
+	// Egress policy, checked against the real destination. A refused SYN
+	// gets a RST at once: connect() fails with ECONNREFUSED in
+	// microseconds (see "What a refused guest sees" in package egress).
+	host := netip.AddrPortFrom(hostAddr, hostPort)
+	if !h.gate.Open(policy.ProtoTCP, audit.Outbound, src, host, now) {
+		h.Stats.Refused++
+		h.rstNoConn(src, dst, t, 0)
+		return
+	}
 	idx := h.tab.add(src, dst)
-	if idx < 0 {
+	if idx < 0 { // not reached: checked above
+		h.gate.Close(policy.ProtoTCP, audit.Outbound, src, host, now, now, 0, 0)
 		h.Stats.TableFull++
 		h.rstNoConn(src, dst, t, 0)
 		return
 	}
 	c := &h.tab.conns[idx]
+	c.gated, c.host = true, host
 	c.v6 = !src.Addr().Is4()
 	if !h.initTemplate(c) {
 		h.closeConn(idx, false)
@@ -249,6 +267,7 @@ func (h *Handler) tapAck(idx int, ack seqnum, wnd uint32, pure bool, now int64) 
 			h.resetBoth(idx)
 			return
 		}
+		c.bytesToTap += uint64(n)
 		c.seqAckFromTap = ack
 		if c.seqToTap.lt(ack) {
 			c.seqToTap = ack
@@ -308,6 +327,7 @@ func (h *Handler) tapData(idx int, seq seqnum, payload []byte, fin bool) {
 			return
 		}
 		c.seqFromTap = c.seqFromTap.add(uint32(n))
+		c.bytesFromTap += uint64(n)
 		c.fl |= flAckToTapDue
 		if n < len(data) {
 			h.Stats.ShortWrites++

@@ -13,10 +13,11 @@ const (
 	DropSend                        // sendmmsg()/sendto() failed
 	DropRecv                        // recvmmsg() error other than EAGAIN
 	DropUnmapped                    // inbound: the source has no guest-visible address, or no guest address of its family
+	DropRefused                     // refused by the flow policy (egress rule or limit); the guest got ICMP "prohibited"
 	numDropReasons
 )
 
-var dropNames = [numDropReasons]string{"invalid", "table_full", "socket", "send", "recv", "unmapped"}
+var dropNames = [numDropReasons]string{"invalid", "table_full", "socket", "send", "recv", "unmapped", "refused"}
 
 func (r DropReason) String() string {
 	if r < numDropReasons {

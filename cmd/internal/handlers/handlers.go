@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"gopasst/egress"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
@@ -25,7 +26,10 @@ type Config struct {
 	Net    *guest.Net
 	// Budget is the flow capacity the TCP, UDP and ICMP handlers share.
 	Budget *flow.Budget
-	Log    *slog.Logger
+	// Gate is the guest's flow policy (egress rules, limits, audit log)
+	// every handler checks where a flow opens. Nil: everything allowed.
+	Gate *egress.Gate
+	Log  *slog.Logger
 	// NsSocket opens a socket inside the guest's namespace (pasta): the
 	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
 	// Nil in passt mode.
@@ -54,8 +58,8 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoTCP {
 		th, err := tcp.New(tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.TCPIn.Listeners(),
-			Log:     log, Trace: p.Trace,
+			Inbound: p.TCPIn.Listeners(), Gate: cfg.Gate,
+			Log: log, Trace: p.Trace,
 		})
 		if err != nil {
 			return fail(err)
@@ -70,7 +74,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		// the host's loopback (the tap is not involved).
 		sh, err := splice.New(splice.Config{
 			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
-			NsSocket: cfg.NsSocket, Log: log, Trace: p.Trace,
+			NsSocket: cfg.NsSocket, Gate: cfg.Gate, Log: log, Trace: p.Trace,
 		})
 		if err != nil {
 			return fail(err)
@@ -82,8 +86,8 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoUDP {
 		uc := udp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.UDPIn.Listeners(),
-			Log:     log,
+			Inbound: p.UDPIn.Listeners(), Gate: cfg.Gate,
+			Log: log,
 		}
 		if cfg.NsSocket != nil {
 			uc.NsInbound, uc.NsSocket = p.UDPOut.Listeners(), cfg.NsSocket
@@ -100,6 +104,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoICMP {
 		ih := icmp.New(n, e.Poller(), e.Tap(), ICMPCapacity)
 		ih.SetBudget(cfg.Budget)
+		ih.SetGate(cfg.Gate)
 		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
 		s.ICMP = ih
 		e.SetICMP(ih)
