@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package icmp
+
+import (
+	"testing"
+
+	"gopasst/egress"
+	"gopasst/flow/flowtest"
+	"gopasst/policy"
+	"gopasst/proto/l2"
+	"gopasst/proto/l2/l2test"
+)
+
+// TestEgressDeny: an echo request to a denied real destination (the
+// mapped host loopback) opens no socket and is answered with destination
+// unreachable, "administratively prohibited", quoting the request.
+func TestEgressDeny(t *testing.T) {
+	cfg := policy.NewConfig(policy.ModePasta)
+	for _, s := range []string{"icmp:127.0.0.1", "icmp:::1"} {
+		r, err := policy.ParseRule(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Egress.Deny = append(cfg.Egress.Deny, r...)
+	}
+	for _, tc := range []struct {
+		name  string
+		req   []byte
+		check func(testing.TB, []byte, ...l2test.NetworkChecker) *l2.Frame
+		icmp  l2test.NetworkChecker
+	}{
+		{"ipv4", l2test.Echo4(guestV4, hostLoV4, 7, 1, []byte("ping")), l2test.IPv4,
+			l2test.ICMPv4(l2test.ICMPType(3), l2test.ICMPCode(13))},
+		{"ipv6", l2test.Echo6(guestV6, hostLoV6, 7, 1, []byte("ping")), l2test.IPv6,
+			l2test.ICMPv6(l2test.ICMPType(1), l2test.ICMPCode(1))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := flowtest.NewPoller(t)
+			tap := &flowtest.Tap{}
+			h := New(testNet(), p, tap, 4)
+			gate := egress.New(cfg, nil)
+			h.SetGate(gate)
+			t.Cleanup(h.Close)
+			f := parse(t, tc.req)
+			h.HandleTap(f, 1)
+			if len(tap.Frames) != 1 {
+				t.Fatalf("%d frames, want 1", len(tap.Frames))
+			}
+			tc.check(t, tap.Frames[0], l2test.SrcAddr(f.Dst), l2test.DstAddr(f.Src), tc.icmp)
+			if h.Len() != 0 || len(p.Live) != 0 || h.Stats.Refused != 1 || gate.Stats().Denied[2] != 1 {
+				t.Errorf("flows %d, fds %d, refused %d, denied %v", h.Len(), len(p.Live), h.Stats.Refused, gate.Stats().Denied)
+			}
+		})
+	}
+}
