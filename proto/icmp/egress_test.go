@@ -38,9 +38,11 @@ func TestEgressDeny(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := flowtest.NewPoller(t)
 			tap := &flowtest.Tap{}
-			h := New(testNet(), p, tap, 4)
 			gate := egress.New(cfg, nil)
-			h.SetGate(gate)
+			h, err := New(Config{Net: testNet(), Poller: p, Tap: tap, Capacity: 4, Gate: gate})
+			if err != nil {
+				t.Fatal(err)
+			}
 			t.Cleanup(h.Close)
 			f := parse(t, tc.req)
 			h.HandleTap(f, 1)
@@ -48,8 +50,8 @@ func TestEgressDeny(t *testing.T) {
 				t.Fatalf("%d frames, want 1", len(tap.Frames))
 			}
 			tc.check(t, tap.Frames[0], l2test.SrcAddr(f.Dst), l2test.DstAddr(f.Src), tc.icmp)
-			if h.Len() != 0 || len(p.Live) != 0 || h.Stats.Refused != 1 || gate.Stats().Denied[2] != 1 {
-				t.Errorf("flows %d, fds %d, refused %d, denied %v", h.Len(), len(p.Live), h.Stats.Refused, gate.Stats().Denied)
+			if h.Len() != 0 || len(p.Live) != 0 || h.counts.Refused != 1 || gate.Stats().Denied[2] != 1 {
+				t.Errorf("flows %d, fds %d, refused %d, denied %v", h.Len(), len(p.Live), h.counts.Refused, gate.Stats().Denied)
 			}
 		})
 	}

@@ -37,16 +37,16 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 		if e != 0 {
 			// A pending socket error (e.g. EHOSTUNREACH) is reported,
 			// and cleared, by this read; try the next datagram.
-			h.Stats.RecvError++
+			h.counts.RecvError++
 			continue
 		}
 		if !h.replyOK(pf, buf[hdr:hdr+n], salen) {
-			h.Stats.DropReply++
+			h.counts.DropReply++
 			continue
 		}
 		m := h.buildReply(pf, buf, hdr, n)
 		if m == 0 {
-			h.Stats.DropReply++
+			h.counts.DropReply++
 			continue
 		}
 		h.used++
@@ -55,7 +55,7 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 		h.out[0] = nil
 		pf.replies++
 		pf.toGuest += uint64(n)
-		h.Stats.Replies++
+		h.counts.Replies++
 	}
 }
 

@@ -163,7 +163,7 @@ func (h *Handler) sockEvent(idx, side int, events uint32) {
 	c := &h.conns[idx]
 	if events&unix.EPOLLERR != 0 {
 		if c.ev&evConnecting != 0 {
-			h.Stats.ConnectFailed++
+			h.counts.ConnectFailed++
 		} else if c.ev&finRcvd(side) == 0 {
 			// Best effort, as a direct connection would: what the
 			// resetting peer sent before its RST is still readable
@@ -182,7 +182,7 @@ func (h *Handler) sockEvent(idx, side int, events uint32) {
 			return
 		}
 		if v, err := unix.GetsockoptInt(int(c.sock[1]), unix.SOL_SOCKET, unix.SO_ERROR); err != nil || v != 0 {
-			h.Stats.ConnectFailed++
+			h.counts.ConnectFailed++
 			h.closeConn(idx, true)
 			return
 		}
@@ -312,9 +312,9 @@ func (h *Handler) relay(idx, from int) bool {
 func (h *Handler) count(c *conn, from, n int) {
 	c.moved[from] += uint64(n)
 	if from == 0 {
-		h.Stats.BytesToHost += uint64(n)
+		h.counts.BytesToHost += uint64(n)
 	} else {
-		h.Stats.BytesToNs += uint64(n)
+		h.counts.BytesToNs += uint64(n)
 	}
 }
 
@@ -329,9 +329,9 @@ func (h *Handler) closeConn(idx int, abort bool) {
 		h.log.Debug("splice: close", "idx", idx, "events", c.ev.String(), "abort", abort)
 	}
 	if abort {
-		h.Stats.Aborted++
+		h.counts.Aborted++
 	} else {
-		h.Stats.Closed++
+		h.counts.Closed++
 	}
 	for side := range 2 {
 		if fd := int(c.sock[side]); fd >= 0 {

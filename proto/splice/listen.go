@@ -216,7 +216,7 @@ func (h *Handler) accept(li int, now int64) {
 		case unix.ECONNABORTED, unix.EPERM, unix.EPROTO:
 			continue
 		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
-			h.Stats.AcceptPaused++
+			h.counts.AcceptPaused++
 			if l.pausedUntil == 0 {
 				h.paused++
 			}
@@ -232,12 +232,12 @@ func (h *Handler) accept(li int, now int64) {
 		srcAP, ok := rawAddr(&h.rsa)
 		src := srcAP.Addr()
 		if !ok || !src.IsLoopback() {
-			h.Stats.NotLoopback++
+			h.counts.NotLoopback++
 			unix.Close(fd)
 			continue
 		}
 		if h.n == len(h.conns) {
-			h.Stats.TableFull++
+			h.counts.TableFull++
 			closeReset(fd)
 			continue
 		}
@@ -246,11 +246,11 @@ func (h *Handler) accept(li int, now int64) {
 		// client already; refusing it is a reset, ECONNRESET at once.
 		dst := h.destination(src.Is4(), l)
 		if !h.gate.Open(policy.ProtoTCP, audit.Outbound, srcAP, dst, now) {
-			h.Stats.Refused++
+			h.counts.Refused++
 			closeReset(fd)
 			continue
 		}
-		h.Stats.Accepted++
+		h.counts.Accepted++
 		h.open(fd, srcAP, dst, now)
 	}
 }
@@ -300,7 +300,7 @@ func (h *Handler) open(fd int, client, to netip.AddrPort, now int64) {
 	}
 	s, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		h.Stats.ConnectFailed++
+		h.counts.ConnectFailed++
 		h.closeConn(idx, true)
 		return
 	}
@@ -314,7 +314,7 @@ func (h *Handler) open(fd int, client, to netip.AddrPort, now int64) {
 		}
 	case unix.EINPROGRESS:
 	default:
-		h.Stats.ConnectFailed++
+		h.counts.ConnectFailed++
 		h.closeConn(idx, true)
 		return
 	}

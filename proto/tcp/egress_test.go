@@ -61,8 +61,8 @@ func TestEgressDeny(t *testing.T) {
 	if s := e.parse(frames[0]); s.flags&l2.TCPFlagRst == 0 || s.ack != 1001 {
 		t.Fatalf("answer to a denied SYN: flags %v ack %d, want RST acking 1001", s.flags, s.ack)
 	}
-	if e.h.Len() != 0 || gate.Stats().Denied[0] != 1 || e.h.Stats.Refused != 1 {
-		t.Errorf("conns %d, denied %d, refused %d", e.h.Len(), gate.Stats().Denied[0], e.h.Stats.Refused)
+	if e.h.Len() != 0 || gate.Stats().Denied[0] != 1 || e.h.counts.PolicyRefused != 1 {
+		t.Errorf("conns %d, denied %d, refused %d", e.h.Len(), gate.Stats().Denied[0], e.h.counts.PolicyRefused)
 	}
 	deniedLn.(*net.TCPListener).SetDeadline(time.Now().Add(50 * time.Millisecond))
 	if c, err := deniedLn.Accept(); err == nil {

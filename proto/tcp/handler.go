@@ -23,22 +23,18 @@ type Config struct {
 	Net    *guest.Net
 	Poller flow.Poller
 	Tap    flow.Tap
-	// Capacity is the size of the connection table, allocated once;
-	// 0 means 8192. At most 1<<17.
+	// Capacity is the most connections the table holds. It starts
+	// small and doubles when full (so an idle handler stays small), up
+	// to Capacity. 0: the size of Budget, or maxCapacity without one.
+	// At most maxCapacity (1<<17, within flow.MaxIndex).
 	Capacity int
 	// Budget is the flow capacity shared with the engine's other handlers:
 	// a connection also takes a unit of it. Nil: no shared limit.
 	Budget *flow.Budget
 	// Inbound are the -t listeners: sockets in the host's netns whose
-	// connections are forwarded to the guest.
+	// connections are forwarded to the guest. (pasta's -T listeners are
+	// proto/splice's.)
 	Inbound []policy.Listener
-	// NsInbound are pasta's -T listeners inside the namespace (made with
-	// NsSocket), forwarded to the host's loopback. Not implemented yet:
-	// New logs a warning and ignores them.
-	NsInbound []policy.Listener
-	// NsSocket creates a socket inside the guest's netns (pasta); nil in
-	// passt.
-	NsSocket func(domain, typ, proto int) (int, error)
 	// Gate is the guest's flow policy (egress rules, limits, audit log):
 	// a SYN it refuses is answered with a RST. Nil: everything allowed.
 	Gate *egress.Gate
@@ -47,11 +43,15 @@ type Config struct {
 	Trace bool
 }
 
-// Stats counts what the handler dropped or did, for the engine's logs.
-type Stats struct {
+// Counts are what the handler did and dropped; Stats gives them to the
+// engine in the shape of flow.Stats.
+type Counts struct {
+	Opens         uint64 // connections opened, both directions
+	Refused       uint64 // connections refused: table or budget full, host connect failed, no host destination, flow policy
+	Resets        uint64 // RSTs sent to the guest
 	BadSegments   uint64 // segments from the guest that were malformed
 	NoConn        uint64 // segments for no connection (answered with RST)
-	TableFull     uint64 // connections refused because the table was full
+	TableFull     uint64 // connections refused because the table or the budget was full
 	OutOfOrder    uint64 // segments from the guest ahead of the expected sequence
 	ShortWrites   uint64 // socket writes that took less than the segment
 	DupAckRewinds uint64 // retransmissions started by duplicate ACKs
@@ -59,7 +59,7 @@ type Stats struct {
 	FramesShort   uint64 // times a connection had to wait for the next wake-up for frames
 	Flushes       uint64 // mid-wake-up tap flushes to reuse the frame buffers
 	CtlDropped    uint64 // control frames dropped for want of a buffer
-	Refused       uint64 // SYNs refused by the flow policy (egress rule or limit), answered with RST
+	PolicyRefused uint64 // SYNs refused by the flow policy (egress rule or limit), answered with RST; also in Refused
 }
 
 // Handler is the TCP translator. It runs on the event-loop goroutine and is
@@ -80,19 +80,18 @@ type Handler struct {
 	isnSeed    maphash.Seed
 	peekOff    bool   // SO_PEEK_OFF works on TCP sockets
 	mtu        int    // tap MTU
-	dirty      []int  // connections to visit in Deferred
-	closed     []int  // slots to compact in Deferred
+	dirty      []int  // connections to visit in End
+	closed     []int  // slots to compact in End
 	pending    int    // connections with flPending
-	inWakeup   bool   // between the first call of a wake-up and Deferred
 	nextCheck  int64  // earliest deadline of any connection
-	now        int64  // monotonic time of the current call (begin)
+	now        int64  // monotonic time of the current wake-up (Begin)
 	scratch    int32  // getsockopt/ioctl result
 	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
 	rsa        unix.RawSockaddrAny
 	ccBuf      [16]byte // TCP_CONGESTION name (localCC)
 	discardB   []byte   // peek target for bytes already sent without SO_PEEK_OFF
 
-	Stats Stats
+	counts Counts
 }
 
 // listener is a listening socket and where its connections go.
@@ -117,9 +116,6 @@ func New(cfg Config) (*Handler, error) {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if len(cfg.NsInbound) > 0 {
-		log.Warn("tcp: namespace listeners (-T) are not implemented yet; ignored", "count", len(cfg.NsInbound))
 	}
 	mtu := cfg.Net.MTU
 	if mtu <= 0 {
@@ -185,14 +181,47 @@ func probePeekOff() bool {
 	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PEEK_OFF, 0) == nil
 }
 
-// begin starts a wake-up: frames used in the last one are free again, and
-// connections that ran out of them get another turn.
-func (h *Handler) begin(now int64) {
-	h.now = now
-	if h.inWakeup {
-		return
+// Claim implements flow.Handler: TCP frames, connection and -t listening
+// sockets.
+func (h *Handler) Claim() flow.Claim {
+	return flow.Claim{
+		Name:   "tcp",
+		Kinds:  []flow.Kind{flow.KindTCP, flow.KindTCPListen},
+		Frames: flow.FramesOf(flow.FrameTCP),
+		Counters: flow.CountersOf(flow.Flows, flow.Opens, flow.Refused, flow.Resets,
+			flow.Retrans, flow.OutOfOrder, flow.ShortWrites, flow.Timeouts,
+			flow.NoBuffer, flow.Flushes, flow.DropMalformed, flow.DropNoFlow,
+			flow.DropNoBuffer),
 	}
-	h.inWakeup = true
+}
+
+// Stats implements flow.Handler.
+func (h *Handler) Stats() flow.Stats {
+	c := &h.counts
+	var s flow.Stats
+	s[flow.Flows] = uint64(h.tab.live)
+	s[flow.Opens] = c.Opens
+	s[flow.Refused] = c.Refused
+	s[flow.Resets] = c.Resets
+	s[flow.Retrans] = c.DupAckRewinds + c.Timeouts
+	s[flow.OutOfOrder] = c.OutOfOrder
+	s[flow.ShortWrites] = c.ShortWrites
+	s[flow.Timeouts] = c.Timeouts
+	s[flow.NoBuffer] = c.FramesShort
+	s[flow.Flushes] = c.Flushes
+	s[flow.DropMalformed] = c.BadSegments
+	s[flow.DropNoFlow] = c.NoConn
+	s[flow.DropNoBuffer] = c.CtlDropped
+	return s
+}
+
+// Counts returns the handler's own counters.
+func (h *Handler) Counts() Counts { return h.counts }
+
+// Begin implements flow.Handler: the frames used in the last wake-up are
+// free again, and connections that ran out of them get another turn.
+func (h *Handler) Begin(now int64) {
+	h.now = now
 	h.fr.reset()
 	if h.pending == 0 {
 		return
@@ -209,7 +238,7 @@ func (h *Handler) begin(now int64) {
 	}
 }
 
-// markDirty queues the connection for the Deferred pass.
+// markDirty queues the connection for End.
 func (h *Handler) markDirty(idx int) {
 	c := &h.tab.conns[idx]
 	if c.fl&flDirty == 0 {
@@ -218,13 +247,10 @@ func (h *Handler) markDirty(idx int) {
 	}
 }
 
-// Deferred sends the ACKs and window updates due, then compacts the table.
-// It ends the wake-up: frames handed to the tap are free after it.
-func (h *Handler) Deferred(now int64) {
-	h.begin(now)
-	h.settle(now)
-	h.inWakeup = false
-}
+// End implements flow.Handler: it sends the ACKs and window updates due,
+// then compacts the table. Frames handed to the tap are free after the
+// engine's flush that follows.
+func (h *Handler) End(now int64) { h.settle(now) }
 
 // settle sends the ACKs due on the dirty connections, re-arms their timers
 // and compacts the table.

@@ -22,7 +22,6 @@ import (
 // HandleSock handles an epoll event on a listening socket or a
 // connection's socket.
 func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
-	h.begin(now)
 	switch ref.Kind {
 	case flow.KindTCPListen:
 		if int(ref.Index) < len(h.listeners) {
@@ -89,6 +88,7 @@ func (h *Handler) connected(idx int, now int64) {
 		if h.trace {
 			h.log.Debug("tcp: connect failed", "local", c.local, "peer", c.peer, "errno", unix.Errno(h.scratch))
 		}
+		h.counts.Refused++
 		h.sendCtl(idx, l2.TCPFlagRst|l2.TCPFlagAck, 0)
 		h.closeConn(idx, false)
 		return
@@ -297,9 +297,11 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	}
 	idx := h.tab.add(local, peer)
 	if idx < 0 {
-		h.Stats.TableFull++
+		h.counts.TableFull++
+		h.counts.Refused++
 		return false
 	}
+	h.counts.Opens++
 	c := &h.tab.conns[idx]
 	c.sock = fd
 	c.v6 = !v4
@@ -461,7 +463,7 @@ func (h *Handler) setPending(c *conn) {
 	if c.fl&flPending == 0 {
 		c.fl |= flPending
 		h.pending++
-		h.Stats.FramesShort++
+		h.counts.FramesShort++
 	}
 }
 
@@ -472,7 +474,7 @@ func (h *Handler) flushFrames() bool {
 		return false
 	}
 	h.fr.reset()
-	h.Stats.Flushes++
+	h.counts.Flushes++
 	return true
 }
 

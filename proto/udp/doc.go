@@ -41,7 +41,7 @@
 // loopback or limited broadcast address are dropped. Each datagram is
 // copied into a staging area; consecutive datagrams of one flow leave
 // with one sendmmsg(2) when a datagram of another flow arrives, or in
-// Deferred at the end of the wake-up. An error left pending on the socket
+// End at the end of the wake-up. An error left pending on the socket
 // by an earlier ICMP error fails one send; that send is retried once.
 //
 // Socket side (HandleSock): recvmmsg(2) reads a batch straight into frame
@@ -49,7 +49,7 @@
 // IP (TTL 64, DF) and UDP headers with checksums are written in front and
 // the whole batch goes to flow.Tap.Send at once. The handler owns
 // Config.Batch frame buffers; one handed to the tap is reused only after
-// Deferred, i.e. after the engine's flush. When they run out, the rest
+// End, i.e. after the engine's flush. When they run out, the rest
 // waits in the socket until the next wake-up (epoll is level-triggered).
 //
 // ICMP errors: with IP_RECVERR/IPV6_RECVERR, an ICMP error for a flow

@@ -45,8 +45,8 @@ func TestEgressDeny(t *testing.T) {
 	if q := f.Raw[f.L4+8 : f.End]; len(q) != 20+8+6 {
 		t.Errorf("quote of %d bytes, want the whole datagram (34)", len(q))
 	}
-	if e.h.Len() != 0 || e.h.Stats().Drops[DropRefused] != 1 || gate.Stats().Denied[1] != 1 {
-		t.Errorf("flows %d, refused %d, denied %d", e.h.Len(), e.h.Stats().Drops[DropRefused], gate.Stats().Denied[1])
+	if e.h.Len() != 0 || e.h.Counts().Drops[DropRefused] != 1 || gate.Stats().Denied[1] != 1 {
+		t.Errorf("flows %d, refused %d, denied %d", e.h.Len(), e.h.Counts().Drops[DropRefused], gate.Stats().Denied[1])
 	}
 	select {
 	case p := <-denied.peers:
