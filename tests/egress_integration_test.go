@@ -402,3 +402,78 @@ func TestIntegrationEgressAuditAndLimits(t *testing.T) {
 		t.Errorf("python3 json.loads: %v\n%s", err, out)
 	}
 }
+
+// TestIntegrationEgressSplice: pasta's -T path (the namespace connects to
+// its loopback, pasta connects to the host's) is egress too: a connection
+// to a denied host port is reset as soon as accepted, one to an allowed
+// port is relayed.
+func TestIntegrationEgressSplice(t *testing.T) {
+	requireRoot(t)
+	host := newEgressHost(t)
+	const deniedPort, allowedPort = 18080, 18081
+	servers := map[int]chan net.Conn{}
+	for _, port := range []int{deniedPort, allowedPort} {
+		fd, err := host.sock(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port}); err != nil {
+			t.Fatal(err)
+		}
+		unix.Listen(fd, 8)
+		f := fileFromFd(fd)
+		ln, err := net.FileListener(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		ch := make(chan net.Conn, 4)
+		servers[port] = ch
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				ch <- c
+				go io.Copy(c, c)
+			}
+		}()
+	}
+	p := startPastaNs(t, host.ns, pastaBin, "gopasst", "-t", "none", "-u", "none", "-U", "none",
+		"-T", fmt.Sprintf("%d,%d", deniedPort, allowedPort), "--egress-deny", fmt.Sprintf("tcp:127.0.0.1:%d", deniedPort))
+	ns := udpNsSocket(t, p.nsPath())
+	waitListening(t, []string{"nsenter", "-t", fmt.Sprint(p.holder), "-n", "--"}, "-ltn", allowedPort, 5*time.Second)
+
+	c, err, _ := egressDial(t, ns, "127.0.0.1", deniedPort)
+	if err == nil { // the namespace's kernel accepts; pasta resets it
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		start := time.Now()
+		_, err = c.Read(make([]byte, 1))
+		if !errors.Is(err, unix.ECONNRESET) || time.Since(start) > 500*time.Millisecond {
+			t.Errorf("spliced connection to a denied port: read %v after %v, want ECONNRESET at once", err, time.Since(start))
+		}
+		c.Close()
+	} else if !errors.Is(err, unix.ECONNRESET) && !errors.Is(err, unix.ECONNREFUSED) {
+		t.Errorf("spliced connect to a denied port: %v", err)
+	}
+	select {
+	case s := <-servers[deniedPort]:
+		s.Close()
+		t.Error("the denied host port got a connection")
+	case <-time.After(50 * time.Millisecond):
+	}
+	c, err, _ = egressDial(t, ns, "127.0.0.1", allowedPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c, "ping")
+	b := make([]byte, 4)
+	if _, err := io.ReadFull(c, b); err != nil || string(b) != "ping" {
+		t.Errorf("spliced connection to an allowed port: %q, %v", b, err)
+	}
+}
