@@ -55,7 +55,7 @@ func newEgressHost(t *testing.T) *egressHost {
 	for _, a := range []string{egDenied4, egAllowed4} {
 		ch := make(chan net.Conn, 16)
 		h.accepted[a] = ch
-		ln := h.listen(t, unix.SOCK_STREAM, a).(net.Listener)
+		ln := h.listen(t, unix.SOCK_STREAM, a, egPort).(net.Listener)
 		go func() {
 			for {
 				c, err := ln.Accept()
@@ -65,7 +65,7 @@ func newEgressHost(t *testing.T) *egressHost {
 				ch <- c
 			}
 		}()
-		pc := h.listen(t, unix.SOCK_DGRAM, a).(net.PacketConn)
+		pc := h.listen(t, unix.SOCK_DGRAM, a, egPort).(net.PacketConn)
 		go func() {
 			b := make([]byte, 2048)
 			for {
@@ -80,15 +80,15 @@ func newEgressHost(t *testing.T) *egressHost {
 	return h
 }
 
-// listen opens a TCP listener or a UDP socket on addr:egPort in the host.
-func (h *egressHost) listen(t *testing.T, typ int, addr string) any {
+// listen opens a TCP listener or a UDP socket on addr:port in the host.
+func (h *egressHost) listen(t *testing.T, typ int, addr string, port int) any {
 	t.Helper()
 	fd, err := h.sock(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: netip.MustParseAddr(addr).As4(), Port: egPort}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: netip.MustParseAddr(addr).As4(), Port: port}); err != nil {
 		unix.Close(fd)
 		t.Fatal(err)
 	}
@@ -413,22 +413,7 @@ func TestIntegrationEgressSplice(t *testing.T) {
 	const deniedPort, allowedPort = 18080, 18081
 	servers := map[int]chan net.Conn{}
 	for _, port := range []int{deniedPort, allowedPort} {
-		fd, err := host.sock(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}, Port: port}); err != nil {
-			t.Fatal(err)
-		}
-		unix.Listen(fd, 8)
-		f := fileFromFd(fd)
-		ln, err := net.FileListener(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
+		ln := host.listen(t, unix.SOCK_STREAM, "127.0.0.1", port).(net.Listener)
 		ch := make(chan net.Conn, 4)
 		servers[port] = ch
 		go func() {
