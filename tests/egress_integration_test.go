@@ -313,13 +313,14 @@ func waitAudit(t *testing.T, path string, what string, match func(map[string]any
 // denied and an allowed TCP flow, the close one with the bytes the test
 // sent each way, and every line parses; with --max-flows tcp=2 the third
 // concurrent connection is refused and logged as "limit", and once one
-// closes a new one opens.
+// closes a new one opens; the stats line counts the denial and the limit.
 func TestIntegrationEgressAuditAndLimits(t *testing.T) {
 	requireRoot(t)
 	host := newEgressHost(t)
 	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
 	p := startPastaNs(t, host.ns, pastaBin, "gopasst", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
-		"--egress-deny", egDenyRule, "--max-flows", "tcp=2", "--audit-log", auditPath)
+		"--egress-deny", egDenyRule, "--max-flows", "tcp=2", "--audit-log", auditPath,
+		"--stats", "1", "--debug") // --debug undoes startPastaNs's -q: the stats line is info
 	ns := udpNsSocket(t, p.nsPath())
 
 	if _, err, _ := egressDial(t, ns, egDenied4, egPort); !errors.Is(err, unix.ECONNREFUSED) {
@@ -395,6 +396,28 @@ func TestIntegrationEgressAuditAndLimits(t *testing.T) {
 			t.Fatalf("no new connection 3 s after one of two closed: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// The stats line counts the denial and the limit.
+	deadline = time.Now().Add(3 * time.Second)
+	for {
+		b, _ := os.ReadFile(p.log)
+		lines := strings.Split(string(b), "\n")
+		last := ""
+		for _, l := range lines {
+			if strings.Contains(l, "stats: ") {
+				last = l
+			}
+		}
+		// limited_tcp may exceed 1: retries while the closed flow was
+		// still going count too.
+		if strings.Contains(last, " denied_tcp=1 ") && !strings.Contains(last, " limited_tcp=0 ") && strings.Contains(last, " limited_tcp=") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no stats line with denied_tcp=1 and limited_tcp>0; last: %s", last)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	if out, err := exec.Command("python3", "-c",
