@@ -137,7 +137,7 @@ func ParseRule(s string) ([]Rule, error) {
 			if _, err := parsePrefix(rest); err != nil {
 				i := strings.LastIndexByte(rest, ':')
 				if _, err2 := parsePrefix(rest[:i]); err2 == nil {
-					return nil, fmt.Errorf("rule %q: put an IPv6 prefix in brackets before ports: [%s]:%s", s, rest[:i], rest[i+1:])
+					return nil, fmt.Errorf("rule %q: put an IPv6 prefix in brackets before ports: %q", s, "["+rest[:i]+"]:"+rest[i+1:])
 				}
 				return nil, fmt.Errorf("rule %q: %w", s, err)
 			}
