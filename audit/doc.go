@@ -18,7 +18,8 @@
 //
 // # Limits
 //
-// Events lost to a full ring are gone; the log says how many in the stats
-// line ("audit_dropped"). On exit, Close waits a bounded time for the
-// writer: a stuck file is abandoned.
+// Events lost to a full ring are gone; the stats line says how many
+// ("audit_dropped"). On exit the daemons wait a bounded time (one second)
+// for the writer: a stuck file is abandoned. Flows still open when
+// gopasst exits get no close event. The file grows without rotation.
 package audit
