@@ -58,7 +58,7 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 		h.rstNoConn(src, dst, t, 0)
 		return
 	}
-	idx := h.tab.add(src, dst)
+	idx := h.addConn(src, dst)
 	if idx < 0 {
 		h.counts.TableFull++
 		h.counts.Refused++
