@@ -349,7 +349,7 @@ func waitReadable(t *testing.T, fd int) {
 }
 
 // BenchmarkEcho measures one request from the guest and its reply over
-// loopback: HandleTap, the kernel round trip, HandleSock, Deferred.
+// loopback: HandleTap, the kernel round trip, HandleSock, End.
 func BenchmarkEcho(b *testing.B) {
 	for _, v6 := range []bool{false, true} {
 		name := "ipv4"

@@ -23,7 +23,7 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 	pf := &h.tbl.flows[idx]
 	for range maxReadsPerEvent {
 		if h.used == len(h.bufs) {
-			return // out of frame buffers until Deferred; epoll brings us back
+			return // out of frame buffers until End; epoll brings us back
 		}
 		buf := h.bufs[h.used]
 		hdr, maxMsg := hdr4, maxMsg4

@@ -23,7 +23,7 @@ func newPoller(tb testing.TB) *flowtest.Poller {
 }
 
 // step waits up to timeoutMs for events and dispatches them to h as the
-// engine does: HandleSock for each, then Deferred and Tick. It returns the
+// engine does: HandleSock for each, then End and Tick. It returns the
 // number of events.
 func step(p *flowtest.Poller, h *Handler, timeoutMs int) int {
 	var now int64

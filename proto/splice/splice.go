@@ -68,7 +68,7 @@ type Handler struct {
 	conns     []conn // dense: conns[:n] are live or closed-pending
 	n         int
 	live      int
-	closed    []int // slots to compact in Deferred
+	closed    []int // slots to compact in End
 	listeners []listener
 	paused    int // listeners currently paused
 

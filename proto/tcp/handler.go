@@ -108,7 +108,10 @@ func New(cfg Config) (*Handler, error) {
 	}
 	capacity := cfg.Capacity
 	if capacity <= 0 {
-		capacity = defaultCapacity
+		capacity = cfg.Budget.Max() // 0 without a budget
+	}
+	if capacity <= 0 {
+		capacity = maxCapacity
 	}
 	if capacity > maxCapacity {
 		return nil, fmt.Errorf("tcp: capacity %d above %d", capacity, maxCapacity)
@@ -131,8 +134,8 @@ func New(cfg Config) (*Handler, error) {
 		tab:     newTable(capacity),
 		isnSeed: maphash.MakeSeed(),
 		mtu:     mtu,
-		dirty:   make([]int, 0, capacity),
-		closed:  make([]int, 0, capacity),
+		dirty:   make([]int, 0, initialCapacity),
+		closed:  make([]int, 0, initialCapacity),
 	}
 	h.tab.budget = cfg.Budget
 	h.gate = cfg.Gate
@@ -150,6 +153,22 @@ func New(cfg Config) (*Handler, error) {
 	}
 	return h, nil
 }
+
+// addConn takes a slot in the table for a new connection (see table.add)
+// and keeps the per-wake-up lists as long as the table, so that appending
+// to them never allocates.
+func (h *Handler) addConn(local, peer netip.AddrPort) int {
+	idx := h.tab.add(local, peer)
+	if c := len(h.tab.conns); cap(h.dirty) < c {
+		h.dirty = append(make([]int, 0, c), h.dirty...)
+		h.closed = append(make([]int, 0, c), h.closed...)
+	}
+	return idx
+}
+
+// Cap returns the size of the connection table now; it grows up to
+// Config.Capacity.
+func (h *Handler) Cap() int { return len(h.tab.conns) }
 
 // Len returns the number of live connections.
 func (h *Handler) Len() int { return h.tab.live }

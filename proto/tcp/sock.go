@@ -295,7 +295,7 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	if h.tab.lookup(local, peer) >= 0 {
 		return false
 	}
-	idx := h.tab.add(local, peer)
+	idx := h.addConn(local, peer)
 	if idx < 0 {
 		h.counts.TableFull++
 		h.counts.Refused++

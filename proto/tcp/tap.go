@@ -70,7 +70,7 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 		h.rstNoConn(src, dst, t, 0)
 		return
 	}
-	idx := h.tab.add(src, dst)
+	idx := h.addConn(src, dst)
 	if idx < 0 {
 		h.gate.Close(policy.ProtoTCP, audit.Outbound, src, host, now, now, 0, 0)
 		h.counts.TableFull++
