@@ -79,9 +79,6 @@ func New(c *policy.Config, log *audit.Log) *Gate {
 	return g
 }
 
-// Enabled reports whether g does anything at all: rules, limits or a log.
-func (g *Gate) Enabled() bool { return g != nil }
-
 // Stats returns the counters.
 func (g *Gate) Stats() Stats {
 	if g == nil {
