@@ -30,10 +30,13 @@ import (
 )
 
 const (
-	egDenied4  = "10.202.0.1" // in the denied prefix
-	egAllowed4 = "10.203.0.1" // allowed
-	egDenyRule = "10.202.0.0/24"
-	egPort     = 8080 // TCP and UDP servers on both addresses
+	egDenied4   = "10.202.0.1" // in the denied prefix
+	egAllowed4  = "10.203.0.1" // allowed
+	egDenyRule  = "10.202.0.0/24"
+	egDenied6   = "fd00:202::1" // in the denied IPv6 prefix
+	egAllowed6  = "fd00:203::1"
+	egDenyRule6 = "fd00:202::/64"
+	egPort      = 8080 // TCP and UDP servers on every address
 )
 
 // egressHost makes the private host with the two networks and a TCP and a
@@ -48,11 +51,11 @@ type egressHost struct {
 func newEgressHost(t *testing.T) *egressHost {
 	t.Helper()
 	ns := udpHostNs(t)
-	for _, a := range []string{egDenied4 + "/24", egAllowed4 + "/24"} {
+	for _, a := range []string{egDenied4 + "/24", egAllowed4 + "/24", egDenied6 + "/64", egAllowed6 + "/64"} {
 		mustRun(t, "ip", "-n", ns, "addr", "add", a, "dev", "lo")
 	}
 	h := &egressHost{ns: ns, sock: udpNsSocket(t, hostNsPath(ns)), accepted: map[string]chan net.Conn{}}
-	for _, a := range []string{egDenied4, egAllowed4} {
+	for _, a := range []string{egDenied4, egAllowed4, egDenied6, egAllowed6} {
 		ch := make(chan net.Conn, 16)
 		h.accepted[a] = ch
 		ln := h.listen(t, unix.SOCK_STREAM, a, egPort).(net.Listener)
@@ -83,12 +86,13 @@ func newEgressHost(t *testing.T) *egressHost {
 // listen opens a TCP listener or a UDP socket on addr:port in the host.
 func (h *egressHost) listen(t *testing.T, typ int, addr string, port int) any {
 	t.Helper()
-	fd, err := h.sock(unix.AF_INET, typ|unix.SOCK_CLOEXEC, 0)
+	af, sa := egSockaddr(addr, port)
+	fd, err := h.sock(af, typ|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: netip.MustParseAddr(addr).As4(), Port: port}); err != nil {
+	if err := unix.Bind(fd, sa); err != nil {
 		unix.Close(fd)
 		t.Fatal(err)
 	}
@@ -113,17 +117,27 @@ func (h *egressHost) listen(t *testing.T, typ int, addr string, port int) any {
 	return pc
 }
 
+// egSockaddr returns the family and socket address of addr:port.
+func egSockaddr(addr string, port int) (int, unix.Sockaddr) {
+	a := netip.MustParseAddr(addr)
+	if a.Is4() {
+		return unix.AF_INET, &unix.SockaddrInet4{Addr: a.As4(), Port: port}
+	}
+	return unix.AF_INET6, &unix.SockaddrInet6{Addr: a.As16(), Port: port}
+}
+
 // egressDial connects a TCP socket from the namespace to addr:port and
 // returns it (nil on error) with the error and how long connect took.
 func egressDial(t *testing.T, nsSock func(int, int, int) (int, error), addr string, port int) (net.Conn, error, time.Duration) {
 	t.Helper()
-	fd, err := nsSock(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	af, sa := egSockaddr(addr, port)
+	fd, err := nsSock(af, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &unix.Timeval{Sec: 3})
 	start := time.Now()
-	err = unix.Connect(fd, &unix.SockaddrInet4{Addr: netip.MustParseAddr(addr).As4(), Port: port})
+	err = unix.Connect(fd, sa)
 	d := time.Since(start)
 	if err != nil {
 		unix.Close(fd)
@@ -142,13 +156,14 @@ func egressDial(t *testing.T, nsSock func(int, int, int) (int, error), addr stri
 // addr:port and returns the reply or the error of the receive (1 s).
 func egressUDP(t *testing.T, nsSock func(int, int, int) (int, error), addr string, port int, msg string) (string, error, time.Duration) {
 	t.Helper()
-	fd, err := nsSock(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	af, sa := egSockaddr(addr, port)
+	fd, err := nsSock(af, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
 	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 1})
-	if err := unix.Connect(fd, &unix.SockaddrInet4{Addr: netip.MustParseAddr(addr).As4(), Port: port}); err != nil {
+	if err := unix.Connect(fd, sa); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -166,14 +181,15 @@ func egressUDP(t *testing.T, nsSock func(int, int, int) (int, error), addr strin
 // TestIntegrationEgressDeny: with a deny rule, from the command line and
 // from the TOML file, TCP to the denied prefix is refused at once
 // (ECONNREFUSED, the host's server sees nothing), UDP and ping get ICMP
-// "administratively prohibited" back (EHOSTUNREACH, "Packet filtered"),
-// a DNS query forwarded to a resolver in the denied prefix is refused,
-// and the allowed prefix works for all of them.
+// "administratively prohibited" back (EHOSTUNREACH, "Packet filtered";
+// IPv6: EACCES), a DNS query forwarded to a resolver in the denied
+// prefix is refused, and the allowed prefix works for all of them, over
+// IPv4 and IPv6.
 func TestIntegrationEgressDeny(t *testing.T) {
 	requireRoot(t)
 	host := newEgressHost(t)
 	conf := filepath.Join(t.TempDir(), "egress.toml")
-	if err := os.WriteFile(conf, []byte("[egress]\ndeny = [\""+egDenyRule+"\"]\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte("[egress]\ndeny = [\""+egDenyRule+"\", \""+egDenyRule6+"\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// --dns-forward: queries to 169.254.1.53 go to the resolver
@@ -185,7 +201,7 @@ func TestIntegrationEgressDeny(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"argv", []string{"--egress-deny", egDenyRule}},
+		{"argv", []string{"--egress-deny", egDenyRule, "--egress-deny", egDenyRule6}},
 		{"toml", []string{"--config", conf}},
 	} {
 		t.Run(form.name, func(t *testing.T) {
@@ -229,6 +245,23 @@ func TestIntegrationEgressDeny(t *testing.T) {
 			}
 			if out, err := p.cmd(t.Context(), "ping", "-n", "-c", "1", "-W", "2", egAllowed4).CombinedOutput(); err != nil {
 				t.Errorf("ping to the allowed prefix: %v\n%s", err, out)
+			}
+
+			// IPv6: RST, ICMPv6 "administratively prohibited" (EACCES).
+			if _, err, d := egressDial(t, ns, egDenied6, egPort); !errors.Is(err, unix.ECONNREFUSED) {
+				t.Errorf("TCP to the denied IPv6 prefix: %v after %v, want ECONNREFUSED", err, d)
+			}
+			if c, err, _ := egressDial(t, ns, egAllowed6, egPort); err != nil {
+				t.Errorf("TCP to the allowed IPv6 prefix: %v", err)
+			} else {
+				c.Close()
+				(<-host.accepted[egAllowed6]).Close()
+			}
+			if _, err, d := egressUDP(t, ns, egDenied6, egPort, "hello"); !errors.Is(err, unix.EACCES) {
+				t.Errorf("UDP to the denied IPv6 prefix: %v after %v, want EACCES (ICMPv6 prohibited)", err, d)
+			}
+			if r, err, _ := egressUDP(t, ns, egAllowed6, egPort, "hello"); err != nil || r != "hello" {
+				t.Errorf("UDP to the allowed IPv6 prefix: %q, %v", r, err)
 			}
 		})
 	}
