@@ -3,8 +3,14 @@
 package icmp
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"gopasst/audit"
 	"gopasst/egress"
 	"gopasst/flow/flowtest"
 	"gopasst/policy"
@@ -54,5 +60,47 @@ func TestEgressDeny(t *testing.T) {
 				t.Errorf("flows %d, fds %d, refused %d, denied %v", h.Len(), len(p.Live), h.counts.Refused, gate.Stats().Denied)
 			}
 		})
+	}
+}
+
+// TestEgressAuditBytes: an echo flow's close event (at its timeout)
+// carries the ICMP bytes each way (header and data: 2 x 12).
+func TestEgressAuditBytes(t *testing.T) {
+	enablePingSockets(t)
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	alog, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := flowtest.NewPoller(t)
+	tap := &flowtest.Tap{}
+	h, err := New(Config{Net: testNet(), Poller: p, Tap: tap, Capacity: 4, Gate: egress.New(policy.NewConfig(policy.ModePasta), alog)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	for seq := uint16(1); seq <= 2; seq++ {
+		h.HandleTap(parse(t, l2test.Echo4(guestV4, hostLoV4, 9, seq, []byte("ping"))), int64(seq))
+		pump(t, h, p, tap, int(seq))
+	}
+	h.Tick(int64(Timeout) + 10e9)
+	if h.Len() != 0 {
+		t.Fatal("flow not expired")
+	}
+	if err := alog.Close(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var ev map[string]any
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[1]), &ev) != nil {
+		t.Fatalf("want open and close events:\n%s", data)
+	}
+	if ev["event"] != "close" || ev["proto"] != "icmp" || ev["bytes_from_guest"] != 24.0 || ev["bytes_to_guest"] != 24.0 ||
+		ev["guest"] != "10.0.2.15:9" || ev["host"] != "127.0.0.1" {
+		t.Errorf("close event %v", ev)
 	}
 }

@@ -3,11 +3,17 @@
 package udp
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"gopasst/audit"
 	"gopasst/egress"
 	"gopasst/policy"
 	"gopasst/proto/l2/l2test"
@@ -84,3 +90,45 @@ func TestEgressDNSRealDestination(t *testing.T) {
 }
 
 func itoa(n uint16) string { return strconv.Itoa(int(n)) }
+
+// TestEgressAuditBytes: a flow's close event (at its timeout) carries the
+// payload bytes each way: 5 from the guest, echoed back twice as 10.
+func TestEgressAuditBytes(t *testing.T) {
+	srv := newServer(t, lo4, true)
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	alog, err := audit.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := egress.New(policy.NewConfig(policy.ModePasta), alog)
+	e := newEnv(t, Config{Gate: gate, Timeout: time.Second, StreamTimeout: time.Second})
+	now := int64(time.Hour)
+	for i := range 2 {
+		e.tapFrame(t, l2test.UDP4(ap(guestV4, 33002), ap(hostLoV4, srv.addr.Port()), []byte("hello")[:2+i*3]), now)
+		e.pump(t, now, i+1)
+	}
+	e.h.Tick(now + int64(10*time.Second))
+	if e.h.Len() != 0 {
+		t.Fatalf("flow not expired")
+	}
+	if err := alog.Close(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d events, want open and close:\n%s", len(lines), data)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("127.0.0.1:%d", srv.addr.Port())
+	if ev["event"] != "close" || ev["proto"] != "udp" || ev["bytes_from_guest"] != 7.0 || ev["bytes_to_guest"] != 7.0 ||
+		ev["guest"] != "10.0.2.15:33002" || ev["host"] != want {
+		t.Errorf("close event %v; want 7 bytes each way, guest 10.0.2.15:33002, host %s", ev, want)
+	}
+}
