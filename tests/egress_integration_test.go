@@ -518,3 +518,38 @@ func TestIntegrationEgressSplice(t *testing.T) {
 		t.Errorf("spliced connection to an allowed port: %q, %v", b, err)
 	}
 }
+
+// TestIntegrationEgressFlowRate: with --flow-rate tcp=2/s, a burst of two
+// connections passes, the third in the same instant is refused at once
+// (as a denied one), and after half a second a new one passes again.
+func TestIntegrationEgressFlowRate(t *testing.T) {
+	requireRoot(t)
+	host := newEgressHost(t)
+	go func() {
+		for c := range host.accepted[egAllowed4] {
+			c.Close()
+		}
+	}()
+	p := startPastaNs(t, host.ns, pastaBin, "gopasst", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
+		"--flow-rate", "tcp=2/s")
+	ns := udpNsSocket(t, p.nsPath())
+	start := time.Now()
+	for i := range 2 {
+		c, err, _ := egressDial(t, ns, egAllowed4, egPort)
+		if err != nil {
+			t.Fatalf("connection %d of the burst: %v", i+1, err)
+		}
+		c.Close()
+	}
+	_, err, d := egressDial(t, ns, egAllowed4, egPort)
+	if time.Since(start) < 400*time.Millisecond && !errors.Is(err, unix.ECONNREFUSED) {
+		t.Errorf("third connection within %v with --flow-rate tcp=2/s: %v, want ECONNREFUSED", time.Since(start), err)
+	}
+	t.Logf("third connection: %v after %v", err, d)
+	time.Sleep(600 * time.Millisecond)
+	c, err, _ := egressDial(t, ns, egAllowed4, egPort)
+	if err != nil {
+		t.Fatalf("a connection 600 ms later: %v", err)
+	}
+	c.Close()
+}
