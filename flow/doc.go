@@ -35,9 +35,9 @@
 // HandleTap and HandleSock as frames and events come; Tick when a
 // TickInterval has passed; End (batched ACKs, window updates, staged
 // datagrams); then the engine writes out the frames queued. Before its
-// first wait the engine runs one wake-up without events in which every
-// Tick runs (the NDP handler sends its unsolicited router advertisement
-// there). Begin is where a handler knows that the frames it sent in the
+// first wait the engine runs one wake-up without events, Begin and End
+// only (the NDP handler sends its unsolicited router advertisement from
+// its first Begin). Begin is where a handler knows that the frames it sent in the
 // last wake-up are gone; no handler has to guess where a wake-up starts.
 //
 // Frames towards the guest are built by the handler, Ethernet header

@@ -71,7 +71,7 @@
 // ignored.
 //
 // RouterAdvertisement builds the same advertisement for unsolicited use:
-// the handler's first Tick, which the engine runs before it first waits,
+// the handler's first Begin, which the engine runs before it first waits,
 // sends it to ff02::1 once (passt repeats it every 200 to 600 s, RFC 4861
 // §6.2.1; gopasst does not). Stats counts replies and unsolicited RAs
 // (ndp_replies, ndp_unsolicited; the engine's ra field is the latter).

@@ -65,10 +65,12 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
 	return flow.Accept
 }
 
-// Tick implements flow.Handler: the first one (the engine's wake-up zero,
-// at start) sends one unsolicited router advertisement to all nodes, when
-// IPv6, NDP and RAs are on.
-func (h *Handler) Tick(now int64) {
+// Begin implements flow.Handler: the reply buffers are free again, and
+// the first Begin (the engine's wake-up zero, at start) sends one
+// unsolicited router advertisement to all nodes, when IPv6, NDP and RAs
+// are on.
+func (h *Handler) Begin(now int64) {
+	h.Responder.Begin(now)
 	if h.advertised {
 		return
 	}
