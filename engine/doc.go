@@ -15,7 +15,7 @@
 // capacity 1024), the epoll event array, and the parsed-frame struct.
 // Add takes each handler's flow.Claim: the epoll kinds it owns, the frame
 // classes it takes, its name and counters for the stats line. Run locks
-// its goroutine to the OS thread, runs wake-up zero (Begin, Tick, End on
+// its goroutine to the OS thread, runs wake-up zero (Begin and End on
 // every handler, without events: the NDP handler's unsolicited router
 // advertisement goes out), and loops; each turn is one wake-up:
 //

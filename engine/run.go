@@ -45,15 +45,16 @@ func (e *Engine) Run(ctx context.Context) error {
 	return err
 }
 
-// start is wake-up zero: no events, but every handler's timers run once,
-// so that what is due at start goes out at once (the NDP handler's
-// unsolicited router advertisement).
+// start is wake-up zero: Begin and End on every handler without events,
+// so that what a handler sends unprompted at start goes out at once (the
+// NDP handler's unsolicited router advertisement, from its first Begin).
+// The first Tick comes a TickInterval later, as in every wake-up.
 func (e *Engine) start(now int64) {
+	e.nextTick = now + int64(flow.TickInterval)
 	if e.statsEvery > 0 {
 		e.nextStats = now + int64(e.statsEvery)
 	}
 	e.begin(now)
-	e.tick(now)
 	e.end(now)
 	e.flush()
 	e.gather()

@@ -7,7 +7,9 @@
 // handler asks for epoll interest (Poller), how it hands frames to the
 // guest (Tap), and the one shape of its counters (Stats). It also holds
 // what the handlers share: the flow Budget, the hash Index of their flow
-// tables, and ReplySlots for handlers that answer frame by frame.
+// tables, Table (a dense array of flows over an Index, with add and
+// remove), and ReplySlots and Responder for handlers that answer frame by
+// frame.
 //
 // # Theory of operation
 //
@@ -28,17 +30,19 @@
 //     answers with a Verdict (Accept, or a reason to drop it).
 //   - Counters: which of the Counter values its Stats fills.
 //
-// Handlers own their flow tables (dense arrays, index handles, a shared
-// Budget) and their frame buffers.
+// Handlers own their flow tables (dense arrays reached by index handles:
+// a Table, or TCP's own growing table over an Index; each flow holds a
+// unit of the shared Budget) and their frame buffers.
 //
 // Each wake-up calls, on every handler in the order of Add: Begin; then
 // HandleTap and HandleSock as frames and events come; Tick when a
 // TickInterval has passed; End (batched ACKs, window updates, staged
 // datagrams); then the engine writes out the frames queued. Before its
-// first wait the engine runs one wake-up without events in which every
-// Tick runs (the NDP handler sends its unsolicited router advertisement
-// there). Begin is where a handler knows that the frames it sent in the
-// last wake-up are gone; no handler has to guess where a wake-up starts.
+// first wait the engine runs one wake-up without events, Begin and End
+// only (the NDP handler sends its unsolicited router advertisement from
+// its first Begin). Begin is where a handler knows that the frames it
+// sent in the last wake-up are gone; no handler has to guess where a
+// wake-up starts.
 //
 // Frames towards the guest are built by the handler, Ethernet header
 // first, in memory it owns, and given to Tap.Send; Send keeps a reference

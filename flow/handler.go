@@ -127,6 +127,16 @@ const (
 	BadChecksum
 )
 
+var verdictNames = [...]string{"accept", "not_for_us", "bad_checksum"}
+
+// String returns the verdict's name.
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return fmt.Sprintf("Verdict(%d)", uint8(v))
+}
+
 // Nop implements every method of Handler but Claim as doing nothing, and
 // Stats as all zero. A handler embeds it and overrides what it uses.
 type Nop struct{}

@@ -24,10 +24,8 @@ const replySlots = 128
 // flow.FrameARP. It runs on the event-loop goroutine and is unsafe for
 // concurrent use.
 type Handler struct {
-	flow.Nop // HandleSock, Tick, End: no fds, no timers
-	n        *guest.Net
-	replies  flow.ReplySlots
-	answered uint64
+	flow.Responder // reply slots, Begin, Stats; no fds, no timers
+	n              *guest.Net
 }
 
 // New returns a handler with its reply buffers.
@@ -36,39 +34,25 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("arp: Net and Tap are required")
 	}
 	const size = (l2.EthernetSize + l2.ARPSize + 7) &^ 7
-	return &Handler{n: cfg.Net, replies: flow.NewReplySlots(cfg.Tap, replySlots, size)}, nil
+	return &Handler{n: cfg.Net, Responder: flow.NewResponder(cfg.Tap, flow.Claim{
+		Name: "arp", Frames: flow.FramesOf(flow.FrameARP), Counters: flow.CountersOf(flow.Replies),
+	}, replySlots, size)}, nil
 }
-
-// Claim implements flow.Handler.
-func (h *Handler) Claim() flow.Claim {
-	return flow.Claim{Name: "arp", Frames: flow.FramesOf(flow.FrameARP), Counters: flow.CountersOf(flow.Replies)}
-}
-
-// Begin implements flow.Handler: the reply buffers are free again.
-func (h *Handler) Begin(int64) { h.replies.Reset() }
 
 // HandleTap implements flow.Handler: it answers a request (see Reply) in
 // an Ethernet frame from n.OurMAC back to the sender's MAC. Frames that
 // need no answer are flow.NotForUs. Mirrors arp() in passt arp.c.
 func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
-	out := h.replies.Next()
+	out := h.Slots.Next()
 	if out == nil {
 		return flow.NotForUs
 	}
 	const n = l2.EthernetSize + l2.ARPSize
 	if !Reply(h.n, f.ARP(), l2.ARP(out[l2.EthernetSize:n])) {
-		h.replies.Unget()
+		h.Slots.Unget()
 		return flow.NotForUs
 	}
 	l2.Ethernet(out).Encode(f.Ethernet().Source(), h.n.OurMAC, l2.EtherTypeARP)
-	h.replies.Send(out[:n])
-	h.answered++
+	h.Send(out[:n])
 	return flow.Accept
-}
-
-// Stats implements flow.Handler.
-func (h *Handler) Stats() flow.Stats {
-	var s flow.Stats
-	s[flow.Replies] = h.answered
-	return s
 }

@@ -33,10 +33,8 @@ var ipv4Broadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
 // flow.FrameDHCP (UDP over IPv4 to port 67). It runs on the event-loop
 // goroutine and is unsafe for concurrent use.
 type Handler struct {
-	flow.Nop // HandleSock, Tick, End: no fds, no timers
-	n        *guest.Net
-	replies  flow.ReplySlots
-	answered uint64
+	flow.Responder // reply slots, Begin, Stats; no fds, no timers
+	n              *guest.Net
 }
 
 // New returns a handler with its reply buffers.
@@ -45,16 +43,10 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("dhcp: Net and Tap are required")
 	}
 	const size = (l2.UDP4HeaderSize + MaxReplySize + 7) &^ 7
-	return &Handler{n: cfg.Net, replies: flow.NewReplySlots(cfg.Tap, replySlots, size)}, nil
+	return &Handler{n: cfg.Net, Responder: flow.NewResponder(cfg.Tap, flow.Claim{
+		Name: "dhcp", Frames: flow.FramesOf(flow.FrameDHCP), Counters: flow.CountersOf(flow.Replies),
+	}, replySlots, size)}, nil
 }
-
-// Claim implements flow.Handler.
-func (h *Handler) Claim() flow.Claim {
-	return flow.Claim{Name: "dhcp", Frames: flow.FramesOf(flow.FrameDHCP), Counters: flow.CountersOf(flow.Replies)}
-}
-
-// Begin implements flow.Handler: the reply buffers are free again.
-func (h *Handler) Begin(int64) { h.replies.Reset() }
 
 // HandleTap implements flow.Handler: it answers a request (see Reply) in
 // UDP 67→68 from the gateway, to the guest's address and MAC, or to
@@ -65,13 +57,13 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
 	if !f.UDPChecksumValid() {
 		return flow.BadChecksum
 	}
-	out := h.replies.Next()
+	out := h.Slots.Next()
 	if out == nil {
 		return flow.NotForUs
 	}
 	m, bcast, ok := Reply(h.n, f.PayloadBytes(), out[l2.UDP4HeaderSize:])
 	if !ok || m <= 0 {
-		h.replies.Unget()
+		h.Slots.Unget()
 		return flow.NotForUs
 	}
 	dst, dstMAC := h.n.V4.Addr, f.Ethernet().Source()
@@ -84,19 +76,5 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
 		Dst:     netip.AddrPortFrom(dst, ClientPort),
 		Payload: out[l2.UDP4HeaderSize : l2.UDP4HeaderSize+m],
 	}
-	fl := l2.BuildUDP4(out, &d)
-	if fl <= 0 {
-		h.replies.Unget()
-		return flow.NotForUs
-	}
-	h.replies.Send(out[:fl])
-	h.answered++
-	return flow.Accept
-}
-
-// Stats implements flow.Handler.
-func (h *Handler) Stats() flow.Stats {
-	var s flow.Stats
-	s[flow.Replies] = h.answered
-	return s
+	return h.SendUDP(out, &d)
 }

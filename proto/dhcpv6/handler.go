@@ -25,10 +25,8 @@ const replySlots = 8
 // flow.FrameDHCPv6 (UDP over IPv6 to port 547). It runs on the event-loop
 // goroutine and is unsafe for concurrent use.
 type Handler struct {
-	flow.Nop // HandleSock, Tick, End: no fds, no timers
-	n        *guest.Net
-	replies  flow.ReplySlots
-	answered uint64
+	flow.Responder // reply slots, Begin, Stats; no fds, no timers
+	n              *guest.Net
 }
 
 // New returns a handler with its reply buffers.
@@ -37,16 +35,10 @@ func New(cfg Config) (*Handler, error) {
 		return nil, errors.New("dhcpv6: Net and Tap are required")
 	}
 	const size = (l2.UDP6HeaderSize + MaxReplySize + 7) &^ 7
-	return &Handler{n: cfg.Net, replies: flow.NewReplySlots(cfg.Tap, replySlots, size)}, nil
+	return &Handler{n: cfg.Net, Responder: flow.NewResponder(cfg.Tap, flow.Claim{
+		Name: "dhcpv6", Frames: flow.FramesOf(flow.FrameDHCPv6), Counters: flow.CountersOf(flow.Replies),
+	}, replySlots, size)}, nil
 }
-
-// Claim implements flow.Handler.
-func (h *Handler) Claim() flow.Claim {
-	return flow.Claim{Name: "dhcpv6", Frames: flow.FramesOf(flow.FrameDHCPv6), Counters: flow.CountersOf(flow.Replies)}
-}
-
-// Begin implements flow.Handler: the reply buffers are free again.
-func (h *Handler) Begin(int64) { h.replies.Reset() }
 
 // HandleTap implements flow.Handler: it answers a request (see Reply) in
 // UDP from n.OurLL6 port 547 to the client's address, port 546, with the
@@ -57,13 +49,13 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
 	if !f.UDPChecksumValid() {
 		return flow.BadChecksum
 	}
-	out := h.replies.Next()
+	out := h.Slots.Next()
 	if out == nil {
 		return flow.NotForUs
 	}
 	m, ok := Reply(h.n, f.PayloadBytes(), out[l2.UDP6HeaderSize:])
 	if !ok || m <= 0 {
-		h.replies.Unget()
+		h.Slots.Unget()
 		return flow.NotForUs
 	}
 	d := l2.UDPDatagram{
@@ -72,19 +64,5 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
 		Dst:     netip.AddrPortFrom(f.Src, ClientPort),
 		Payload: out[l2.UDP6HeaderSize : l2.UDP6HeaderSize+m],
 	}
-	fl := l2.BuildUDP6(out, &d)
-	if fl <= 0 {
-		h.replies.Unget()
-		return flow.NotForUs
-	}
-	h.replies.Send(out[:fl])
-	h.answered++
-	return flow.Accept
-}
-
-// Stats implements flow.Handler.
-func (h *Handler) Stats() flow.Stats {
-	var s flow.Stats
-	s[flow.Replies] = h.answered
-	return s
+	return h.SendUDP(out, &d)
 }

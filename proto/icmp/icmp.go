@@ -13,13 +13,14 @@ import (
 	"gopasst/audit"
 	"gopasst/egress"
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/guest"
 	"gopasst/policy"
 	"gopasst/proto/l2"
 )
 
-// hostMapper is implemented by guest.Net once it maps guest-visible
-// destinations to host ones (--map-host-loopback, --map-guest-addr).
+// hostMapper maps a guest-visible destination to the host's: fwd.NAT,
+// which tests replace so that nothing reaches the network.
 type hostMapper interface {
 	HostDestination(dst netip.Addr, port uint16, udp bool) (netip.Addr, uint16)
 }
@@ -72,7 +73,7 @@ type Handler struct {
 	n        *guest.Net
 	poller   flow.Poller
 	tap      flow.Tap
-	mapper   hostMapper // n, if it maps destinations; else mapHost is used
+	mapper   hostMapper // fwd.NAT of n
 	tbl      table
 
 	// Preallocated socket addresses for bind, sendto and recvfrom.
@@ -107,13 +108,11 @@ func New(cfg Config) (*Handler, error) {
 	capacity = min(capacity, flow.MaxIndex+1)
 	n := cfg.Net
 	h := &Handler{n: n, poller: cfg.Poller, tap: cfg.Tap, tbl: newTable(capacity), log: cfg.Log, gate: cfg.Gate}
-	h.tbl.budget = cfg.Budget
+	h.tbl.Budget = cfg.Budget
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	if m, ok := any(n).(hostMapper); ok {
-		h.mapper = m
-	}
+	h.mapper = fwd.NAT{Net: n}
 	slab := make([]byte, ReplyBatch*frameSize)
 	for i := range h.bufs {
 		h.bufs[i] = slab[i*frameSize : (i+1)*frameSize : (i+1)*frameSize]
@@ -139,7 +138,7 @@ func (h *Handler) Claim() flow.Claim {
 func (h *Handler) Stats() flow.Stats {
 	c := &h.counts
 	var s flow.Stats
-	s[flow.Flows] = uint64(h.tbl.count)
+	s[flow.Flows] = uint64(h.tbl.Len())
 	s[flow.Opens] = c.NewFlows
 	s[flow.Refused] = c.TableFull + c.Refused
 	s[flow.Expired] = c.Expired
@@ -155,7 +154,7 @@ func (h *Handler) Stats() flow.Stats {
 func (h *Handler) Counts() Counts { return h.counts }
 
 // Len returns the number of live flows.
-func (h *Handler) Len() int { return h.tbl.count }
+func (h *Handler) Len() int { return h.tbl.Len() }
 
 // HandleTap relays an ICMP or ICMPv6 echo request from the guest. f must
 // have been parsed without error. Other ICMP types, fragments and requests
@@ -200,7 +199,7 @@ func (h *Handler) handleTap(f *l2.Frame, now int64) {
 			return
 		}
 	}
-	pf := &h.tbl.flows[idx]
+	pf := h.tbl.At(idx)
 	pf.lastTap = now
 	pf.guest = flow.AddrBytes(f.Src)
 
@@ -240,38 +239,17 @@ func validSource(src netip.Addr) bool {
 }
 
 // hostDestination maps a guest-visible destination to the address the
-// socket sends to.
+// socket sends to: the ICMP part of passt's fwd_nat_from_tap() (no port,
+// so --dns-forward never applies).
 func (h *Handler) hostDestination(dst netip.Addr) netip.Addr {
-	if h.mapper != nil {
-		a, _ := h.mapper.HostDestination(dst, 0, false)
-		return a
-	}
-	return mapHost(h.n, dst)
-}
-
-// mapHost is the ICMP part of passt's fwd_nat_from_tap(): the
-// --map-host-loopback address reaches the host's loopback and the
-// --map-guest-addr address reaches the host's own address; every other
-// destination is used as is. (--dns-forward only applies to port 53.)
-func mapHost(n *guest.Net, dst netip.Addr) netip.Addr {
-	fam := &n.V4
-	lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	if dst.Is6() {
-		fam, lo = &n.V6, netip.IPv6Loopback()
-	}
-	switch {
-	case fam.MapHostLo.IsValid() && dst == fam.MapHostLo:
-		return lo
-	case fam.MapGuest.IsValid() && dst == fam.MapGuest && fam.HostAddr.IsValid():
-		return fam.HostAddr
-	}
-	return dst
+	a, _ := h.mapper.HostDestination(dst, 0, false)
+	return a
 }
 
 // newFlow opens a ping socket for a new flow and registers it. It returns
 // the flow index, or -1 (counted) on failure.
 func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, f *l2.Frame) int {
-	if h.tbl.count == len(h.tbl.flows) || !h.tbl.budget.Available() {
+	if h.tbl.Full() {
 		h.counts.TableFull++
 		return -1
 	}
@@ -312,14 +290,14 @@ func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, f *
 		h.counts.SocketError++
 		return -1
 	}
-	idx := h.tbl.count
+	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
 		h.counts.SocketError++
 		return -1
 	}
-	h.tbl.add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host), opened: h.now}, hash)
+	h.tbl.Add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host), opened: h.now}, hash)
 	h.counts.NewFlows++
 	ok = true
 	return idx
@@ -350,8 +328,8 @@ func (h *Handler) bindOutbound(fd int, v6 bool) bool {
 
 // Close closes every flow's socket. The handler must not be used after.
 func (h *Handler) Close() {
-	for h.tbl.count > 0 {
-		h.closeFlow(h.tbl.count - 1)
+	for h.tbl.Len() > 0 {
+		h.closeFlow(h.tbl.Len() - 1)
 	}
 }
 

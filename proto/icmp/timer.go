@@ -27,8 +27,8 @@ func (h *Handler) Tick(now int64) {
 	h.lastScan = now
 	// Downwards: closeFlow moves the last flow, already checked, into
 	// the hole.
-	for i := h.tbl.count - 1; i >= 0; i-- {
-		if now-h.tbl.flows[i].lastTap > Timeout {
+	for i := h.tbl.Len() - 1; i >= 0; i-- {
+		if now-h.tbl.At(i).lastTap > Timeout {
 			h.closeFlow(i)
 			h.counts.Expired++
 		}
@@ -38,16 +38,16 @@ func (h *Handler) Tick(now int64) {
 // closeFlow unregisters and closes flow idx and compacts the table,
 // telling the poller the moved flow's new index.
 func (h *Handler) closeFlow(idx int) {
-	pf := &h.tbl.flows[idx]
+	pf := h.tbl.At(idx)
 	if h.gate != nil {
 		h.gate.Close(policy.ProtoICMP, audit.Outbound, netip.AddrPortFrom(flow.BytesAddr(&pf.guest, pf.v6), pf.guestID),
 			netip.AddrPortFrom(flow.BytesAddr(&pf.host, pf.v6), 0), pf.opened, h.now, pf.fromGuest, pf.toGuest)
 	}
-	fd := int(h.tbl.flows[idx].fd)
+	fd := int(pf.fd)
 	_ = h.poller.Del(fd)
 	unix.Close(fd)
-	if moved := h.tbl.remove(idx); moved >= 0 {
-		mfd := h.tbl.flows[idx].fd
+	if moved := h.tbl.Remove(idx); moved >= 0 {
+		mfd := h.tbl.At(idx).fd
 		ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: mfd}
 		if err := h.poller.Mod(int(mfd), unix.EPOLLIN, ref); err != nil {
 			// Its events would carry a stale index and be ignored

@@ -15,8 +15,8 @@
 // counts the verdict: flow.Accept (answered; the engine counts it under
 // arp, ndp, dhcp or dhcpv6 and learns the guest's MAC from it),
 // flow.NotForUs or flow.BadChecksum (dropped). The NDP handler also sends
-// the one unsolicited router advertisement from its first Tick, which the
-// engine runs before its first wait (counted as ra).
+// the one unsolicited router advertisement from its first Begin, which
+// the engine runs before its first wait (counted as ra).
 //
 // New makes ARP always, and NDP, DHCP and DHCPv6 unless guest.Net
 // switches them off (NoNDP, NoDHCP, NoDHCPv6); with a service off the

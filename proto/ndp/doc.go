@@ -49,7 +49,8 @@
 //   - DNSSL (31): n.Search in DNS wire format, lifetime infinite. passt
 //     only sends DNSSL together with RDNSS; we send it whenever there is a
 //     search list, as RFC 8106 allows. Names that cannot be encoded (empty
-//     labels, labels over 63 bytes, names over 255 bytes) are skipped.
+//     labels, labels over 63 bytes, names over 255 bytes) are skipped;
+//     proto/dnsname writes them.
 //
 // Options that do not fit in the caller's buffer are left out (RDNSS keeps
 // the addresses that fit); MaxMessageSize always holds everything passt
@@ -71,7 +72,7 @@
 // ignored.
 //
 // RouterAdvertisement builds the same advertisement for unsolicited use:
-// the handler's first Tick, which the engine runs before it first waits,
+// the handler's first Begin, which the engine runs before it first waits,
 // sends it to ff02::1 once (passt repeats it every 200 to 600 s, RFC 4861
 // §6.2.1; gopasst does not). Stats counts replies and unsolicited RAs
 // (ndp_replies, ndp_unsolicited; the engine's ra field is the latter).

@@ -30,12 +30,10 @@ const (
 // unsolicited router advertisement: the flow.Handler of flow.FrameNDP. It
 // runs on the event-loop goroutine and is unsafe for concurrent use.
 type Handler struct {
-	flow.Nop    // HandleSock, End: no fds, nothing deferred
-	n           *guest.Net
-	replies     flow.ReplySlots
-	advertised  bool   // the unsolicited RA is out (or not due)
-	answered    uint64 // replies to solicitations
-	unsolicited uint64 // unsolicited RAs
+	flow.Responder // reply slots, Begin, replies; no fds
+	n              *guest.Net
+	advertised     bool   // the unsolicited RA is out (or not due)
+	unsolicited    uint64 // unsolicited RAs
 }
 
 // New returns a handler with its reply buffers.
@@ -43,67 +41,58 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Net == nil || cfg.Tap == nil {
 		return nil, errors.New("ndp: Net and Tap are required")
 	}
-	return &Handler{n: cfg.Net, replies: flow.NewReplySlots(cfg.Tap, replySlots, replySize)}, nil
+	return &Handler{n: cfg.Net, Responder: flow.NewResponder(cfg.Tap, flow.Claim{
+		Name: "ndp", Frames: flow.FramesOf(flow.FrameNDP), Counters: flow.CountersOf(flow.Replies, flow.Unsolicited),
+	}, replySlots, replySize)}, nil
 }
-
-// Claim implements flow.Handler.
-func (h *Handler) Claim() flow.Claim {
-	return flow.Claim{
-		Name:     "ndp",
-		Frames:   flow.FramesOf(flow.FrameNDP),
-		Counters: flow.CountersOf(flow.Replies, flow.Unsolicited),
-	}
-}
-
-// Begin implements flow.Handler: the reply buffers are free again.
-func (h *Handler) Begin(int64) { h.replies.Reset() }
 
 // HandleTap implements flow.Handler: it answers a solicitation (see
 // Handle) in IPv6 from n.OurLL6 with hop limit 255, to the solicitation's
 // source MAC (33:33:… for a multicast destination). Messages that need no
 // answer, or fail Handle's checks, are flow.NotForUs.
 func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
-	out := h.replies.Next()
+	out := h.Slots.Next()
 	if out == nil {
 		return flow.NotForUs
 	}
 	const hdr = l2.EthernetSize + l2.IPv6MinSize
 	m, dst, ok := Handle(h.n, f.IPv6().HopLimit(), f.Src, f.Dst, f.L4Bytes(), out[hdr:])
 	if !ok || m <= 0 {
-		h.replies.Unget()
+		h.Slots.Unget()
 		return flow.NotForUs
 	}
-	h.replies.Send(out[:h.wrap(out, dst, f.Ethernet().Source(), m)])
-	h.answered++
+	h.Send(out[:h.wrap(out, dst, f.Ethernet().Source(), m)])
 	return flow.Accept
 }
 
-// Tick implements flow.Handler: the first one (the engine's wake-up zero,
-// at start) sends one unsolicited router advertisement to all nodes, when
-// IPv6, NDP and RAs are on.
-func (h *Handler) Tick(now int64) {
+// Begin implements flow.Handler: the reply buffers are free again, and
+// the first Begin (the engine's wake-up zero, at start) sends one
+// unsolicited router advertisement to all nodes, when IPv6, NDP and RAs
+// are on.
+func (h *Handler) Begin(now int64) {
+	h.Responder.Begin(now)
 	if h.advertised {
 		return
 	}
 	h.advertised = true
-	out := h.replies.Next()
+	out := h.Slots.Next()
 	if out == nil {
 		return
 	}
 	const hdr = l2.EthernetSize + l2.IPv6MinSize
 	m := RouterAdvertisement(h.n, out[hdr:])
 	if m <= 0 {
-		h.replies.Unget()
+		h.Slots.Unget()
 		return
 	}
-	h.replies.Send(out[:h.wrap(out, AllNodes, guest.BroadcastMAC, m)])
+	h.Slots.Send(out[:h.wrap(out, AllNodes, guest.BroadcastMAC, m)])
 	h.unsolicited++
 }
 
-// Stats implements flow.Handler.
+// Stats implements flow.Handler: replies and unsolicited RAs.
 func (h *Handler) Stats() flow.Stats {
-	var s flow.Stats
-	s[flow.Replies], s[flow.Unsolicited] = h.answered, h.unsolicited
+	s := h.Responder.Stats()
+	s[flow.Unsolicited] = h.unsolicited
 	return s
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"gopasst/audit"
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/policy"
 	"gopasst/proto/l2"
 )
@@ -54,7 +55,7 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 		h.counts.BadSegments++
 		return
 	}
-	hostAddr, hostPort := h.net.HostDestination(da, dst.Port(), false)
+	hostAddr, hostPort := fwd.HostDestination(h.net, da, dst.Port(), false)
 	if !hostAddr.IsValid() {
 		h.counts.Refused++
 		h.rstNoConn(src, dst, t, 0)

@@ -10,6 +10,7 @@ import (
 
 	"gopasst/audit"
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/policy"
 )
 
@@ -21,13 +22,13 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 	switch ref.Kind {
 	case flow.KindUDP:
 		idx := int(ref.Index)
-		if idx >= h.tbl.count || h.tbl.flows[idx].fd != ref.Fd {
+		if idx >= h.tbl.Len() || h.tbl.At(idx).fd != ref.Fd {
 			return // stale event for a flow that has gone or moved
 		}
 		if events&unix.EPOLLERR != 0 {
 			h.readErrQueue(idx)
 		}
-		if h.tbl.flows[idx].typ == flowSplice {
+		if h.tbl.At(idx).typ == flowSplice {
 			h.spliceReply(idx, now)
 		} else {
 			h.flowToTap(idx, now)
@@ -88,7 +89,7 @@ func (h *Handler) send(k int) {
 // flowToTap reads datagrams from a flow's own socket and sends them to
 // the guest from the address and port it sent to.
 func (h *Handler) flowToTap(idx int, now int64) {
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	off, maxLen := hdr4, maxPayload4
 	if fl.key.v6 {
 		off, maxLen = hdr6, maxPayload6
@@ -126,7 +127,7 @@ func (h *Handler) listenToTap(i int, now int64) {
 		k := 0
 		for j := range n {
 			if idx := h.inbound(i, &h.rname[j], now); idx >= 0 {
-				fl := &h.tbl.flows[idx]
+				fl := h.tbl.At(idx)
 				h.out[k] = h.frame(h.bufs[h.used+j], hdr6, fl.key.v6, &fl.key.b, fl.key.bPort,
 					&fl.key.a, fl.key.aPort, int(h.rmsg[j].Len))
 				fl.toGuest += uint64(h.rmsg[j].Len)
@@ -148,7 +149,7 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 	l := &h.lst[i]
 	sv6, caddr, cport, ok := getSockaddr(sa)
 	client := flow.BytesAddr(&caddr, sv6).Unmap()
-	src := h.n.GuestSource(client)
+	src := fwd.GuestSource(h.n, client)
 	if !ok || cport == 0 || !src.IsValid() || src.IsLoopback() || src.IsUnspecified() {
 		h.drop(DropUnmapped)
 		return -1
@@ -165,17 +166,17 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 	k := flowKey{v6: v6, aPort: l.toPort, bPort: cport, a: flow.AddrBytes(dst), b: flow.AddrBytes(src)}
 	idx, hash := h.tbl.lookup(&k)
 	if idx < 0 {
-		if h.tbl.full() {
+		if h.tbl.Full() {
 			h.drop(DropTableFull)
 			return -1
 		}
 		// Not egress: the gate only logs it (and never refuses it).
 		gated := h.gate.Open(policy.ProtoUDP, audit.Inbound, netip.AddrPortFrom(dst, l.toPort), netip.AddrPortFrom(client, cport), now)
-		idx = h.tbl.add(&udpFlow{key: k, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport,
+		idx = h.tbl.Add(&udpFlow{key: k, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport,
 			gated: gated, host: flow.AddrBytes(client), hostPort: cport, host6: client.Is6(), opened: now}, hash)
 		h.st.FlowsOpened++
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	fl.lastActive = now
 	fl.seen |= seenToGuest
 	return idx
@@ -192,11 +193,11 @@ func (h *Handler) nsListen(i int, now int64) {
 			if idx < 0 {
 				continue
 			}
-			if !sendConnected(int(h.tbl.flows[idx].fd), h.bufs[h.used+j][:h.rmsg[j].Len]) {
+			if !sendConnected(int(h.tbl.At(idx).fd), h.bufs[h.used+j][:h.rmsg[j].Len]) {
 				h.drop(DropSend)
 				continue
 			}
-			h.tbl.flows[idx].fromGuest += uint64(h.rmsg[j].Len)
+			h.tbl.At(idx).fromGuest += uint64(h.rmsg[j].Len)
 			h.st.Spliced++
 		}
 		// The buffers were only borrowed: nothing went to the tap.
@@ -223,7 +224,7 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 			return -1
 		}
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	fl.lastActive = now
 	fl.seen |= seenFromGuest
 	return idx
@@ -234,17 +235,14 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 // and a refused datagram is dropped and counted (the client is a socket
 // in the namespace, not a frame we could answer).
 func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPort) int {
-	if h.tbl.full() {
+	if h.tbl.Full() {
 		h.drop(DropTableFull)
 		return -1
 	}
 	l := &h.lst[i]
 	to := l.toAddr
 	if !to.IsValid() {
-		to = loopback6
-		if client.Addr().Is4() {
-			to = loopback4
-		}
+		to = fwd.Loopback(client.Addr().Is6())
 	}
 	hostEnd := netip.AddrPortFrom(to.Unmap(), l.toPort)
 	if !h.gate.Open(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now) {
@@ -267,7 +265,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPo
 		h.drop(DropSocket)
 		return -1
 	}
-	idx := h.tbl.count
+	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
@@ -275,7 +273,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPo
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.add(&udpFlow{key: *k, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort,
+	h.tbl.Add(&udpFlow{key: *k, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort,
 		gated: true, host: addr, hostPort: l.toPort, host6: v6, opened: h.now}, hash)
 	h.st.FlowsOpened++
 	return idx
@@ -284,7 +282,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPo
 // spliceReply reads datagrams from a -U flow's host socket and sends
 // them back to the namespace client through the listener.
 func (h *Handler) spliceReply(idx int, now int64) {
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	l := &h.lst[fl.lst]
 	for range maxRecvPerEvent {
 		n, more := h.recvBatch(int(fl.fd), 0, maxPayload6, false)

@@ -63,7 +63,7 @@ func (h *Handler) Claim() flow.Claim {
 func (h *Handler) Stats() flow.Stats {
 	c := &h.st
 	var s flow.Stats
-	s[flow.Flows] = uint64(h.tbl.count)
+	s[flow.Flows] = uint64(h.tbl.Len())
 	s[flow.Opens] = c.FlowsOpened
 	s[flow.Refused] = c.Drops[DropTableFull] + c.Drops[DropRefused]
 	s[flow.Expired] = c.FlowsExpired

@@ -55,7 +55,7 @@ func (h *Handler) handleTap(f *l2.Frame, now int64) {
 			return
 		}
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	fl.lastActive = now
 	fl.seen |= seenFromGuest
 	payload := f.PayloadBytes()
@@ -88,7 +88,7 @@ func validDest(dst netip.Addr) bool {
 // It returns the flow index, or -1 (counted).
 func (h *Handler) openOut(k *flowKey, hash uint64, f *l2.Frame) int {
 	dst := f.Dst
-	if h.tbl.full() {
+	if h.tbl.Full() {
 		h.drop(DropTableFull)
 		return -1
 	}
@@ -127,7 +127,7 @@ func (h *Handler) openOut(k *flowKey, hash uint64, f *l2.Frame) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	idx := h.tbl.count
+	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
@@ -135,7 +135,7 @@ func (h *Handler) openOut(k *flowKey, hash uint64, f *l2.Frame) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort,
+	h.tbl.Add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort,
 		gated: true, host: hb, hostPort: hostPort, host6: k.v6, opened: h.now}, hash)
 	h.st.FlowsOpened++
 	return idx
@@ -180,7 +180,7 @@ func (h *Handler) stageSend(idx int, payload []byte) {
 	if s.n > 0 && (s.idx != idx || s.n == len(s.msg) || s.off+len(payload) > len(s.arena)) {
 		h.flush()
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	b := s.arena[s.off : s.off+len(payload)]
 	copy(b, payload)
 	s.off += len(payload)
