@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package passt
 
 import (
 	"errors"
@@ -29,6 +29,7 @@ const termGrace = 2 * time.Second
 // sandboxed process. See "Processes" in the package comment.
 type supervisor struct {
 	cfg      *policy.Config
+	args     []string // the command line, for each guest process
 	log      *slog.Logger
 	ln       *net.UnixListener // nil with -F
 	sockPath string            // to remove at exit; "" with -F
@@ -40,8 +41,8 @@ type supervisor struct {
 	sigs     chan os.Signal
 }
 
-func newSupervisor(cfg *policy.Config, ho *handover) (*supervisor, error) {
-	s := &supervisor{cfg: cfg, oneOff: cfg.OneOff, sigs: make(chan os.Signal, 1)}
+func newSupervisor(cfg *policy.Config, ho *handover, args []string) (*supervisor, error) {
+	s := &supervisor{cfg: cfg, args: args, oneOff: cfg.OneOff, sigs: make(chan os.Signal, 1)}
 	var err error
 	if s.uid, s.gid, err = runAsIDs(cfg.RunAs); err != nil {
 		return nil, err
@@ -153,6 +154,7 @@ func (s *supervisor) serve(conn *os.File) (status int, stop bool) {
 	ho.add(fileLog, s.logFile)
 	ho.add(filePcap, s.pcapFile)
 	proc, err := sandbox.Reexec(stageGuest, ho.files, sandbox.ReexecOptions{
+		Args:      s.args,
 		Env:       []string{ho.env()},
 		UserNS:    true,
 		UID:       s.uid,
