@@ -8,16 +8,6 @@ import (
 	"gopasst/policy"
 )
 
-// VersionString is gopasst's version, printed after the mode name by
-// --version.
-const VersionString = "gopasst 0.1.0 (passt/pasta compatible)"
-
-// Version returns what --version prints: "passt " or "pasta ", then
-// VersionString and a newline.
-func Version(mode policy.Mode) string {
-	return modeName(mode) + " " + VersionString + "\n"
-}
-
 // Capabilities returns what --print-capabilities prints, the vhost-user
 // backend convention for a network device.
 func Capabilities() string { return "{\n  \"type\": \"net\"\n}\n" }
