@@ -263,8 +263,8 @@ var options = []option{
 		p.c.RepairPath = v
 		return nil
 	}},
-	{long: "migrate-exit", apply: func(p *parser, _ *option, _ string) error { p.migrate = true; return nil }},
-	{long: "migrate-no-linger", apply: func(p *parser, _ *option, _ string) error { p.migrate = true; return nil }},
+	{long: "migrate-exit", apply: migrate},
+	{long: "migrate-no-linger", apply: migrate},
 	{long: "chroot-fallback", apply: flag(func(c *policy.Config) *bool { return &c.ChrootFallback }, true)},
 
 	{long: "pcap", short: 'p', arg: true, apply: path(func(c *policy.Config) *string { return &c.PcapFile })},
@@ -485,6 +485,16 @@ var options = []option{
 		return nil
 	}},
 	{long: "host-lo-to-ns-lo", apply: pastaFlag(func(c *policy.Config) *bool { return &c.HostLoToNsLo })},
+}
+
+// migrate records --migrate-exit or --migrate-no-linger, vhost-user
+// (passt) options: finish refuses them without --vhost-user.
+func migrate(p *parser, o *option, _ string) error {
+	if err := p.passtOnly(o); err != nil {
+		return err
+	}
+	p.migrate = true
+	return nil
 }
 
 func socketPath(p *parser, _ *option, v string) error {

@@ -42,6 +42,10 @@ func Usage(mode policy.Mode) string {
 		w("Usage: passt [OPTION]...")
 	}
 	w("",
+		"As first argument, --gopasst-mode=pasta|passt chooses the mode whatever",
+		"the program's name (gopasst's own; by default a name containing \"pasta\"",
+		"runs pasta, any other passt). See "+modeName(mode)+"(1).")
+	w("",
 		"  -d, --debug              Be verbose",
 		"      --trace              Be extra verbose, implies --debug",
 		"      --stats DELAY        Display event statistics every DELAY seconds",
