@@ -34,7 +34,8 @@ func guestMain(args []string) int {
 	if !ok {
 		return code
 	}
-	log := newLogger(cfg, logWriter())
+	logFile, sys := inheritedLog()
+	log := newLogger(cfg, logFile, sys)
 	fail := func(err error) int {
 		log.Error(err.Error())
 		return 1

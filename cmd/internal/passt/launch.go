@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/logging"
 	"gopasst/pcap"
 	"gopasst/policy"
 )
@@ -148,7 +149,16 @@ func daemonMain(cfg *policy.Config, args []string) int {
 			ho.add(name, os.NewFile(uintptr(fd), name))
 		}
 	}
-	log := newLogger(cfg, logWriter())
+	// Without -l the daemon and its guest processes log to the system
+	// log, through a socket connected now, before any sandbox.
+	var sys *logging.Syslog
+	if inheritedFD(fileLog) < 0 {
+		if s, err := logging.DialSyslog(logging.SyslogPath, "passt"); err == nil {
+			sys = s
+			ho.add(fileSyslog, s.File())
+		}
+	}
+	log := newLogger(cfg, nil, sys)
 	s, err := newSupervisor(cfg, &ho, args)
 	if err != nil {
 		log.Error(err.Error())

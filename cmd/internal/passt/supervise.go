@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/logging"
 	"gopasst/policy"
 	"gopasst/sandbox"
 )
@@ -36,6 +37,7 @@ type supervisor struct {
 	conn     *os.File          // -F: the one connection
 	logFile  *os.File          // -l, handed to each guest process
 	pcapFile *os.File          // -p, handed to each guest process
+	syslog   *logging.Syslog   // daemon without -l, handed to each guest process
 	uid, gid uint32            // outer IDs of the guest process's root (--runas)
 	oneOff   bool              // -1, or -F
 	sigs     chan os.Signal
@@ -69,16 +71,14 @@ func newSupervisor(cfg *policy.Config, ho *handover, args []string) (*supervisor
 			s.logFile = f
 		case filePcap:
 			s.pcapFile = f
+		case fileSyslog:
+			s.syslog = logging.NewSyslog(f, "passt")
 		}
 	}
 	if s.ln == nil && s.conn == nil {
 		return nil, errors.New("no guest socket")
 	}
-	var w = os.Stderr
-	if s.logFile != nil {
-		w = s.logFile
-	}
-	s.log = newLogger(cfg, w)
+	s.log = newLogger(cfg, s.logFile, s.syslog)
 	signal.Notify(s.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	return s, nil
 }
@@ -153,6 +153,9 @@ func (s *supervisor) serve(conn *os.File) (status int, stop bool) {
 	ho.add(fileConn, conn)
 	ho.add(fileLog, s.logFile)
 	ho.add(filePcap, s.pcapFile)
+	if s.syslog != nil {
+		ho.add(fileSyslog, s.syslog.File())
+	}
 	proc, err := sandbox.Reexec(stageGuest, ho.files, sandbox.ReexecOptions{
 		Args:      s.args,
 		Env:       []string{ho.env()},

@@ -3,32 +3,35 @@
 package pasta
 
 import (
-	"fmt"
-	"io"
 	"log/slog"
 	"os"
 
+	"gopasst/logging"
+	"gopasst/netns"
 	"gopasst/policy"
 )
 
-// newLogger returns the logger for -d/--trace/-q/-l: to the log file if
-// given, else to stderr (which a daemon has on /dev/null).
+// newLogger returns the engine's logger for -d/--trace/-q, as passt's
+// log.c: to the -l file, kept within --log-size; else, for a daemon
+// (whose stderr is /dev/null), to the system log; else to stderr. The
+// file or the system log socket is opened now, before the sandbox. A
+// daemon that finds no system log logs nowhere, as passt then does.
 func newLogger(cfg *policy.Config) (*slog.Logger, func(), error) {
-	level := slog.LevelInfo
+	opts := &slog.HandlerOptions{Level: logging.Level(cfg)}
 	switch {
-	case cfg.Debug || cfg.Trace:
-		level = slog.LevelDebug
-	case cfg.Quiet:
-		level = slog.LevelWarn
-	}
-	var w io.Writer = os.Stderr
-	closeFn := func() {}
-	if cfg.LogFile != "" {
-		f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	case cfg.LogFile != "":
+		f, err := logging.Open(cfg.LogFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("log file: %w", err)
+			return nil, nil, err
 		}
-		w, closeFn = f, func() { f.Close() }
+		l := logging.NewFile(f, cfg.LogSize)
+		return slog.New(slog.NewTextHandler(l, opts)), func() { l.Close() }, nil
+	case netns.Daemonized():
+		s, err := logging.DialSyslog(logging.SyslogPath, "pasta")
+		if err != nil {
+			return slog.New(slog.NewTextHandler(os.Stderr, opts)), func() {}, nil
+		}
+		return slog.New(s.NewHandler(opts.Level)), func() { s.Close() }, nil
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closeFn, nil
+	return slog.New(slog.NewTextHandler(os.Stderr, opts)), func() {}, nil
 }

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+//go:build integration
+
+package tests
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// privateDevLog is a shell prologue, run under `unshare -m`, that gives
+// the private mount namespace a /dev of its own (a tmpfs holding the
+// devices pasta needs) whose /dev/log is the test's socket $SOCK. The
+// host's /dev is not touched, and need not have a /dev/log at all.
+const privateDevLog = `
+set -e
+old=$(mktemp -d)
+mount --rbind /dev "$old"
+mount -t tmpfs -o mode=0755 gopasst-dev /dev
+for n in null zero full random urandom tty; do
+	touch /dev/$n; mount --bind "$old/$n" /dev/$n
+done
+mkdir /dev/net; touch /dev/net/tun; mount --bind "$old/net/tun" /dev/net/tun
+touch /dev/log; mount --bind "$SOCK" /dev/log
+`
+
+// TestIntegrationPastaDaemonSyslog: a daemonized pasta started without -l,
+// as podman starts it, sends its messages to the system log. A socket of
+// the test's stands in for /dev/log inside a private mount namespace; the
+// namespace pasta serves is then deleted, and the message about it, sent
+// by the sandboxed engine, must arrive as "<30>pasta[PID]: ...".
+func TestIntegrationPastaDaemonSyslog(t *testing.T) {
+	requireRoot(t)
+	for _, tool := range []string{"unshare", "ip", "mount"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "log")
+	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	msgs := make(chan string, 64)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := ln.Read(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+
+	pidFile := filepath.Join(dir, "pasta.pid")
+	const ns = "gopasst-syslog"
+	script := privateDevLog + `
+ip netns add ` + ns + `
+trap 'ip netns del ` + ns + ` 2>/dev/null || true' EXIT
+"$PASTA" --config-net --netns ` + ns + ` --pid "$PIDF"
+sleep 0.5
+ip netns del ` + ns + `
+pid=$(cat "$PIDF")
+for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.05; done
+echo "pasta (PID $pid) still runs after its namespace went" >&2
+exit 1
+`
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script)
+	cmd.Env = append(os.Environ(), "PASTA="+pastaBin, "SOCK="+sock, "PIDF="+pidFile)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(b))
+	want := regexp.MustCompile(`^<30>pasta\[` + pid + `\]: target namespace gone, exiting$`)
+	timeout := time.After(5 * time.Second)
+	var got []string
+	for {
+		select {
+		case m := <-msgs:
+			got = append(got, m)
+			if want.MatchString(m) {
+				t.Logf("system log: %q (%d messages)", m, len(got))
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no %q in the system log; got %q", want, got)
+		}
+	}
+}
+
+// TestIntegrationPastaLogSize: pasta --trace with -l and --log-size 4096
+// logs a line for each of thousands of frames it drops, and the file,
+// watched all along, never holds more than 4096 bytes. The rotation runs
+// in the sandboxed engine, so this also shows that the seccomp profile
+// allows what it needs (pasta would be killed otherwise).
+func TestIntegrationPastaLogSize(t *testing.T) {
+	requireRoot(t)
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	const max, frames = 4096, 12000
+	logFile := filepath.Join(t.TempDir(), "pasta.log")
+	// Frames with an EtherType the engine does not handle, each dropped
+	// and traced: paced so that the tap queue does not drop them first.
+	sender := `
+import socket, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("gtap0", 0))
+f = b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x01" + b"\x90\x00" + b"\x00" * 46
+for i in range(` + strconv.Itoa(frames) + `):
+    s.send(f)
+    if i % 50 == 49:
+        time.sleep(0.002)
+`
+	done, stop := make(chan struct{}), make(chan struct{})
+	var biggest, rotations int64
+	go func() {
+		defer close(done)
+		var last int64
+		for {
+			select {
+			case <-time.After(2 * time.Millisecond):
+			case <-stop:
+				return
+			}
+			st, err := os.Stat(logFile)
+			if err != nil {
+				continue
+			}
+			if st.Size() > biggest {
+				biggest = st.Size()
+			}
+			if st.Size() < last {
+				rotations++
+			}
+			last = st.Size()
+		}
+	}()
+	_, stderr, status := runPasta(t, nil, nil, "--trace", "-l", logFile, "--log-size", strconv.Itoa(max),
+		"--config-net", "-I", "gtap0", "--", "python3", "-c", sender)
+	close(stop)
+	<-done
+	if status != 0 {
+		t.Fatalf("pasta exited with %d\n%s", status, stderr)
+	}
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	drops := strings.Count(string(b), "msg=drop")
+	t.Logf("%d frames sent; largest size seen %d bytes, %d rotations seen, final %d bytes with %d drop lines",
+		frames, biggest, rotations, len(b), drops)
+	if biggest > max || len(b) > max {
+		t.Errorf("the log file grew to %d bytes (final %d), more than --log-size %d", biggest, len(b), max)
+	}
+	if drops == 0 || !strings.HasSuffix(string(b), "\n") {
+		t.Errorf("the file does not end with whole drop lines:\n%s", b)
+	}
+	if rotations < 10 {
+		t.Errorf("only %d rotations seen: the messages did not go through the file", rotations)
+	}
+}
