@@ -177,3 +177,72 @@ for i in range(` + strconv.Itoa(frames) + `):
 		t.Errorf("only %d rotations seen: the messages did not go through the file", rotations)
 	}
 }
+
+// TestIntegrationPasstDaemonSyslog: a daemonized passt without -l logs to
+// the system log, from the supervisor and from the sandboxed process that
+// serves the guest (through the socket it inherited): a guest sending a
+// frame length of 0 is a bad event that process reports as a warning.
+func TestIntegrationPasstDaemonSyslog(t *testing.T) {
+	requireRoot(t)
+	for _, tool := range []string{"unshare", "mount", "python3"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "log")
+	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	pidFile := filepath.Join(dir, "passt.pid")
+	script := privateDevLog + `
+"$PASST" -s "$PSOCK" -P "$PIDF" 2>/dev/null
+trap 'kill $(cat "$PIDF")' EXIT
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.send(b"\0\0\0\0")
+time.sleep(0.5)
+' "$PSOCK"
+`
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script)
+	cmd.Env = append(os.Environ(), "PASST="+passtBin, "SOCK="+sock, "PIDF="+pidFile, "PSOCK="+filepath.Join(dir, "passt.sock"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := strings.TrimSpace(string(b))
+	want := []*regexp.Regexp{
+		regexp.MustCompile(`^<30>passt\[` + pid + `\]: guest connected pid=(\d+)$`),
+		regexp.MustCompile(`^<28>passt\[(\d+)\]: closing the guest connection: .*zero length`),
+	}
+	// In either order: the supervisor logs after starting the process.
+	var got []string
+	match := make([][]string, len(want))
+	buf := make([]byte, 4096)
+	for match[0] == nil || match[1] == nil {
+		ln.SetReadDeadline(time.Now().Add(3 * time.Second))
+		n, err := ln.Read(buf)
+		if err != nil {
+			t.Fatalf("missing %q in the system log; got %q", want, got)
+		}
+		got = append(got, string(buf[:n]))
+		for i, re := range want {
+			if m := re.FindStringSubmatch(got[len(got)-1]); m != nil {
+				match[i] = m
+			}
+		}
+	}
+	// The warning comes from the guest process, whose PID the supervisor
+	// logged.
+	if guest, warn := match[0], match[1]; guest[1] != warn[1] {
+		t.Errorf("the warning is not from the guest process: %q", got)
+	}
+	t.Logf("system log: %q", got)
+}
