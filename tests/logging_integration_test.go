@@ -32,38 +32,47 @@ mkdir /dev/net; touch /dev/net/tun; mount --bind "$old/net/tun" /dev/net/tun
 touch /dev/log; mount --bind "$SOCK" /dev/log
 `
 
+// syslogStandIn skips t without the tools it needs, and returns a
+// temporary directory and, in it, a datagram socket to bind over /dev/log
+// (privateDevLog's $SOCK) with a function that returns the next message
+// it receives, or fails t after d.
+func syslogStandIn(t *testing.T, tools ...string) (dir, sock string, next func(d time.Duration, want any) string) {
+	t.Helper()
+	requireRoot(t)
+	for _, tool := range append([]string{"unshare", "mount"}, tools...) {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	dir = t.TempDir()
+	sock = filepath.Join(dir, "log")
+	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var got []string
+	buf := make([]byte, 4096)
+	next = func(d time.Duration, want any) string {
+		t.Helper()
+		ln.SetReadDeadline(time.Now().Add(d))
+		n, err := ln.Read(buf)
+		if err != nil {
+			t.Fatalf("no %v in the system log (%v); got %q", want, err, got)
+		}
+		got = append(got, string(buf[:n]))
+		return got[len(got)-1]
+	}
+	return dir, sock, next
+}
+
 // TestIntegrationPastaDaemonSyslog: a daemonized pasta started without -l,
 // as podman starts it, sends its messages to the system log. A socket of
 // the test's stands in for /dev/log inside a private mount namespace; the
 // namespace pasta serves is then deleted, and the message about it, sent
 // by the sandboxed engine, must arrive as "<30>pasta[PID]: ...".
 func TestIntegrationPastaDaemonSyslog(t *testing.T) {
-	requireRoot(t)
-	for _, tool := range []string{"unshare", "ip", "mount"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "log")
-	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	msgs := make(chan string, 64)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := ln.Read(buf)
-			if err != nil {
-				close(msgs)
-				return
-			}
-			msgs <- string(buf[:n])
-		}
-	}()
-
+	dir, sock, next := syslogStandIn(t, "ip")
 	pidFile := filepath.Join(dir, "pasta.pid")
 	const ns = "gopasst-syslog"
 	script := privateDevLog + `
@@ -89,18 +98,11 @@ exit 1
 	}
 	pid := strings.TrimSpace(string(b))
 	want := regexp.MustCompile(`^<30>pasta\[` + pid + `\]: target namespace gone, exiting$`)
-	timeout := time.After(5 * time.Second)
-	var got []string
+	deadline := time.Now().Add(5 * time.Second)
 	for {
-		select {
-		case m := <-msgs:
-			got = append(got, m)
-			if want.MatchString(m) {
-				t.Logf("system log: %q (%d messages)", m, len(got))
-				return
-			}
-		case <-timeout:
-			t.Fatalf("no %q in the system log; got %q", want, got)
+		if m := next(time.Until(deadline), want); want.MatchString(m) {
+			t.Logf("system log: %q", m)
+			return
 		}
 	}
 }
@@ -183,19 +185,7 @@ for i in range(` + strconv.Itoa(frames) + `):
 // serves the guest (through the socket it inherited): a guest sending a
 // frame length of 0 is a bad event that process reports as a warning.
 func TestIntegrationPasstDaemonSyslog(t *testing.T) {
-	requireRoot(t)
-	for _, tool := range []string{"unshare", "mount", "python3"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "log")
-	ln, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	dir, sock, next := syslogStandIn(t, "python3")
 	pidFile := filepath.Join(dir, "passt.pid")
 	script := privateDevLog + `
 "$PASST" -s "$PSOCK" -P "$PIDF" 2>/dev/null
@@ -225,14 +215,9 @@ time.sleep(0.5)
 	// In either order: the supervisor logs after starting the process.
 	var got []string
 	match := make([][]string, len(want))
-	buf := make([]byte, 4096)
+	deadline := time.Now().Add(3 * time.Second)
 	for match[0] == nil || match[1] == nil {
-		ln.SetReadDeadline(time.Now().Add(3 * time.Second))
-		n, err := ln.Read(buf)
-		if err != nil {
-			t.Fatalf("missing %q in the system log; got %q", want, got)
-		}
-		got = append(got, string(buf[:n]))
+		got = append(got, next(time.Until(deadline), want))
 		for i, re := range want {
 			if m := re.FindStringSubmatch(got[len(got)-1]); m != nil {
 				match[i] = m

@@ -17,10 +17,11 @@
 //     supervisor itself; otherwise it re-executes itself as the daemon
 //     (setsid, stdio on /dev/null), waits until the daemon reports ready on
 //     a pipe, writes the daemon's PID to --pid and exits 0.
-//  2. The supervisor (the launcher with -f, or the daemon): accepts one
-//     guest at a time and, for each, re-executes itself through
-//     sandbox.Reexec into the guest process, handing it the connection,
-//     the log and the pcap file; it waits for that process to end before
+//  2. The supervisor (the launcher with -f, or the daemon, which without
+//     -l first connects to the system log, /dev/log): accepts one guest at
+//     a time and, for each, re-executes itself through sandbox.Reexec into
+//     the guest process, handing it the connection, the log file or the
+//     system log socket, and the pcap file; it waits for that process to end before
 //     it accepts the next guest. With --one-off or -F it then exits with the
 //     guest process's status (0 when the guest disconnected). It never reads
 //     a byte from the guest.

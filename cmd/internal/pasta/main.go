@@ -23,7 +23,8 @@
 //     must stay in the initial user namespace to bind low ports and enter
 //     any network namespace), or through "nsenter --user ... unshare
 //     --mount --ipc --uts" when joining a user namespace.
-//  3. Setup in the engine, privileged and with the file system: log file,
+//  3. Setup in the engine, privileged and with the file system: log file
+//     (or, for a daemon without -l, the system log socket; package logging),
 //     host discovery, --runas lookup, reaching the target (Spawn, whose
 //     nsinit is our child so that we can wait for it, or Join: the
 //     namespace worker thread setns'es now), tap, netlink configuration,
