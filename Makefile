@@ -39,10 +39,9 @@ $(BIN)/passt: FORCE
 $(BIN)/pasta: $(BIN)/passt
 	ln -sfn passt $@
 
-# install builds only if there is nothing to install yet, so that it can
-# run under fakeroot after a separate build step (debian/rules).
-install:
-	@test -x $(BIN)/passt || $(MAKE) all
+# install rebuilds (Go's cache makes it quick; the same VERSION gives the
+# same bytes), so that it never installs a ./dev build lying in bin/.
+install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BIN)/passt $(DESTDIR)$(BINDIR)/passt
 	ln -sfn passt $(DESTDIR)$(BINDIR)/pasta
