@@ -148,5 +148,6 @@ func Unsupported(cfg *policy.Config) []string {
 	add(cfg.RepairPath != "" && cfg.RepairPath != "none", "--repair-path")
 	add(cfg.SpliceOnly, "--splice-only")
 	add(cfg.Mode == policy.ModePasta && cfg.Fd >= 0, "-F/--fd in pasta mode")
+	add(cfg.Freebind, "--freebind")
 	return out
 }
