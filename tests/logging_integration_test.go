@@ -5,6 +5,7 @@
 package tests
 
 import (
+	"encoding/binary"
 	"net"
 	"os"
 	"os/exec"
@@ -108,8 +109,9 @@ exit 1
 }
 
 // TestIntegrationPastaLogSize: pasta --trace with -l and --log-size 4096
-// logs a line for each of thousands of frames it drops, and the file,
-// watched all along, never holds more than 4096 bytes. The rotation runs
+// logs a line for each of more than 10,000 frames it drops (counted in its
+// --pcap capture), and the file, watched all along, never holds more than
+// 4096 bytes. The rotation runs
 // in the sandboxed engine, so this also shows that the seccomp profile
 // allows what it needs (pasta would be killed otherwise).
 func TestIntegrationPastaLogSize(t *testing.T) {
@@ -118,7 +120,8 @@ func TestIntegrationPastaLogSize(t *testing.T) {
 		t.Skip("python3 not installed")
 	}
 	const max, frames = 4096, 12000
-	logFile := filepath.Join(t.TempDir(), "pasta.log")
+	dir := t.TempDir()
+	logFile, pcapFile := filepath.Join(dir, "pasta.log"), filepath.Join(dir, "pasta.pcap")
 	// Frames with an EtherType the engine does not handle, each dropped
 	// and traced: paced so that the tap queue does not drop them first.
 	sender := `
@@ -156,7 +159,7 @@ for i in range(` + strconv.Itoa(frames) + `):
 		}
 	}()
 	_, stderr, status := runPasta(t, nil, nil, "--trace", "-l", logFile, "--log-size", strconv.Itoa(max),
-		"--config-net", "-I", "gtap0", "--", "python3", "-c", sender)
+		"-p", pcapFile, "--config-net", "-I", "gtap0", "--", "python3", "-c", sender)
 	close(stop)
 	<-done
 	if status != 0 {
@@ -167,8 +170,12 @@ for i in range(` + strconv.Itoa(frames) + `):
 		t.Fatal(err)
 	}
 	drops := strings.Count(string(b), "msg=drop")
-	t.Logf("%d frames sent; largest size seen %d bytes, %d rotations seen, final %d bytes with %d drop lines",
-		frames, biggest, rotations, len(b), drops)
+	logged := countEtherType(t, pcapFile, 0x9000) // each one a "drop" line
+	t.Logf("%d frames sent, %d read and logged; largest size seen %d bytes, %d rotations seen, final %d bytes with %d drop lines",
+		frames, logged, biggest, rotations, len(b), drops)
+	if logged < 10000 {
+		t.Errorf("only %d frames reached pasta (and its log), want 10,000 or more", logged)
+	}
 	if biggest > max || len(b) > max {
 		t.Errorf("the log file grew to %d bytes (final %d), more than --log-size %d", biggest, len(b), max)
 	}
@@ -230,4 +237,25 @@ time.sleep(0.5)
 		t.Errorf("the warning is not from the guest process: %q", got)
 	}
 	t.Logf("system log: %q", got)
+}
+
+// countEtherType returns how many frames of the pcap file at path carry
+// EtherType et.
+func countEtherType(t *testing.T, path string, et uint16) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const globalHeader, recordHeader = 24, 16
+	n := 0
+	for off := globalHeader; off+recordHeader <= len(b); {
+		caplen := int(binary.LittleEndian.Uint32(b[off+8:]))
+		frame := b[off+recordHeader : min(off+recordHeader+caplen, len(b))]
+		if len(frame) >= 14 && binary.BigEndian.Uint16(frame[12:]) == et {
+			n++
+		}
+		off += recordHeader + caplen
+	}
+	return n
 }
