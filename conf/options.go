@@ -263,8 +263,8 @@ var options = []option{
 		p.c.RepairPath = v
 		return nil
 	}},
-	{long: "migrate-exit", apply: func(p *parser, _ *option, _ string) error { p.migrate = true; return nil }},
-	{long: "migrate-no-linger", apply: func(p *parser, _ *option, _ string) error { p.migrate = true; return nil }},
+	{long: "migrate-exit", apply: migrate},
+	{long: "migrate-no-linger", apply: migrate},
 	{long: "chroot-fallback", apply: flag(func(c *policy.Config) *bool { return &c.ChrootFallback }, true)},
 
 	{long: "pcap", short: 'p', arg: true, apply: path(func(c *policy.Config) *string { return &c.PcapFile })},
@@ -525,6 +525,16 @@ func flowLimit(field func(c *policy.Config) *policy.FlowLimits, rate bool) func(
 		field(p.c).Set(proto, n)
 		return nil
 	}
+}
+
+// migrate records --migrate-exit or --migrate-no-linger, vhost-user
+// (passt) options: finish refuses them without --vhost-user.
+func migrate(p *parser, o *option, _ string) error {
+	if err := p.passtOnly(o); err != nil {
+		return err
+	}
+	p.migrate = true
+	return nil
 }
 
 func socketPath(p *parser, _ *option, v string) error {

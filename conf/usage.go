@@ -8,16 +8,6 @@ import (
 	"gopasst/policy"
 )
 
-// VersionString is gopasst's version, printed after the mode name by
-// --version.
-const VersionString = "gopasst 0.1.0 (passt/pasta compatible)"
-
-// Version returns what --version prints: "passt " or "pasta ", then
-// VersionString and a newline.
-func Version(mode policy.Mode) string {
-	return modeName(mode) + " " + VersionString + "\n"
-}
-
 // Capabilities returns what --print-capabilities prints, the vhost-user
 // backend convention for a network device.
 func Capabilities() string { return "{\n  \"type\": \"net\"\n}\n" }
@@ -51,6 +41,10 @@ func Usage(mode policy.Mode) string {
 	} else {
 		w("Usage: passt [OPTION]...")
 	}
+	w("",
+		"As first argument, --gopasst-mode=pasta|passt chooses the mode whatever",
+		"the program's name (gopasst's own; by default a name containing \"pasta\"",
+		"runs pasta, any other passt). See "+modeName(mode)+"(1).")
 	w("",
 		"  -d, --debug              Be verbose",
 		"      --trace              Be extra verbose, implies --debug",

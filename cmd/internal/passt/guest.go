@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package passt
 
 import (
 	"context"
@@ -32,12 +32,13 @@ const envSeccompAction = "GOPASST_SECCOMP_ACTION"
 // engine on the inherited connection, until the guest goes away. Exit
 // status 0 means the guest disconnected (or the stream broke, or SIGTERM);
 // anything else is a setup or internal failure.
-func guestMain() int {
-	cfg, code, ok := parse()
+func guestMain(args []string) int {
+	cfg, code, ok := parse(args)
 	if !ok {
 		return code
 	}
-	log := newLogger(cfg, logWriter())
+	logFile, sys := inheritedLog()
+	log := newLogger(cfg, logFile, sys)
 	fail := func(err error) int {
 		log.Error(err.Error())
 		return 1
