@@ -338,7 +338,7 @@ func TestParseSentinels(t *testing.T) {
 			}
 		})
 	}
-	if !strings.HasPrefix(Version(policy.ModePasta), "pasta ") || !strings.HasSuffix(Version(policy.ModePasst), "\n") {
+	if !strings.HasPrefix(Version(policy.ModePasta), "gopasst ") || !strings.HasSuffix(Version(policy.ModePasst), "\n") {
 		t.Errorf("Version: %q %q", Version(policy.ModePasta), Version(policy.ModePasst))
 	}
 	if !strings.Contains(Capabilities(), `"type": "net"`) {
@@ -383,7 +383,7 @@ func TestUnsupported(t *testing.T) {
 	for _, tt := range []struct {
 		mode policy.Mode
 		want []string
-	}{{policy.ModePasst, nil}, {policy.ModePasta, []string{"-F/--fd (pasta: a pre-opened tap device)"}}} {
+	}{{policy.ModePasst, nil}, {policy.ModePasta, []string{"-F/--fd in pasta mode"}}} {
 		c, err := Parse(tt.mode, []string{"-F", "5"})
 		if err != nil {
 			t.Fatal(err)

@@ -113,14 +113,14 @@
 // QuitWatcher holds a pidfd for a process target (pasta PID, or a path
 // /proc/PID/...), readable once the process exits, and otherwise an inotify
 // descriptor on the namespace file's directory (IN_DELETE and friends, as
-// pasta's netns_quit). Its Fd fits the engine's epoll set (flow.KindNsQuit);
-// Check says whether the target is gone, from the inotify events alone (no
-// path resolves in the sandbox's empty root); Done wraps both in a channel.
+// pasta's netns_quit). Its Fd can be polled; Check says whether the
+// target is gone, from the inotify events alone (no path resolves in the
+// sandbox's empty root); Done wraps both in a channel, which pasta uses.
 //
 // # Sandbox
 //
 // The engine is confined by package sandbox before its event loop; the
-// stage order is in cmd/pasta's package comment. What this package adds:
+// stage order is in cmd/internal/pasta's package comment. What this package adds:
 //
 //   - The new mount, IPC and UTS namespaces come from the clone flags of
 //     Plan.Start (CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS, with

@@ -3,20 +3,24 @@
 package icmp
 
 import (
+	"net/netip"
+
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/flow"
+	"gopasst/policy"
 )
 
-// Deferred runs at the end of every wake-up. The engine flushes the tap
-// after it, so the reply frame buffers are free again for the next
-// wake-up.
-func (h *Handler) Deferred(now int64) { h.used = 0 }
+// End implements flow.Handler. The engine flushes the tap after it, so
+// the reply frame buffers are free again for the next wake-up.
+func (h *Handler) End(now int64) { h.used = 0 }
 
 // Tick closes flows that saw no echo request from the guest for Timeout.
 // It scans the table at most once a second. Mirrors icmp_ping_timer() in
 // passt icmp.c.
 func (h *Handler) Tick(now int64) {
+	h.now = now
 	if now-h.lastScan < scanInterval && now >= h.lastScan {
 		return
 	}
@@ -26,7 +30,7 @@ func (h *Handler) Tick(now int64) {
 	for i := h.tbl.Len() - 1; i >= 0; i-- {
 		if now-h.tbl.At(i).lastTap > Timeout {
 			h.closeFlow(i)
-			h.Stats.Expired++
+			h.counts.Expired++
 		}
 	}
 }
@@ -34,7 +38,12 @@ func (h *Handler) Tick(now int64) {
 // closeFlow unregisters and closes flow idx and compacts the table,
 // telling the poller the moved flow's new index.
 func (h *Handler) closeFlow(idx int) {
-	fd := int(h.tbl.At(idx).fd)
+	pf := h.tbl.At(idx)
+	if h.gate != nil {
+		h.gate.Close(policy.ProtoICMP, audit.Outbound, netip.AddrPortFrom(flow.BytesAddr(&pf.guest, pf.v6), pf.guestID),
+			netip.AddrPortFrom(flow.BytesAddr(&pf.host, pf.v6), 0), pf.opened, h.now, pf.fromGuest, pf.toGuest)
+	}
+	fd := int(pf.fd)
 	_ = h.poller.Del(fd)
 	unix.Close(fd)
 	if moved := h.tbl.Remove(idx); moved >= 0 {
@@ -43,7 +52,7 @@ func (h *Handler) closeFlow(idx int) {
 		if err := h.poller.Mod(int(mfd), unix.EPOLLIN, ref); err != nil {
 			// Its events would carry a stale index and be ignored
 			// while level-triggered epoll keeps reporting them.
-			h.Stats.SocketError++
+			h.counts.SocketError++
 			h.closeFlow(idx)
 		}
 	}

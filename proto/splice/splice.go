@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/policy"
 )
@@ -28,18 +29,23 @@ type Config struct {
 	// PipeSize caps the size of each pipe in bytes; 0 means 8 MiB. New
 	// probes downwards from it until F_SETPIPE_SZ succeeds.
 	PipeSize int
+	// Gate is the guest's flow policy: a connection it refuses is reset
+	// as soon as accepted. Nil: everything allowed.
+	Gate *egress.Gate
 	// Log receives setup errors, and per-connection events if Trace.
 	Log   *slog.Logger
 	Trace bool
 }
 
-// Stats counts what the handler did and refused.
-type Stats struct {
+// Counts are what the handler did and refused; Stats gives them to the
+// engine in the shape of flow.Stats.
+type Counts struct {
 	Accepted      uint64 // connections accepted in the namespace
 	NotLoopback   uint64 // connections closed: source was not loopback
 	TableFull     uint64 // connections reset: the table was full
 	AcceptPaused  uint64 // times a listener paused for want of fds
 	ConnectFailed uint64 // host connects that failed (reset to the client)
+	Refused       uint64 // connections reset: refused by the flow policy
 	Aborted       uint64 // connections closed with a reset
 	Closed        uint64 // connections closed after FIN both ways
 	BytesToHost   uint64 // bytes moved from the namespace to the host
@@ -50,16 +56,19 @@ type Stats struct {
 // flow.KindSplice and flow.KindSpliceListen, runs on the event-loop
 // goroutine and is unsafe for concurrent use.
 type Handler struct {
+	flow.Nop // Begin, HandleTap: no frames
 	poller   flow.Poller
 	nsSocket func(domain, typ, proto int) (int, error)
 	log      *slog.Logger
 	trace    bool
 	pipeSize int // bytes set with F_SETPIPE_SZ on every pipe
+	gate     *egress.Gate
+	now      int64 // monotonic time of the current call
 
 	conns     []conn // dense: conns[:n] are live or closed-pending
 	n         int
 	live      int
-	closed    []int // slots to compact in Deferred
+	closed    []int // slots to compact in End
 	listeners []listener
 	paused    int // listeners currently paused
 
@@ -67,7 +76,7 @@ type Handler struct {
 	sa4 unix.SockaddrInet4  // connect targets, reused
 	sa6 unix.SockaddrInet6
 
-	Stats Stats
+	counts Counts
 }
 
 // New probes the pipe size, allocates the table and opens cfg.Listeners.
@@ -96,6 +105,7 @@ func New(cfg Config) (*Handler, error) {
 		log:      log,
 		trace:    cfg.Trace,
 		pipeSize: probePipeSize(max(want, minPipeSize)),
+		gate:     cfg.Gate,
 		conns:    make([]conn, capacity),
 		closed:   make([]int, 0, capacity),
 	}
@@ -133,6 +143,7 @@ func (h *Handler) Close() {
 
 // HandleSock handles an event on a listener or a connection's socket.
 func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
+	h.now = now
 	switch ref.Kind {
 	case flow.KindSpliceListen:
 		i := int(ref.Index)
@@ -152,11 +163,38 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 	}
 }
 
-// Deferred compacts the table.
-func (h *Handler) Deferred(now int64) { h.compact() }
+// End implements flow.Handler: it compacts the table.
+func (h *Handler) End(now int64) { h.compact() }
+
+// Claim implements flow.Handler: spliced connections' sockets and -T
+// listeners; no frames (the tap is not involved).
+func (h *Handler) Claim() flow.Claim {
+	return flow.Claim{
+		Name:  "splice",
+		Kinds: []flow.Kind{flow.KindSplice, flow.KindSpliceListen},
+		Counters: flow.CountersOf(flow.Flows, flow.Opens, flow.Refused, flow.Resets,
+			flow.NoBuffer),
+	}
+}
+
+// Stats implements flow.Handler.
+func (h *Handler) Stats() flow.Stats {
+	c := &h.counts
+	var s flow.Stats
+	s[flow.Flows] = uint64(h.live)
+	s[flow.Opens] = c.Accepted
+	s[flow.Refused] = c.NotLoopback + c.TableFull + c.ConnectFailed + c.Refused
+	s[flow.Resets] = c.Aborted
+	s[flow.NoBuffer] = c.AcceptPaused
+	return s
+}
+
+// Counts returns the handler's own counters.
+func (h *Handler) Counts() Counts { return h.counts }
 
 // Tick resumes listeners paused for want of file descriptors.
 func (h *Handler) Tick(now int64) {
+	h.now = now
 	if h.paused == 0 {
 		return
 	}

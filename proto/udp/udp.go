@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/fwd"
 	"gopasst/guest"
@@ -52,6 +53,11 @@ type Config struct {
 	// batch size); zero means DefaultBatch.
 	Batch int
 
+	// Gate is the guest's flow policy (egress rules, limits, audit log);
+	// a datagram opening a flow it refuses is answered with ICMP
+	// "administratively prohibited". Nil: everything allowed.
+	Gate *egress.Gate
+
 	Log *slog.Logger // setup warnings; nil discards
 }
 
@@ -75,14 +81,17 @@ type listener struct {
 // Handler translates the guest's UDP datagrams to host sockets and back.
 // See the package comment. Not safe for concurrent use.
 type Handler struct {
-	n      *guest.Net
-	poller flow.Poller
-	tap    flow.Tap
-	mapper hostMapper
-	nsSock func(domain, typ, proto int) (int, error)
-	log    *slog.Logger
-	tbl    table
-	lst    []listener
+	flow.Nop // Begin
+	n        *guest.Net
+	poller   flow.Poller
+	tap      flow.Tap
+	mapper   hostMapper
+	nsSock   func(domain, typ, proto int) (int, error)
+	log      *slog.Logger
+	gate     *egress.Gate
+	now      int64 // monotonic time of the current call
+	tbl      table
+	lst      []listener
 
 	timeout, streamTimeout int64 // ns
 	lastScan               int64
@@ -110,7 +119,7 @@ type Handler struct {
 
 	sa sockaddr // scratch socket address for bind/connect/sendto
 
-	st Stats
+	st Counts
 }
 
 // stager collects consecutive datagrams of one flow for one sendmmsg(2).
@@ -146,7 +155,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		n: cfg.Net, poller: cfg.Poller, tap: cfg.Tap, mapper: fwd.NAT{Net: cfg.Net},
-		nsSock: cfg.NsSocket, log: cfg.Log, tbl: newTable(capacity, cfg.Budget),
+		nsSock: cfg.NsSocket, log: cfg.Log, gate: cfg.Gate, tbl: newTable(capacity, cfg.Budget),
 		timeout:       int64(cfg.Timeout),
 		streamTimeout: int64(cfg.StreamTimeout),
 	}
@@ -191,8 +200,8 @@ func New(cfg Config) (*Handler, error) {
 // Len returns the number of live flows.
 func (h *Handler) Len() int { return h.tbl.Len() }
 
-// Stats returns a copy of the counters.
-func (h *Handler) Stats() Stats { return h.st }
+// Counts returns a copy of the handler's own counters.
+func (h *Handler) Counts() Counts { return h.st }
 
 // Listeners returns the number of bound -u and -U sockets.
 func (h *Handler) Listeners() int { return len(h.lst) }

@@ -3,21 +3,19 @@
 package handlers
 
 import (
-	"fmt"
 	"log/slog"
 
+	"gopasst/egress"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/policy"
 	"gopasst/proto/icmp"
+	"gopasst/proto/linksvc"
 	"gopasst/proto/splice"
 	"gopasst/proto/tcp"
 	"gopasst/proto/udp"
 )
-
-// ICMPCapacity is the number of ICMP echo flows; pings are few.
-const ICMPCapacity = 1024
 
 // Config says which handlers to make and how.
 type Config struct {
@@ -25,15 +23,18 @@ type Config struct {
 	Net    *guest.Net
 	// Budget is the flow capacity the TCP, UDP and ICMP handlers share.
 	Budget *flow.Budget
-	Log    *slog.Logger
+	// Gate is the guest's flow policy (egress rules, limits, audit log)
+	// every handler checks where a flow opens. Nil: everything allowed.
+	Gate *egress.Gate
+	Log  *slog.Logger
 	// NsSocket opens a socket inside the guest's namespace (pasta): the
 	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
 	// Nil in passt mode.
 	NsSocket func(domain, typ, proto int) (int, error)
 }
 
-// Set is the handlers Add made; a field is nil when its handler was not
-// wanted.
+// Set is the handlers Add made that hold sockets (the link services hold
+// none); a field is nil when its handler was not wanted.
 type Set struct {
 	TCP    *tcp.Handler
 	Splice *splice.Handler
@@ -41,9 +42,11 @@ type Set struct {
 	ICMP   *icmp.Handler
 }
 
-// Add creates the L4 handlers cfg asks for and plugs them into e: TCP
-// (with the -t listeners), in pasta the splice handler (-T), UDP (-u, and
-// in pasta -U) and ICMP echo. On error it closes those it made.
+// Add creates the handlers cfg asks for and adds them to e, in this
+// order: the link services (proto/linksvc: ARP; NDP, DHCP and DHCPv6
+// unless switched off), TCP (with the -t listeners), in pasta the splice handler (-T),
+// UDP (-u, and in pasta -U) and ICMP echo. On error it closes those it
+// made.
 func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	p, n, log := cfg.Policy, cfg.Net, cfg.Log
 	s := &Set{}
@@ -51,39 +54,49 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		s.Close()
 		return nil, err
 	}
+	links, err := linksvc.New(n, e.Tap())
+	if err != nil {
+		return fail(err)
+	}
+	for _, h := range links {
+		if err := e.Add(h); err != nil {
+			return fail(err)
+		}
+	}
 	if !n.NoTCP {
 		th, err := tcp.New(tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.TCPIn.Listeners(),
-			Log:     log, Trace: p.Trace,
+			Inbound: p.TCPIn.Listeners(), Gate: cfg.Gate,
+			Log: log, Trace: p.Trace,
 		})
 		if err != nil {
 			return fail(err)
 		}
 		s.TCP = th
-		e.SetTCP(th)
-		e.Register(flow.KindTCP, th)
-		e.Register(flow.KindTCPListen, th)
+		if err := e.Add(th); err != nil {
+			return fail(err)
+		}
 	}
 	if !n.NoTCP && cfg.NsSocket != nil && !p.NoSplice {
 		// -T: listeners inside the namespace, relayed socket to socket to
 		// the host's loopback (the tap is not involved).
 		sh, err := splice.New(splice.Config{
 			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
-			NsSocket: cfg.NsSocket, Log: log, Trace: p.Trace,
+			NsSocket: cfg.NsSocket, Gate: cfg.Gate, Log: log, Trace: p.Trace,
 		})
 		if err != nil {
 			return fail(err)
 		}
 		s.Splice = sh
-		e.Register(flow.KindSplice, sh)
-		e.Register(flow.KindSpliceListen, sh)
+		if err := e.Add(sh); err != nil {
+			return fail(err)
+		}
 	}
 	if !n.NoUDP {
 		uc := udp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.UDPIn.Listeners(),
-			Log:     log,
+			Inbound: p.UDPIn.Listeners(), Gate: cfg.Gate,
+			Log: log,
 		}
 		if cfg.NsSocket != nil {
 			uc.NsInbound, uc.NsSocket = p.UDPOut.Listeners(), cfg.NsSocket
@@ -93,17 +106,19 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			return fail(err)
 		}
 		s.UDP = uh
-		e.SetUDP(uh)
-		e.Register(flow.KindUDP, uh)
-		e.Register(flow.KindUDPListen, uh)
+		if err := e.Add(uh); err != nil {
+			return fail(err)
+		}
 	}
 	if !n.NoICMP {
-		ih := icmp.New(n, e.Poller(), e.Tap(), ICMPCapacity)
-		ih.SetBudget(cfg.Budget)
-		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+		ih, err := icmp.New(icmp.Config{Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget, Gate: cfg.Gate, Log: log})
+		if err != nil {
+			return fail(err)
+		}
 		s.ICMP = ih
-		e.SetICMP(ih)
-		e.Register(flow.KindPing, ih)
+		if err := e.Add(ih); err != nil {
+			return fail(err)
+		}
 	}
 	return s, nil
 }

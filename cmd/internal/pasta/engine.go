@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package pasta
+
+import (
+	"golang.org/x/sys/unix"
+
+	"fmt"
+	"log/slog"
+
+	"gopasst/audit"
+	"gopasst/cmd/internal/handlers"
+	"gopasst/egress"
+	"gopasst/engine"
+	"gopasst/flow"
+	"gopasst/fwd"
+	"gopasst/guest"
+	"gopasst/netns"
+	"gopasst/pcap"
+	"gopasst/policy"
+	"gopasst/proto/splice"
+	"gopasst/proto/tcp"
+	"gopasst/tap"
+)
+
+// newEngine builds the event loop on the tap fd with its handlers (see
+// cmd/internal/handlers): ARP, NDP, DHCP, DHCPv6, TCP, UDP and ICMP echo,
+// with the -t/-u listeners in the host's namespace and the
+// -T/-U ones inside the guest's (made by the namespace worker w): -T
+// connections are spliced to the host's loopback without the tap.
+// The audit log (--audit-log) is opened here too, before the sandbox; the
+// caller closes it after the engine.
+func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, *handlers.Set, *audit.Log, error) {
+	var pw *pcap.Writer
+	if cfg.PcapFile != "" {
+		var err error
+		if pw, err = pcap.Create(cfg.PcapFile); err != nil {
+			return nil, nil, nil, fmt.Errorf("pcap file: %w", err)
+		}
+	}
+	var alog *audit.Log
+	if cfg.AuditLog != "" {
+		var err error
+		if alog, err = audit.Open(cfg.AuditLog); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	gate := egress.New(cfg, alog)
+	// One flow capacity for the TCP, UDP and ICMP handlers, reported on the
+	// stats line (passt's FLOW_MAX).
+	budget := flow.NewBudget(flow.DefaultBudget)
+	e, err := engine.New(engine.Config{
+		Net: n, Device: tap.NewTun(fd), Pcap: pw, Log: log,
+		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget, Gate: gate,
+	})
+	if err != nil {
+		alog.Close(0)
+		return nil, nil, nil, err
+	}
+	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log, NsSocket: w.Socket})
+	if err != nil {
+		e.Close()
+		alog.Close(0)
+		return nil, nil, nil, err
+	}
+	if auto := autoForwarding(cfg, w, hs.TCP, hs.Splice, log); auto != nil {
+		if err := e.Add(auto); err != nil {
+			auto.Close()
+			hs.Close()
+			e.Close()
+			alog.Close(0)
+			return nil, nil, nil, err
+		}
+	}
+	return e, hs, alog, nil
+}
+
+// autoForwarding sets up pasta's "auto" TCP forwarding, the default when
+// -t or -T is not given: ports bound inside the namespace get a listener
+// on the host (-t auto, through the tap), ports bound on the host get one
+// inside the namespace (-T auto, spliced). The socket tables are opened
+// now, before the sandbox hides /proc: the namespace's on the worker
+// thread (/proc/thread-self/net), the host's as /proc/self/net (the main
+// thread stays in the host's namespace). Each side leaves out the ports
+// gopasst itself holds there. UDP auto forwarding is not implemented: its
+// static -u/-U rules apply. Nil when no rule says auto.
+func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *splice.Handler, log *slog.Logger) *fwd.Auto {
+	var rules []fwd.AutoRule
+	if f := autoRules(cfg.TCPIn); f != nil && th != nil {
+		open := func(name string) (fd int, err error) {
+			err = w.Do(func() error {
+				fd, err = unix.Open("/proc/thread-self/net/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				return err
+			})
+			return fd, err
+		}
+		var own func(uint16) bool
+		if sh != nil {
+			own = sh.Bound
+		}
+		rules = append(rules, fwd.AutoRule{Name: "-t auto", Scanner: fwd.NewScannerOpen(open, "tcp", f, own), To: th})
+	}
+	if f := autoRules(cfg.TCPOut); f != nil && sh != nil {
+		var own func(uint16) bool
+		if th != nil {
+			own = th.Bound
+		}
+		rules = append(rules, fwd.AutoRule{Name: "-T auto", Scanner: fwd.NewScanner("/proc/self/net", "tcp", f, own), To: sh})
+	}
+	if len(rules) == 0 {
+		return nil
+	}
+	return fwd.NewAuto(fwd.AutoConfig{Rules: rules, Log: log})
+}
+
+// autoRules returns f when it has an "auto" rule; a nil f (the option was
+// not given) means pasta's default, "auto".
+func autoRules(f *policy.Forward) *policy.Forward {
+	if f == nil {
+		auto, err := policy.ParseForward("auto", nil, policy.ModePasta)
+		if err != nil {
+			return nil
+		}
+		return auto
+	}
+	for _, r := range f.Rules {
+		if r.Auto {
+			return f
+		}
+	}
+	return nil
+}
