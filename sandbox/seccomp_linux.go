@@ -66,7 +66,7 @@ func (a Action) ret() (uint32, error) {
 }
 
 // errNoProgram is returned on architectures without a compiled profile.
-var errNoProgram = errors.New("no seccomp program for this architecture (only amd64 is compiled)")
+var errNoProgram = errors.New("no seccomp program for " + runtime.GOARCH + " (seccomp.profile is compiled for amd64, arm64, arm, 386, ppc64le, s390x, riscv64, mips64le and loong64)")
 
 // bpfRetK is BPF_RET|BPF_K: return the constant in k.
 const bpfRetK = 0x06
@@ -87,7 +87,13 @@ func Program(mode policy.Mode, action Action) ([]unix.SockFilter, error) {
 	return decodeProgram(blob, ret)
 }
 
+// decodeProgram decodes a program in the byte order of the machine it runs
+// on (cmd/seccompgen writes each architecture's in its own).
 func decodeProgram(blob []byte, killRet uint32) ([]unix.SockFilter, error) {
+	return decodeProgramOrder(blob, killRet, binary.NativeEndian)
+}
+
+func decodeProgramOrder(blob []byte, killRet uint32, bo binary.ByteOrder) ([]unix.SockFilter, error) {
 	if len(blob) == 0 || len(blob)%8 != 0 || len(blob)/8 > unix.BPF_MAXINSNS {
 		return nil, fmt.Errorf("seccomp program: bad length %d", len(blob))
 	}
@@ -95,10 +101,10 @@ func decodeProgram(blob []byte, killRet uint32) ([]unix.SockFilter, error) {
 	for i := range prog {
 		b := blob[i*8:]
 		in := unix.SockFilter{
-			Code: binary.NativeEndian.Uint16(b[0:]),
+			Code: bo.Uint16(b[0:]),
 			Jt:   b[2],
 			Jf:   b[3],
-			K:    binary.NativeEndian.Uint32(b[4:]),
+			K:    bo.Uint32(b[4:]),
 		}
 		if in.Code == bpfRetK && in.K == unix.SECCOMP_RET_KILL_PROCESS {
 			in.K = killRet
@@ -108,20 +114,23 @@ func decodeProgram(blob []byte, killRet uint32) ([]unix.SockFilter, error) {
 	return prog, nil
 }
 
+// programBlob returns the embedded program of a mode for the GOARCH this
+// binary is built for.
 func programBlob(mode policy.Mode) ([]byte, error) {
+	var name string
 	switch mode {
 	case policy.ModePasst:
-		if len(passtProgram) == 0 {
-			return nil, errNoProgram
-		}
-		return passtProgram, nil
+		name = "passt"
 	case policy.ModePasta:
-		if len(pastaProgram) == 0 {
-			return nil, errNoProgram
-		}
-		return pastaProgram, nil
+		name = "pasta"
+	default:
+		return nil, fmt.Errorf("unknown mode %d", int(mode))
 	}
-	return nil, fmt.Errorf("unknown mode %d", int(mode))
+	blob, err := filters.ReadFile("filters/seccomp_" + name + "_" + runtime.GOARCH + ".bpf")
+	if err != nil || len(blob) == 0 {
+		return nil, errNoProgram
+	}
+	return blob, nil
 }
 
 // InstallSeccomp loads the mode's filter on every thread of the process:
