@@ -13,58 +13,6 @@ import (
 	"gopasst/policy"
 )
 
-// Action is what the installed filter does with a syscall seccomp.profile
-// does not allow.
-type Action int
-
-// Actions. Only ActionKill is safe in production.
-const (
-	// ActionKill kills the whole process (SECCOMP_RET_KILL_PROCESS), as
-	// passt does. Never KILL_THREAD: a killed Go thread wedges the program.
-	ActionKill Action = iota
-	// ActionTrap sends SIGSYS, which the Go runtime turns into a crash with
-	// a goroutine traceback naming the call site: for CI and development.
-	ActionTrap
-	// ActionLog allows the call and makes the kernel log it (audit type
-	// 1326, or printk without auditd). UNSAFE: the filter then refuses
-	// nothing, not even a foreign architecture; it exists to discover what
-	// a new code path needs (passt's equivalent is building with
-	// EXTRA_SYSCALLS).
-	ActionLog
-)
-
-var actionNames = [...]string{"kill", "trap", "log"}
-
-func (a Action) String() string {
-	if a >= 0 && int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return fmt.Sprintf("Action(%d)", int(a))
-}
-
-// ParseAction parses "kill", "trap" or "log", for a --seccomp-action style
-// command-line switch.
-func ParseAction(s string) (Action, error) {
-	for i, n := range actionNames {
-		if s == n {
-			return Action(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown seccomp action %q (want kill, trap or log)", s)
-}
-
-func (a Action) ret() (uint32, error) {
-	switch a {
-	case ActionKill:
-		return unix.SECCOMP_RET_KILL_PROCESS, nil
-	case ActionTrap:
-		return unix.SECCOMP_RET_TRAP, nil
-	case ActionLog:
-		return unix.SECCOMP_RET_LOG, nil
-	}
-	return 0, fmt.Errorf("unknown seccomp action %d", int(a))
-}
-
 // errNoProgram is returned on architectures without a compiled profile.
 var errNoProgram = errors.New("no seccomp program for " + runtime.GOARCH + " (seccomp.profile is compiled for amd64, arm64, arm, 386, ppc64le, s390x, riscv64, mips64le and loong64)")
 
