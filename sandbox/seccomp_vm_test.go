@@ -421,7 +421,7 @@ func TestDecodeProgram(t *testing.T) {
 		{"empty", nil, false},
 		{"not a multiple of 8", make([]byte, 12), false},
 		{"too long", make([]byte, 8*(unix.BPF_MAXINSNS+1)), false},
-		{"one ret kill", binary.NativeEndian.AppendUint32([]byte{0x06, 0, 0, 0}, retKill), true},
+		{"one ret kill", binary.NativeEndian.AppendUint32(append(binary.NativeEndian.AppendUint16(nil, unix.BPF_RET|unix.BPF_K), 0, 0), retKill), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
