@@ -115,7 +115,11 @@
 // for that architecture (AUDIT_ARCH, syscall numbers from
 // golang.org/x/sys, constants, 32- or 64-bit argument comparisons, byte
 // order), whatever the build host; cmd/seccompgen's test fails when any
-// checked-in program is stale; the integration tests run cmd/sandboxprobe
+// checked-in program is stale; TestRuntimeSyscallsCovered reads the Go
+// runtime's syscall list of every architecture (runtime/sys_linux_*.s,
+// internal/runtime/syscall/linux) and fails on one the profile neither
+// allows there nor explains, so a Go upgrade that adds a runtime syscall
+// is noticed on every architecture; the integration tests run cmd/sandboxprobe
 // under KILL_PROCESS and inspect it from outside. ./dev cross builds the
 // daemons for all nine architectures and runs the arm64 one under
 // qemu-user (everything before the filter: the filter itself needs a real
