@@ -48,29 +48,6 @@ func byteOrder(a profile.Arch) binary.ByteOrder {
 	return binary.LittleEndian
 }
 
-// seccompData encodes struct seccomp_data as the kernel of arch lays it
-// out, for x/net/bpf's VM. The kernel loads 32-bit words in native order;
-// the VM loads them big-endian. So each 32-bit word goes to the offset
-// where the kernel finds it, encoded big-endian: a 64-bit argument as low
-// word then high word on a little-endian machine, the other way round on
-// a big-endian one.
-func seccompData(a profile.Arch, nr, auditArch uint32, args *[6]uint64) []byte {
-	b := make([]byte, 64)
-	be := binary.BigEndian
-	be.PutUint32(b[0:], nr)
-	be.PutUint32(b[4:], auditArch)
-	// instruction_pointer (8..15) stays zero
-	for i, v := range args {
-		lo, hi := 16+8*i, 20+8*i
-		if a.BigEndian {
-			lo, hi = hi, lo
-		}
-		be.PutUint32(b[lo:], uint32(v))
-		be.PutUint32(b[hi:], uint32(v>>32))
-	}
-	return b
-}
-
 func loadProfile(t *testing.T) *profile.Profile {
 	t.Helper()
 	src, err := os.ReadFile("../seccomp.profile")
@@ -118,7 +95,7 @@ func newVM(t *testing.T, prog []unix.SockFilter) *bpf.VM {
 
 func run(t *testing.T, vm *bpf.VM, a profile.Arch, nr, auditArch uint32, args *[6]uint64) uint32 {
 	t.Helper()
-	r, err := vm.Run(seccompData(a, nr, auditArch, args))
+	r, err := vm.Run(a.VMData(nr, auditArch, args))
 	if err != nil {
 		t.Fatalf("VM: %v", err)
 	}

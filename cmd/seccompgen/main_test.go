@@ -6,10 +6,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/bpf"
 
 	"gopasst/sandbox/profile"
 )
@@ -84,5 +87,62 @@ func TestStaleDetectedOnEveryArch(t *testing.T) {
 	}
 	if n != len(profile.Modes)*len(profile.Arches) {
 		t.Errorf("%d programs, want one per mode and architecture", n)
+	}
+}
+
+// TestLibseccompMatchesEvaluator compiles opsProfile (every comparison)
+// with libseccomp for the architectures it compiles and checks its
+// verdicts against the evaluator's, which TestEmitMatchesEvaluator holds
+// the pure-Go emitter to: so the emitter decides as libseccomp does.
+func TestLibseccompMatchesEvaluator(t *testing.T) {
+	p, err := profile.Parse([]byte(opsProfile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	xsys, err := xsysDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, a := range profile.Arches {
+		sa, ok := libseccompArch[a.Name]
+		if !ok {
+			continue
+		}
+		nums, err := loadSysnums(xsys, a.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mode := range profile.Modes {
+			rules := p.ArchRules(mode, a.Name)
+			blob, _, err := compile(sa, a.Name, rules, nums)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", a.Name, mode, err)
+			}
+			bo := binary.ByteOrder(binary.LittleEndian)
+			if a.BigEndian {
+				bo = binary.BigEndian
+			}
+			prog := make([]bpf.RawInstruction, len(blob)/8)
+			for i := range prog {
+				b := blob[8*i:]
+				prog[i] = bpf.RawInstruction{Op: bo.Uint16(b), Jt: b[2], Jf: b[3], K: bo.Uint32(b[4:])}
+			}
+			vm := vmOf(t, prog)
+			for _, name := range p.AllNames() {
+				nr, ok := nums[name]
+				if !ok {
+					continue
+				}
+				for _, args := range ruleVectors(rules) {
+					want := uint32(retKill)
+					if profile.Allows(rules, name, &args) {
+						want = retAllow
+					}
+					if got := vmRun(t, vm, a, nr, a.Audit, args); got != want {
+						t.Errorf("%s/%s: libseccomp %s(%#x) = %#x, evaluator %#x", a.Name, mode, name, args, got, want)
+					}
+				}
+			}
+		}
 	}
 }

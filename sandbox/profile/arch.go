@@ -2,7 +2,10 @@
 
 package profile
 
-import "slices"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Arch is a Linux architecture the profile is compiled for.
 type Arch struct {
@@ -42,4 +45,28 @@ func archNames() []string {
 		names[i] = a.Name
 	}
 	return names
+}
+
+// VMData encodes struct seccomp_data for a syscall on a as
+// golang.org/x/net/bpf's VM must see it to decide as the kernel of a does.
+// The kernel loads 32-bit words in native order; the VM loads them
+// big-endian. So each 32-bit word goes to the offset where the kernel
+// finds it, encoded big-endian: a 64-bit argument as low word then high
+// word on a little-endian machine, the other way round on a big-endian
+// one. auditArch is normally a.Audit; tests pass others.
+func (a Arch) VMData(nr, auditArch uint32, args *[6]uint64) []byte {
+	b := make([]byte, 64)
+	be := binary.BigEndian
+	be.PutUint32(b[0:], nr)
+	be.PutUint32(b[4:], auditArch)
+	// instruction_pointer (8..15) stays zero
+	for i, v := range args {
+		lo, hi := 16+8*i, 20+8*i
+		if a.BigEndian {
+			lo, hi = hi, lo
+		}
+		be.PutUint32(b[lo:], uint32(v))
+		be.PutUint32(b[hi:], uint32(v>>32))
+	}
+	return b
 }
