@@ -82,6 +82,36 @@ func vmRun(t *testing.T, vm *bpf.VM, a profile.Arch, nr, audit uint32, args [6]u
 	return uint32(r)
 }
 
+// checkVerdicts runs every syscall p names through vm with the argument
+// vectors of the rules, and under a foreign AUDIT_ARCH, and compares each
+// verdict with the evaluator's.
+func checkVerdicts(t *testing.T, label string, vm *bpf.VM, a profile.Arch, p *profile.Profile, rules []profile.Rule, nums map[string]uint32) {
+	t.Helper()
+	n := 0
+	for _, name := range p.AllNames() {
+		nr, ok := nums[name]
+		if !ok {
+			continue
+		}
+		for _, args := range ruleVectors(rules) {
+			want := uint32(retKill)
+			if profile.Allows(rules, name, &args) {
+				want = retAllow
+			}
+			if got := vmRun(t, vm, a, nr, a.Audit, args); got != want {
+				t.Errorf("%s: %s(%#x) = %#x, evaluator %#x", label, name, args, got, want)
+			}
+			n++
+		}
+		if got := vmRun(t, vm, a, nr, a.Audit^1, [6]uint64{}); got != retKill {
+			t.Errorf("%s: %s under a foreign AUDIT_ARCH = %#x", label, name, got)
+		}
+	}
+	if n < 500 {
+		t.Errorf("%s: only %d checks", label, n)
+	}
+}
+
 // TestEmitMatchesEvaluator compiles opsProfile with the pure-Go emitter
 // for every architecture (64- and 32-bit, little- and big-endian) and
 // compares every verdict with the evaluator's.
@@ -105,30 +135,7 @@ func TestEmitMatchesEvaluator(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s/%s: %v", a.Name, mode, err)
 			}
-			vm := vmOf(t, prog)
-			n := 0
-			for _, name := range p.AllNames() {
-				nr, ok := nums[name]
-				if !ok {
-					continue
-				}
-				for _, args := range ruleVectors(rules) {
-					want := uint32(retKill)
-					if profile.Allows(rules, name, &args) {
-						want = retAllow
-					}
-					if got := vmRun(t, vm, a, nr, a.Audit, args); got != want {
-						t.Errorf("%s/%s: %s(%#x) = %#x, evaluator %#x", a.Name, mode, name, args, got, want)
-					}
-					n++
-				}
-				if got := vmRun(t, vm, a, nr, a.Audit^1, [6]uint64{}); got != retKill {
-					t.Errorf("%s/%s: %s under a foreign AUDIT_ARCH = %#x", a.Name, mode, name, got)
-				}
-			}
-			if n < 500 {
-				t.Errorf("%s/%s: only %d checks", a.Name, mode, n)
-			}
+			checkVerdicts(t, "emitter "+a.Name+"/"+mode, vmOf(t, prog), a, p, rules, nums)
 		}
 	}
 }

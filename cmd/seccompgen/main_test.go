@@ -127,22 +127,7 @@ func TestLibseccompMatchesEvaluator(t *testing.T) {
 				b := blob[8*i:]
 				prog[i] = bpf.RawInstruction{Op: bo.Uint16(b), Jt: b[2], Jf: b[3], K: bo.Uint32(b[4:])}
 			}
-			vm := vmOf(t, prog)
-			for _, name := range p.AllNames() {
-				nr, ok := nums[name]
-				if !ok {
-					continue
-				}
-				for _, args := range ruleVectors(rules) {
-					want := uint32(retKill)
-					if profile.Allows(rules, name, &args) {
-						want = retAllow
-					}
-					if got := vmRun(t, vm, a, nr, a.Audit, args); got != want {
-						t.Errorf("%s/%s: libseccomp %s(%#x) = %#x, evaluator %#x", a.Name, mode, name, args, got, want)
-					}
-				}
-			}
+			checkVerdicts(t, "libseccomp "+a.Name+"/"+mode, vmOf(t, prog), a, p, rules, nums)
 		}
 	}
 }
