@@ -42,19 +42,30 @@ const (
 	offArgs = 16
 )
 
+// insn is an instruction with a note for the review listing.
+type insn struct {
+	bpf.Instruction
+	note string
+}
+
+func note(in bpf.Instruction, format string, args ...any) insn {
+	return insn{in, fmt.Sprintf(format, args...)}
+}
+
 type sysRules struct {
 	nr    uint32
 	name  string
 	rules []profile.Rule
 }
 
-// emit compiles rules for arch with the syscall numbers nums.
-func emit(arch profile.Arch, rules []profile.Rule, nums map[string]uint32) ([]bpf.RawInstruction, error) {
+// emit compiles rules for arch with the syscall numbers nums, and returns
+// the program and a note for each instruction.
+func emit(arch profile.Arch, rules []profile.Rule, nums map[string]uint32) ([]bpf.RawInstruction, []string, error) {
 	byNr := map[uint32]*sysRules{}
 	for _, r := range rules {
 		nr, ok := nums[r.Syscall]
 		if !ok {
-			return nil, fmt.Errorf("line %d: %s is not a syscall on %s: qualify the rule with arch", r.Line, r.Syscall, arch.Name)
+			return nil, nil, fmt.Errorf("line %d: %s is not a syscall on %s: qualify the rule with arch", r.Line, r.Syscall, arch.Name)
 		}
 		s := byNr[nr]
 		if s == nil {
@@ -69,27 +80,33 @@ func emit(arch profile.Arch, rules []profile.Rule, nums map[string]uint32) ([]bp
 	}
 	slices.SortFunc(sys, func(a, b *sysRules) int { return cmp.Compare(a.nr, b.nr) })
 
-	prog := []bpf.Instruction{
-		bpf.LoadAbsolute{Off: offArch, Size: 4},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: arch.Audit, SkipTrue: 1},
-		bpf.RetConstant{Val: retKill},
-		bpf.LoadAbsolute{Off: offNr, Size: 4},
+	prog := []insn{
+		note(bpf.LoadAbsolute{Off: offArch, Size: 4}, "A = arch"),
+		note(bpf.JumpIf{Cond: bpf.JumpEqual, Val: arch.Audit, SkipTrue: 1}, "AUDIT_ARCH of %s?", arch.Name),
+		note(bpf.RetConstant{Val: retKill}, "KILL_PROCESS: foreign architecture"),
+		note(bpf.LoadAbsolute{Off: offNr, Size: 4}, "A = syscall number"),
 	}
 	tree, err := emitTree(arch, sys)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	prog = append(prog, tree...)
 	if len(prog) > 4096 {
-		return nil, fmt.Errorf("%s: program of %d instructions exceeds BPF_MAXINSNS", arch.Name, len(prog))
+		return nil, nil, fmt.Errorf("%s: program of %d instructions exceeds BPF_MAXINSNS", arch.Name, len(prog))
 	}
-	return bpf.Assemble(prog)
+	insns := make([]bpf.Instruction, len(prog))
+	notes := make([]string, len(prog))
+	for i, in := range prog {
+		insns[i], notes[i] = in.Instruction, in.note
+	}
+	raw, err := bpf.Assemble(insns)
+	return raw, notes, err
 }
 
 // emitTree returns the search over sys; the syscall number is in A.
-func emitTree(arch profile.Arch, sys []*sysRules) ([]bpf.Instruction, error) {
+func emitTree(arch profile.Arch, sys []*sysRules) ([]insn, error) {
 	if len(sys) <= leafSize {
-		var out []bpf.Instruction
+		var out []insn
 		for _, s := range sys {
 			body, err := emitSyscall(arch, s)
 			if err != nil {
@@ -98,10 +115,10 @@ func emitTree(arch profile.Arch, sys []*sysRules) ([]bpf.Instruction, error) {
 			if len(body) > 255 {
 				return nil, fmt.Errorf("%s: rules of %s too long for a BPF jump (%d instructions)", arch.Name, s.name, len(body))
 			}
-			out = append(out, bpf.JumpIf{Cond: bpf.JumpEqual, Val: s.nr, SkipFalse: uint8(len(body))})
+			out = append(out, note(bpf.JumpIf{Cond: bpf.JumpEqual, Val: s.nr, SkipFalse: uint8(len(body))}, "%s?", s.name))
 			out = append(out, body...)
 		}
-		return append(out, bpf.RetConstant{Val: retKill}), nil
+		return append(out, note(bpf.RetConstant{Val: retKill}, "KILL_PROCESS: not in the profile")), nil
 	}
 	mid := len(sys) / 2
 	left, err := emitTree(arch, sys[:mid])
@@ -112,9 +129,9 @@ func emitTree(arch profile.Arch, sys []*sysRules) ([]bpf.Instruction, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []bpf.Instruction{
-		bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: sys[mid].nr, SkipFalse: 1},
-		bpf.Jump{Skip: uint32(len(left))},
+	out := []insn{
+		note(bpf.JumpIf{Cond: bpf.JumpGreaterOrEqual, Val: sys[mid].nr, SkipFalse: 1}, "syscall >= %d (%s)?", sys[mid].nr, sys[mid].name),
+		note(bpf.Jump{Skip: uint32(len(left))}, "to %s and above", sys[mid].name),
 	}
 	out = append(out, left...)
 	return append(out, right...), nil
@@ -123,13 +140,13 @@ func emitTree(arch profile.Arch, sys []*sysRules) ([]bpf.Instruction, error) {
 // emitSyscall returns the rules of one syscall: each rule falls through to
 // the next when a condition fails; the last failure kills. A reloads the
 // syscall number nowhere: a matched number is final.
-func emitSyscall(arch profile.Arch, s *sysRules) ([]bpf.Instruction, error) {
-	var out []bpf.Instruction
+func emitSyscall(arch profile.Arch, s *sysRules) ([]insn, error) {
+	var out []insn
 	for _, r := range s.rules {
 		if len(r.Conds) == 0 {
-			return []bpf.Instruction{bpf.RetConstant{Val: retAllow}}, nil
+			return []insn{note(bpf.RetConstant{Val: retAllow}, "ALLOW %s (line %d)", s.name, r.Line)}, nil
 		}
-		var blk []bpf.Instruction
+		var blk []insn
 		var fails []int // indexes of jumps whose fail branch leaves the rule
 		for _, c := range r.Conds {
 			code, f := emitCond(arch, c)
@@ -138,10 +155,10 @@ func emitSyscall(arch profile.Arch, s *sysRules) ([]bpf.Instruction, error) {
 			}
 			blk = append(blk, code...)
 		}
-		blk = append(blk, bpf.RetConstant{Val: retAllow})
+		blk = append(blk, note(bpf.RetConstant{Val: retAllow}, "ALLOW %s (line %d)", s.name, r.Line))
 		end := len(blk) // the next rule
 		for _, i := range fails {
-			j := blk[i].(bpf.JumpIf)
+			j := blk[i].Instruction.(bpf.JumpIf)
 			skip := end - i - 1
 			if skip > 255 {
 				return nil, fmt.Errorf("line %d: rule too long for a BPF jump", r.Line)
@@ -152,11 +169,11 @@ func emitSyscall(arch profile.Arch, s *sysRules) ([]bpf.Instruction, error) {
 			if j.SkipFalse == failMark {
 				j.SkipFalse = uint8(skip)
 			}
-			blk[i] = j
+			blk[i].Instruction = j
 		}
 		out = append(out, blk...)
 	}
-	return append(out, bpf.RetConstant{Val: retKill}), nil
+	return append(out, note(bpf.RetConstant{Val: retKill}, "KILL_PROCESS: %s with other arguments", s.name)), nil
 }
 
 // failMark in a jump's skip marks the branch that fails the rule; the
@@ -165,7 +182,7 @@ const failMark = 0xff
 
 // emitCond returns the code of one condition and the indexes of its jumps
 // that carry failMark. On success it falls through.
-func emitCond(arch profile.Arch, c profile.Cond) ([]bpf.Instruction, []int) {
+func emitCond(arch profile.Arch, c profile.Cond) ([]insn, []int) {
 	lo := uint32(offArgs + 8*c.Arg)
 	hi := lo + 4
 	if arch.BigEndian {
@@ -173,13 +190,16 @@ func emitCond(arch profile.Arch, c profile.Cond) ([]bpf.Instruction, []int) {
 	}
 	vlo, vhi := uint32(c.Value), uint32(c.Value>>32)
 	mlo, mhi := uint32(c.Mask), uint32(c.Mask>>32)
-	ld := func(off uint32) bpf.Instruction { return bpf.LoadAbsolute{Off: off, Size: 4} }
-	j := func(cond bpf.JumpTest, v uint32, t, f uint8) bpf.Instruction {
-		return bpf.JumpIf{Cond: cond, Val: v, SkipTrue: t, SkipFalse: f}
+	half := "low"
+	ld := func(off uint32) insn {
+		return note(bpf.LoadAbsolute{Off: off, Size: 4}, "A = arg%d %s word", c.Arg, half)
+	}
+	j := func(cond bpf.JumpTest, v uint32, t, f uint8) insn {
+		return note(bpf.JumpIf{Cond: cond, Val: v, SkipTrue: t, SkipFalse: f}, "%v", c)
 	}
 	// Each half is compared in turn, the high one first; last marks the
 	// low half (the only one on a 32-bit architecture).
-	var code []bpf.Instruction
+	var code []insn
 	var fails []int
 	mark := func() { fails = append(fails, len(code)-1) }
 	halves := []struct {
@@ -190,13 +210,17 @@ func emitCond(arch profile.Arch, c profile.Cond) ([]bpf.Instruction, []int) {
 		halves = halves[1:]
 	}
 	for _, h := range halves {
+		half = "high"
+		if h.last {
+			half = "low"
+		}
 		code = append(code, ld(h.off))
 		switch c.Op {
 		case profile.OpEq:
 			code = append(code, j(bpf.JumpEqual, h.v, 0, failMark))
 			mark()
 		case profile.OpMaskedEq:
-			code = append(code, bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: h.m}, j(bpf.JumpEqual, h.v, 0, failMark))
+			code = append(code, note(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: h.m}, "mask"), j(bpf.JumpEqual, h.v, 0, failMark))
 			mark()
 		case profile.OpNe:
 			if !h.last {
@@ -255,12 +279,12 @@ func encode(arch profile.Arch, prog []bpf.RawInstruction) []byte {
 
 // listing is the review text of a program the emitter made, the
 // counterpart of libseccomp's PFC: one instruction a line.
-func listing(arch profile.Arch, mode string, prog []bpf.RawInstruction) []byte {
+func listing(arch profile.Arch, mode string, prog []bpf.RawInstruction, notes []string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# seccomp filter for mode %s on %s (AUDIT_ARCH %#x), by cmd/seccompgen's emitter\n", mode, arch.Name, arch.Audit)
 	fmt.Fprintf(&b, "# %d instructions; seccomp_data: nr at 0, arch at 4, args at 16+8*N\n", len(prog))
 	for i, in := range prog {
-		fmt.Fprintf(&b, "%04d: %v\n", i, in.Disassemble())
+		fmt.Fprintf(&b, "%04d: %-20v # %s\n", i, in.Disassemble(), notes[i])
 	}
 	return []byte(b.String())
 }

@@ -131,7 +131,7 @@ func TestEmitMatchesEvaluator(t *testing.T) {
 		}
 		for _, mode := range profile.Modes {
 			rules := p.ArchRules(mode, a.Name)
-			prog, err := emit(a, rules, nums)
+			prog, _, err := emit(a, rules, nums)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", a.Name, mode, err)
 			}
@@ -146,7 +146,7 @@ func TestEmitRefusesMissingSyscall(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, _ := profile.ArchByName("arm64")
-	if _, err := emit(a, p.ArchRules("passt", "arm64"), map[string]uint32{"read": 63}); err == nil {
+	if _, _, err := emit(a, p.ArchRules("passt", "arm64"), map[string]uint32{"read": 63}); err == nil {
 		t.Error("a syscall arm64 lacks was compiled")
 	}
 }

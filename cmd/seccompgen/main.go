@@ -129,8 +129,9 @@ func generate(path string) ([]outFile, error) {
 				bpfData, pfc, err = compile(sa, arch.Name, rules, nums)
 			} else {
 				var prog []bpf.RawInstruction
-				if prog, err = emit(arch, rules, nums); err == nil {
-					bpfData, pfc = encode(arch, prog), listing(arch, mode, prog)
+				var notes []string
+				if prog, notes, err = emit(arch, rules, nums); err == nil {
+					bpfData, pfc = encode(arch, prog), listing(arch, mode, prog, notes)
 				}
 			}
 			if err != nil {
