@@ -80,7 +80,8 @@ func archProgram(t *testing.T, a profile.Arch, mode string, action Action) []uni
 	return prog
 }
 
-func newVM(t *testing.T, prog []unix.SockFilter) *bpf.VM {
+// newVM loads a seccomp program into x/net/bpf's VM; name is for errors.
+func newVM(t *testing.T, prog []unix.SockFilter, name string) *bpf.VM {
 	t.Helper()
 	insns := make([]bpf.Instruction, len(prog))
 	for i, in := range prog {
@@ -88,7 +89,7 @@ func newVM(t *testing.T, prog []unix.SockFilter) *bpf.VM {
 	}
 	vm, err := bpf.NewVM(insns)
 	if err != nil {
-		t.Fatalf("x/net/bpf refuses the program: %v", err)
+		t.Fatalf("x/net/bpf refuses the %s program: %v", name, err)
 	}
 	return vm
 }
@@ -151,7 +152,7 @@ func TestProgramMatchesProfile(t *testing.T) {
 		for _, m := range modes {
 			t.Run(a.Name+"/"+m.name, func(t *testing.T) {
 				prog := archProgram(t, a, m.name, ActionKill)
-				vm := newVM(t, prog)
+				vm := newVM(t, prog, a.Name+"/"+m.name)
 				rules := p.ArchRules(m.name, a.Name)
 				progK := jumpConstants(prog)
 				checked := 0
@@ -318,7 +319,7 @@ func TestProgramVerdicts(t *testing.T) {
 		for _, m := range modes {
 			for action := range Action(len(actions)) { // kill, and trap and log with seccompdebug
 				deny, _ := action.ret()
-				vm := newVM(t, archProgram(t, a, m.name, action))
+				vm := newVM(t, archProgram(t, a, m.name, action), a.Name+"/"+m.name)
 				for _, c := range byMode[m.name] {
 					nr, ok := sysnums[a.Name][c.name]
 					if !ok {
@@ -355,7 +356,7 @@ func TestDeniedRefused(t *testing.T) {
 	p := loadProfile(t)
 	for _, a := range profile.Arches {
 		for _, m := range modes {
-			vm := newVM(t, archProgram(t, a, m.name, ActionKill))
+			vm := newVM(t, archProgram(t, a, m.name, ActionKill), a.Name+"/"+m.name)
 			for _, r := range p.ArchDenied(a.Name) {
 				nr, ok := sysnums[a.Name][r.Syscall]
 				if !ok {
@@ -386,7 +387,17 @@ func TestEmbeddedProgram(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: embedded program differs from filters/", m.name)
 		}
+		vm := newVM(t, got, m.name)
+		if r, err := vm.Run(seccompData(sysnums[a.Name]["read"], a.Audit, &[6]uint64{})); err != nil || uint32(r) != retAllow {
+			t.Errorf("%s: embedded program on read: %#x, %v", m.name, r, err)
+		}
 	}
+}
+
+// seccompData is profile.Arch.VMData for the architecture the test runs on.
+func seccompData(nr, auditArch uint32, args *[6]uint64) []byte {
+	a, _ := profile.ArchByName(runtime.GOARCH)
+	return a.VMData(nr, auditArch, args)
 }
 
 func TestDecodeProgram(t *testing.T) {
