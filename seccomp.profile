@@ -83,6 +83,7 @@ clone arg0 == 0x50f00 arch != amd64|s390x # Go runtime: newosproc, exactly CLONE
 clone arg1 == 0x50f00 arch == s390x # Go runtime: as above; s390x passes the stack first and the flags second (CLONE_BACKWARDS2)
 set_thread_area arch == 386 # Go runtime on i386: every new thread loads its TLS descriptor (setldt) right after clone
 exit                  # Go runtime: a locked goroutine returned, its thread exits
+restart_syscall       # kernel: resumes a nanosleep, futex or epoll_pwait with a timeout after SIGSTOP/SIGCONT (without it a stopped daemon dies on SIGCONT)
 exit_group            # normal exit and fatal errors
 sched_getaffinity     # Go >= 1.25 runtime: GOMAXPROCS updater in sysmon (once a second)
 pread64               # Go >= 1.25 runtime: GOMAXPROCS updater reads the cgroup cpu limit through fds opened at start-up
