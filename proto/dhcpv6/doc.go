@@ -6,13 +6,17 @@
 //
 // # Theory of operation
 //
-// The event loop hands Reply the UDP payload of a frame the guest sent to
-// port 547 (passt answers only messages sent to a multicast address; that
-// check belongs to the event loop, which sees the IPv6 header) and a buffer
-// it owns. Reply writes the answer there; the event loop sends it from our
-// link-local address, port 547, to the guest's link-local address, port
-// 546. The package does no I/O, keeps no state between calls, and
-// allocates nothing. There is one address and it never expires, so there is
+// Handler is the flow.Handler of DHCPv6: the engine hands it every UDP
+// datagram the guest sends over IPv6 to port 547 (the frame class
+// flow.FrameDHCPv6; no fds). HandleTap drops a datagram whose UDP
+// checksum is wrong (flow.BadChecksum), then hands Reply the UDP payload
+// and one of its flow.ReplySlots. (passt answers only messages sent to a
+// multicast address; gopasst answers unicast ones too.) Reply writes the
+// answer there; the handler sends it with l2.BuildUDP6 (checksum
+// included) from our link-local address, port 547, to the sender's
+// address, port 546, and returns flow.Accept; a message that needs no
+// answer is flow.NotForUs. Stats counts replies. The package does no I/O
+// of its own, keeps no state between calls, and allocates nothing. There is one address and it never expires, so there is
 // no binding table: every answer follows from the request and guest.Net.
 //
 // Message is a view over the header (msg-type, transaction-id; RFC 8415
@@ -49,7 +53,8 @@
 // REBIND and INFORMATION-REQUEST also carry, when set and when they fit:
 //
 //	23 DNS recursive name servers  n.V6.DNS (IPv6 ones, at most 16; RFC 3646)
-//	24 domain search list          n.Search, wire format, uncompressed (§10)
+//	24 domain search list          n.Search, wire format, uncompressed (§10;
+//	                               names encoded by proto/dnsname)
 //	39 client FQDN                 n.FQDN, flags 0 (no DNS updates; RFC 4704)
 //
 // Dropped (Reply returns ok=false; the caller counts): messages shorter

@@ -45,7 +45,7 @@ const (
 	flSockReadable                   // the socket may hold data not yet sent to the guest
 	flAckToTapDue                    // an ACK (or window update) to the guest is due
 	flPollOut                        // EPOLLOUT is in the epoll interest (connecting or send buffer full)
-	flDirty                          // on Handler.dirty for the Deferred pass
+	flDirty                          // on Handler.dirty for End
 	flPending                        // stopped for want of frames; retry next wake-up
 	flZeroWndToTap                   // we advertised a small or zero window
 	flActiveClose                    // the guest closed first
@@ -121,28 +121,3 @@ func (c *conn) setOpening(e events) { c.ev = c.ev&^evOpening | e }
 
 // established reports whether the handshake is over.
 func (c *conn) established() bool { return c.ev&evEstablished != 0 }
-
-// state returns the classic TCP state name implied by the events, for logs.
-func (c *conn) state() string {
-	e := c.ev
-	switch {
-	case e == 0:
-		return "CLOSED"
-	case e&evSockAccepted != 0:
-		return "SYN_SENT"
-	case e&evTapSynRcvd != 0:
-		return "SYN_RCVD"
-	case e&evTapFinRcvd != 0 && e&evTapFinAcked != 0:
-		return "TIME_WAIT"
-	case e&evTapFinRcvd != 0 && e&evTapFinSent != 0:
-		return "LAST_ACK"
-	case e&evTapFinRcvd != 0:
-		return "CLOSE_WAIT"
-	case e&evTapFinAcked != 0:
-		return "FIN_WAIT_2"
-	case e&evTapFinSent != 0:
-		return "FIN_WAIT_1"
-	default:
-		return "ESTABLISHED"
-	}
-}

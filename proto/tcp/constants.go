@@ -31,11 +31,6 @@ const (
 	ctlFrames = 256
 	// ctlFrameSize holds Ethernet, IPv6 and a TCP header with options.
 	ctlFrameSize = 14 + 40 + 60
-	// maxPayload is the largest TCP payload in one frame: an IPv4 datagram
-	// is at most 65535 bytes.
-	maxPayload = 65535 - 20 - 20
-	// dataFrameSize holds Ethernet, IPv6, TCP and maxPayload.
-	dataFrameSize = 14 + 40 + 20 + maxPayload
 	// wsToTap is the window scale we offer the guest: a window of up to
 	// 16 MiB for data from the guest, as in passt.
 	wsToTap = 8
@@ -51,9 +46,11 @@ const (
 	// dupAckThreshold is the number of duplicate ACKs from the guest that
 	// make us resend from its acknowledged sequence (passt uses 2 too).
 	dupAckThreshold = 2
-	// defaultCapacity is the table size when Config.Capacity is 0.
-	defaultCapacity = 1 << 13
-	// maxCapacity is the largest table a flow.Ref index can address.
+	// initialCapacity is the size the connection table starts at; it
+	// doubles when full, up to Config.Capacity.
+	initialCapacity = 1 << 8
+	// maxCapacity is the largest table allowed (a flow.Ref index could
+	// address 1<<24), and the limit without a flow budget.
 	maxCapacity = 1 << 17
 )
 

@@ -19,7 +19,7 @@ func (h *Handler) sendCtl(idx int, fl l2.TCPFlags, seq seqnum) bool {
 	c := &h.tab.conns[idx]
 	b := h.ctlBuf()
 	if b == nil {
-		h.Stats.CtlDropped++
+		h.counts.CtlDropped++
 		return false
 	}
 	var opts [8]byte
@@ -42,6 +42,9 @@ func (h *Handler) sendCtl(idx int, fl l2.TCPFlags, seq seqnum) bool {
 	n := c.tmpl.Write(b, uint32(seq), ack, fl, uint16(min(wnd, 0xffff)), opts[:ol], 0)
 	if n == 0 {
 		return false
+	}
+	if fl&l2.TCPFlagRst != 0 {
+		h.counts.Resets++
 	}
 	h.fr.out = append(h.fr.out[:0], b[:n])
 	h.tap.Send(h.fr.out)
@@ -89,9 +92,13 @@ func (h *Handler) windowToTap(c *conn) uint32 {
 	return uint32(free) >> c.wsToTap << c.wsToTap
 }
 
-// sendAck sends an ACK with a fresh window if either changed since the
-// last one, and manages EPOLLOUT: while the window is low, we wait for the
-// socket to drain and then send a window update.
+// sendAck sends an ACK with a fresh window if the acknowledged sequence
+// or the window changed since the last one; otherwise it only clears
+// flAckToTapDue. An ACK that is sent goes through checkLowWindow, which
+// asks for EPOLLOUT while the advertised window is low (established
+// connections the guest has not closed): when the socket drains, sockEvent
+// marks a window update due. If the tap has no frame for the ACK, it stays
+// due and the ACK timer retries; EPOLLOUT is then left as it was.
 func (h *Handler) sendAck(idx int, now int64) {
 	h.ackNow(idx, false)
 }
@@ -134,7 +141,7 @@ func (h *Handler) checkLowWindow(idx int) {
 func (h *Handler) rstNoConn(src, dst netip.AddrPort, t l2.TCP, plen int) {
 	b := h.ctlBuf()
 	if b == nil {
-		h.Stats.CtlDropped++
+		h.counts.CtlDropped++
 		return
 	}
 	s := l2.TCPSegment{
@@ -164,6 +171,7 @@ func (h *Handler) rstNoConn(src, dst netip.AddrPort, t l2.TCP, plen int) {
 	if n == 0 {
 		return
 	}
+	h.counts.Resets++
 	h.fr.out = append(h.fr.out[:0], b[:n])
 	h.tap.Send(h.fr.out)
 	h.fr.out = h.fr.out[:0]

@@ -4,13 +4,12 @@ package tcp
 
 import (
 	"bytes"
-	"fmt"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
-	"gopasst/policy"
+	"gopasst/fwd"
 	"gopasst/proto/l2"
 )
 
@@ -21,7 +20,6 @@ import (
 // HandleSock handles an epoll event on a listening socket or a
 // connection's socket.
 func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
-	h.begin(now)
 	switch ref.Kind {
 	case flow.KindTCPListen:
 		if int(ref.Index) < len(h.listeners) {
@@ -88,6 +86,7 @@ func (h *Handler) connected(idx int, now int64) {
 		if h.trace {
 			h.log.Debug("tcp: connect failed", "local", c.local, "peer", c.peer, "errno", unix.Errno(h.scratch))
 		}
+		h.counts.Refused++
 		h.sendCtl(idx, l2.TCPFlagRst|l2.TCPFlagAck, 0)
 		h.closeConn(idx, false)
 		return
@@ -151,87 +150,6 @@ func (h *Handler) localCC(fd int, peer netip.Addr) {
 // renoCC is the name of the congestion control localCC sets.
 var renoCC = [...]byte{'r', 'e', 'n', 'o'}
 
-// listen opens the listening socket for l and adds it to epoll.
-func (h *Handler) listen(l policy.Listener, i int) error {
-	domain := unix.AF_INET6
-	v6only := 0
-	switch {
-	case l.Bind.IsValid() && l.Bind.Is4():
-		domain = unix.AF_INET
-	case l.Bind.IsValid():
-		v6only = 1
-	case !h.net.HasV6():
-		domain = unix.AF_INET
-	case !h.net.HasV4():
-		v6only = 1
-	}
-	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("tcp: socket for port %d: %w", l.Port, err)
-	}
-	fail := func(what string, err error) error {
-		unix.Close(fd)
-		return fmt.Errorf("tcp: %s for %v port %d: %w", what, l.Bind, l.Port, err)
-	}
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	if domain == unix.AF_INET6 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
-			return fail("IPV6_V6ONLY", err)
-		}
-	}
-	if l.Iface != "" {
-		if err := unix.BindToDevice(fd, l.Iface); err != nil {
-			return fail("SO_BINDTODEVICE "+l.Iface, err)
-		}
-	}
-	var sa unix.Sockaddr
-	if domain == unix.AF_INET {
-		s := &unix.SockaddrInet4{Port: int(l.Port)}
-		if l.Bind.IsValid() {
-			s.Addr = l.Bind.As4()
-		}
-		sa = s
-	} else {
-		s := &unix.SockaddrInet6{Port: int(l.Port)}
-		if l.Bind.IsValid() {
-			s.Addr = l.Bind.As16()
-		}
-		sa = s
-	}
-	if err := unix.Bind(fd, sa); err != nil {
-		return fail("bind", err)
-	}
-	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
-		return fail("listen", err)
-	}
-	to := l.ToPort
-	if to == 0 {
-		to = l.Port
-	}
-	if err := h.poller.Add(fd, unix.EPOLLIN, flow.Ref{Kind: flow.KindTCPListen, Index: uint32(i), Fd: int32(fd)}); err != nil {
-		return fail("epoll", err)
-	}
-	h.listeners = append(h.listeners, listener{fd: fd, toPort: to, toAddr: l.ToAddr})
-	return nil
-}
-
-// ListenPorts returns the local port of each listening socket, in the
-// order of Config.Inbound (useful with port 0 in tests).
-func (h *Handler) ListenPorts() []uint16 {
-	out := make([]uint16, len(h.listeners))
-	for i, l := range h.listeners {
-		sa, err := unix.Getsockname(l.fd)
-		switch a := sa.(type) {
-		case *unix.SockaddrInet4:
-			out[i] = uint16(a.Port)
-		case *unix.SockaddrInet6:
-			out[i] = uint16(a.Port)
-		}
-		_ = err
-	}
-	return out
-}
-
 // maxAcceptBatch bounds the connections accepted per event.
 const maxAcceptBatch = 64
 
@@ -241,7 +159,7 @@ const maxAcceptBatch = 64
 func (h *Handler) accept(li int, now int64) {
 	l := &h.listeners[li]
 	for range maxAcceptBatch {
-		fd, e := accept4(l.fd, &h.rsa)
+		fd, e := fwd.Accept(l.fd, &h.rsa)
 		if e == unix.EAGAIN || e == unix.EINTR {
 			return
 		}
@@ -251,8 +169,8 @@ func (h *Handler) accept(li int, now int64) {
 			}
 			return
 		}
-		a16, v4, port, ok := rawToAddrPort(&h.rsa)
-		if !ok || !h.inbound(fd, netip.AddrFrom16(a16).Unmap(), v4, port, l, now) {
+		src, ok := fwd.RawAddrPort(&h.rsa)
+		if !ok || !h.inbound(fd, src.Addr(), src.Addr().Is4(), src.Port(), l, now) {
 			unix.Close(fd)
 		}
 	}
@@ -272,7 +190,7 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	default:
 		return false
 	}
-	remote := h.net.GuestSource(src)
+	remote := fwd.GuestSource(h.net, src)
 	if remote == gaddr {
 		// A client on the host's own address, which the guest also has
 		// (pasta copies it): the guest would answer itself. Show it the
@@ -294,11 +212,13 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	if h.tab.lookup(local, peer) >= 0 {
 		return false
 	}
-	idx := h.tab.add(local, peer)
+	idx := h.addConn(local, peer)
 	if idx < 0 {
-		h.Stats.TableFull++
+		h.counts.TableFull++
+		h.counts.Refused++
 		return false
 	}
+	h.counts.Opens++
 	c := &h.tab.conns[idx]
 	c.sock = fd
 	c.v6 = !v4
@@ -456,7 +376,7 @@ func (h *Handler) setPending(c *conn) {
 	if c.fl&flPending == 0 {
 		c.fl |= flPending
 		h.pending++
-		h.Stats.FramesShort++
+		h.counts.FramesShort++
 	}
 }
 
@@ -467,7 +387,7 @@ func (h *Handler) flushFrames() bool {
 		return false
 	}
 	h.fr.reset()
-	h.Stats.Flushes++
+	h.counts.Flushes++
 	return true
 }
 

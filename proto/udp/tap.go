@@ -15,9 +15,14 @@ import (
 // parsed without error; the engine gives every UDP datagram here except
 // DHCP and DHCPv6. The datagram is copied to the staging area and sent
 // with the other datagrams of the same flow that follow it, by one
-// sendmmsg(2), at the latest in Deferred. Mirrors udp_tap_handler() in
-// passt udp.c.
-func (h *Handler) HandleTap(f *l2.Frame, now int64) {
+// sendmmsg(2), at the latest in End. Mirrors udp_tap_handler() in passt
+// udp.c. Drops are counted here: every datagram is accepted.
+func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
+	h.handleTap(f, now)
+	return flow.Accept
+}
+
+func (h *Handler) handleTap(f *l2.Frame, now int64) {
 	var v6 bool
 	switch {
 	case h.n.NoUDP || f.L4Proto != l2.ProtoUDP || f.IsFragment:
@@ -47,7 +52,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 			return
 		}
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	fl.lastActive = now
 	fl.seen |= seenFromGuest
 	payload := f.PayloadBytes()
@@ -75,7 +80,7 @@ func validDest(dst netip.Addr) bool {
 // (passt preserves it), with IP_RECVERR, connect()ed to the destination
 // mapped by HostDestination. It returns the flow index, or -1 (counted).
 func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
-	if h.tbl.full() {
+	if h.tbl.Full() {
 		h.drop(DropTableFull)
 		return -1
 	}
@@ -103,14 +108,14 @@ func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	idx := h.tbl.count
+	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort}, hash)
+	h.tbl.Add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort}, hash)
 	h.st.FlowsOpened++
 	return idx
 }
@@ -154,7 +159,7 @@ func (h *Handler) stageSend(idx int, payload []byte) {
 	if s.n > 0 && (s.idx != idx || s.n == len(s.msg) || s.off+len(payload) > len(s.arena)) {
 		h.flush()
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	b := s.arena[s.off : s.off+len(payload)]
 	copy(b, payload)
 	s.off += len(payload)
