@@ -127,8 +127,11 @@
 //
 // # Limits
 //
-// Only amd64 runs the filters on a real kernel in CI (and 386 could, under
-// the amd64 kernel's compat layer); the others are checked in the BPF VM.
+// Only the amd64 filters run on a real kernel in CI (386 could on an amd64
+// kernel with IA32 emulation; the CI machine's has none); the others are
+// checked in the BPF VM against the profile, and arm64 and s390x also
+// embed and decode theirs under qemu-user. On 386 the socket family is not
+// checked (socketcall, above).
 // Joining an existing user namespace
 // (pasta --userns) is impossible from Go once the runtime runs and is not
 // handled here.
