@@ -176,6 +176,18 @@ func FuzzParse(f *testing.F) {
 			for _, r := range p.ModeRules(m) {
 				Allows(p.ModeRules(m), r.Syscall, &args)
 			}
+			for _, a := range Arches {
+				rules := p.ArchRules(m, a.Name)
+				for _, r := range rules {
+					if !r.AppliesTo(a.Name) {
+						t.Fatalf("ArchRules(%s, %s) returned a rule for %v", m, a.Name, r.Arches)
+					}
+					Allows(rules, r.Syscall, &args)
+				}
+			}
+		}
+		for _, a := range Arches {
+			p.ArchDenied(a.Name)
 		}
 	})
 }
