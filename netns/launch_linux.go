@@ -118,13 +118,6 @@ func (p Plan) Start(args []string) (*Child, error) {
 	}
 	cmd := &exec.Cmd{Path: self, Args: append([]string{"pasta"}, args...)}
 	attr := &syscall.SysProcAttr{}
-	if p.Isolate {
-		mnt, err := sandbox.ReexecEnv()
-		if err != nil {
-			return nil, err
-		}
-		env = append(env, mnt...)
-	}
 	if p.JoinUserNS != "" {
 		nsenter, err := exec.LookPath("nsenter")
 		if err != nil {
@@ -170,6 +163,21 @@ func (p Plan) Start(args []string) (*Child, error) {
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		attr.Pdeathsig = syscall.SIGKILL
+	}
+	if p.Isolate {
+		// The engine proves with it (sandbox.VerifyStage) that it is
+		// this re-exec, in mount namespaces of its own, before it
+		// pivots to the empty root.
+		proofEnv, proof, err := sandbox.StageProof(3 + len(cmd.ExtraFiles))
+		if err != nil {
+			if c.ready != nil {
+				c.ready.Close()
+			}
+			return nil, err
+		}
+		defer proof.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, proof)
+		env = append(env, proofEnv)
 	}
 	cmd.Env = childEnv(env...)
 	cmd.SysProcAttr = attr

@@ -84,6 +84,7 @@ func warmUp() {
 // State records which stages this process completed.
 type State struct {
 	Mode            policy.Mode // mode of the filter
+	Verified        bool        // VerifyStage succeeded
 	EmptyRoot       bool        // EnterEmptyRoot succeeded
 	Limits          bool        // Limits succeeded
 	CapsDropped     bool        // DropCaps succeeded

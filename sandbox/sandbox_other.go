@@ -41,7 +41,7 @@ type IDs struct{ UID, GID uint32 }
 const ActionEnv = "GOPASST_SECCOMP"
 
 func ActionFromEnv() (Action, error) { return ActionKill, ErrUnsupported }
-func ReexecEnv() ([]string, error)   { return nil, ErrUnsupported }
+func VerifyStage() error             { return ErrUnsupported }
 
 // ReexecOptions tune Reexec.
 type ReexecOptions struct{}

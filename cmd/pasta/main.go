@@ -71,6 +71,14 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "pasta:", err)
 		return 127
 	}
+	if netns.Stage() == netns.StageEngine {
+		// First thing: the stage variable is only a claim (see
+		// sandbox.VerifyStage).
+		if err := sandbox.VerifyStage(); err != nil {
+			fmt.Fprintln(os.Stderr, "pasta: refusing to run as the engine stage:", err)
+			return 1
+		}
+	}
 	if err := sandbox.Initial(); err != nil {
 		fmt.Fprintln(os.Stderr, "pasta:", err)
 		return 1
