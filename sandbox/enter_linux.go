@@ -85,6 +85,7 @@ func warmUp() {
 type State struct {
 	Mode            policy.Mode // mode of the filter
 	Verified        bool        // VerifyStage succeeded
+	Landlock        bool        // ConfineWaiter restricted file system and network access
 	EmptyRoot       bool        // EnterEmptyRoot succeeded
 	Limits          bool        // Limits succeeded
 	CapsDropped     bool        // DropCaps succeeded

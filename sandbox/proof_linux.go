@@ -62,8 +62,11 @@ func StageProof(fd int) (env string, r *os.File, err error) {
 //  2. the process's mount namespace differs from its parent's, read from
 //     /proc/self/ns/mnt and /proc/PPID/ns/mnt: the clone flags of the
 //     re-exec made it, so pivoting to the empty root cannot touch anyone
-//     else's root. A parent whose namespace file we may not read fails
-//     the check.
+//     else's root. A process in a new user namespace may not read the
+//     parent's file (EACCES); it checks instead that its user namespace
+//     is not the initial one and owns its mount namespace (NS_GET_USERNS),
+//     which the host's mount namespace, or any made outside that user
+//     namespace, cannot.
 //
 // The descriptor is closed and the variable removed in any case.
 // EnterEmptyRoot refuses to run unless VerifyStage succeeded.
@@ -107,12 +110,55 @@ func VerifyStage() error {
 	}
 	ppid := os.Getppid()
 	parent, err := os.Readlink("/proc/" + strconv.Itoa(ppid) + "/ns/mnt")
-	if err != nil {
+	switch {
+	case err == nil && own == parent:
+		return fmt.Errorf("%w: %w (%s, as the parent PID %d)", ErrNotStage, ErrSharedMountNS, own, ppid)
+	case err == nil:
+	case errors.Is(err, unix.EACCES):
+		// A process in a user namespace of its own may not read its
+		// parent's namespace files (the capability check for another
+		// user namespace fails). Then the mount namespace must belong
+		// to that user namespace: the host's, and any other not made
+		// under our own user namespace, belongs to an ancestor.
+		if err := ownMountNS(); err != nil {
+			return fmt.Errorf("%w: %w: %v", ErrNotStage, ErrSharedMountNS, err)
+		}
+	default:
 		return fmt.Errorf("%w: mount namespace of the parent (PID %d): %v", ErrNotStage, ppid, err)
 	}
-	if own == parent {
-		return fmt.Errorf("%w: %w (%s, as the parent PID %d)", ErrNotStage, ErrSharedMountNS, own, ppid)
-	}
 	state.Verified = true
+	return nil
+}
+
+// ownMountNS checks that this process's mount namespace is owned by its
+// user namespace and that this is not the initial user namespace.
+func ownMountNS() error {
+	b, err := os.ReadFile("/proc/self/uid_map")
+	if err != nil {
+		return err
+	}
+	if strings.Join(strings.Fields(string(b)), " ") == "0 0 4294967295" {
+		return errors.New("in the initial user namespace")
+	}
+	mnt, err := unix.Open("/proc/self/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(mnt)
+	owner, err := unix.IoctlRetInt(mnt, unix.NS_GET_USERNS)
+	if err != nil {
+		return fmt.Errorf("NS_GET_USERNS: %w", err)
+	}
+	defer unix.Close(owner)
+	var a, b2 unix.Stat_t
+	if err := unix.Fstat(owner, &a); err != nil {
+		return err
+	}
+	if err := unix.Stat("/proc/self/ns/user", &b2); err != nil {
+		return err
+	}
+	if a.Dev != b2.Dev || a.Ino != b2.Ino {
+		return errors.New("the mount namespace belongs to another user namespace")
+	}
 	return nil
 }

@@ -168,7 +168,7 @@ var inherited struct {
 
 // InheritedFDs returns the descriptors handed to Reexec, in order (fd 3,
 // 4, ...). On first use it sets O_NONBLOCK (lost when the parent's os/exec
-// called Fd) and FD_CLOEXEC on each. The result is shared: do not modify it.
+// called Fd) and FD_CLOEXEC on each (O_PATH ones only get FD_CLOEXEC). The result is shared: do not modify it.
 func InheritedFDs() ([]int, error) {
 	inherited.once.Do(func() {
 		s := os.Getenv(envFDs)
@@ -181,6 +181,13 @@ func InheritedFDs() ([]int, error) {
 			return
 		}
 		for fd := firstFD; fd < firstFD+n; fd++ {
+			// An O_PATH descriptor (a directory to act in) has no
+			// file status flags to set.
+			if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil && fl&unix.O_PATH != 0 {
+				unix.CloseOnExec(fd)
+				inherited.fds = append(inherited.fds, fd)
+				continue
+			}
 			if err := unix.SetNonblock(fd, true); err != nil {
 				inherited.err = fmt.Errorf("inherited fd %d: %w", fd, err)
 				return

@@ -80,8 +80,8 @@ func main() {
 }
 
 func run() int {
-	if sandbox.Stage() == stageGuest {
-		return guestMain()
+	if sandbox.Stage() == stageSandboxed {
+		return sandboxedMain()
 	}
 	if err := sandbox.Initial(); err != nil {
 		fmt.Fprintln(os.Stderr, "passt:", err)
@@ -90,9 +90,6 @@ func run() int {
 	cfg, code, ok := parse()
 	if !ok {
 		return code
-	}
-	if os.Getenv(envStage) == stageDaemon {
-		return daemonMain(cfg)
 	}
 	return launch(cfg)
 }

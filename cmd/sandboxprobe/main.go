@@ -125,6 +125,9 @@ func loopbackSocket(typ int) int {
 
 // stageTwo is the sandboxed process.
 func stageTwo(mode policy.Mode, modeName string, action sandbox.Action, test string) {
+	if err := sandbox.VerifyStage(); err != nil {
+		die("%v", err)
+	}
 	fds, err := sandbox.InheritedFDs()
 	if err != nil || len(fds) != 2 {
 		die("inherited fds %v: %v", fds, err)

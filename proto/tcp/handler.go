@@ -30,6 +30,11 @@ type Config struct {
 	// Inbound are the -t listeners: sockets in the host's netns whose
 	// connections are forwarded to the guest.
 	Inbound []policy.Listener
+	// Prebound, if not empty, are listening sockets for Inbound, in its
+	// order, bound by the caller (passt's launcher, before the sandbox:
+	// ports below 1024, and failures reported at start). The handler
+	// polls them and never closes them, so that they outlive it.
+	Prebound []int
 	// NsInbound are pasta's -T listeners inside the namespace (made with
 	// NsSocket), forwarded to the host's loopback. Not implemented yet:
 	// New logs a warning and ignores them.
@@ -89,9 +94,10 @@ type Handler struct {
 
 // listener is a listening socket and where its connections go.
 type listener struct {
-	fd     int
-	toPort uint16
-	toAddr netip.Addr
+	fd       int
+	toPort   uint16
+	toAddr   netip.Addr
+	borrowed bool // Config.Prebound: not ours to close
 }
 
 // New opens the listening sockets and allocates the table and the frames.
@@ -137,8 +143,15 @@ func New(cfg Config) (*Handler, error) {
 	if !h.peekOff {
 		h.discardB = make([]byte, maxWindowToTap)
 	}
+	if len(cfg.Prebound) > 0 && len(cfg.Prebound) != len(cfg.Inbound) {
+		return nil, fmt.Errorf("tcp: %d prebound sockets for %d listeners", len(cfg.Prebound), len(cfg.Inbound))
+	}
 	for i, l := range cfg.Inbound {
-		if err := h.listen(l, i); err != nil {
+		pre := -1
+		if len(cfg.Prebound) > 0 {
+			pre = cfg.Prebound[i]
+		}
+		if err := h.listen(l, i, pre); err != nil {
 			h.Close()
 			return nil, err
 		}
@@ -153,7 +166,9 @@ func (h *Handler) Len() int { return h.tab.live }
 func (h *Handler) Close() {
 	for _, l := range h.listeners {
 		_ = h.poller.Del(l.fd)
-		unix.Close(l.fd)
+		if !l.borrowed {
+			unix.Close(l.fd)
+		}
 	}
 	h.listeners = nil
 	for i := 0; i < h.tab.n; i++ {

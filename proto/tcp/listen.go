@@ -23,9 +23,9 @@ func (h *Handler) Listen(l policy.Listener) error {
 		}
 	}
 	if free < 0 {
-		return h.listen(l, len(h.listeners))
+		return h.listen(l, len(h.listeners), -1)
 	}
-	if err := h.listen(l, free); err != nil {
+	if err := h.listen(l, free, -1); err != nil {
 		return err
 	}
 	// listen appended the new listener with its epoll Ref naming slot
@@ -45,7 +45,9 @@ func (h *Handler) Unlisten(port uint16) error {
 			continue
 		}
 		_ = h.poller.Del(l.fd)
-		unix.Close(l.fd)
+		if !l.borrowed {
+			unix.Close(l.fd)
+		}
 		l.fd = -1
 		return nil
 	}

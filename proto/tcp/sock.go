@@ -151,8 +151,35 @@ func (h *Handler) localCC(fd int, peer netip.Addr) {
 // renoCC is the name of the congestion control localCC sets.
 var renoCC = [...]byte{'r', 'e', 'n', 'o'}
 
-// listen opens the listening socket for l and adds it to epoll.
-func (h *Handler) listen(l policy.Listener, i int) error {
+// listen adds the listening socket for l to epoll: pre, a socket bound
+// by someone else (passt's launcher) that the handler does not close, or
+// if pre < 0 one it opens with BindInbound.
+func (h *Handler) listen(l policy.Listener, i int, pre int) error {
+	fd, borrowed := pre, pre >= 0
+	if !borrowed {
+		var err error
+		if fd, err = BindInbound(l, h.net.HasV4(), h.net.HasV6()); err != nil {
+			return err
+		}
+	}
+	to := l.ToPort
+	if to == 0 {
+		to = l.Port
+	}
+	if err := h.poller.Add(fd, unix.EPOLLIN, flow.Ref{Kind: flow.KindTCPListen, Index: uint32(i), Fd: int32(fd)}); err != nil {
+		if !borrowed {
+			unix.Close(fd)
+		}
+		return fmt.Errorf("tcp: epoll for %v port %d: %w", l.Bind, l.Port, err)
+	}
+	h.listeners = append(h.listeners, listener{fd: fd, toPort: to, toAddr: l.ToAddr, borrowed: borrowed})
+	return nil
+}
+
+// BindInbound opens the non-blocking listening socket of a -t listener:
+// IPv4, IPv6 or dual-stack as l.Bind and the guest's families (hasV4,
+// hasV6) say, bound to l.Iface if set.
+func BindInbound(l policy.Listener, hasV4, hasV6 bool) (int, error) {
 	domain := unix.AF_INET6
 	v6only := 0
 	switch {
@@ -160,18 +187,18 @@ func (h *Handler) listen(l policy.Listener, i int) error {
 		domain = unix.AF_INET
 	case l.Bind.IsValid():
 		v6only = 1
-	case !h.net.HasV6():
+	case !hasV6:
 		domain = unix.AF_INET
-	case !h.net.HasV4():
+	case !hasV4:
 		v6only = 1
 	}
 	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("tcp: socket for port %d: %w", l.Port, err)
+		return -1, fmt.Errorf("tcp: socket for port %d: %w", l.Port, err)
 	}
-	fail := func(what string, err error) error {
+	fail := func(what string, err error) (int, error) {
 		unix.Close(fd)
-		return fmt.Errorf("tcp: %s for %v port %d: %w", what, l.Bind, l.Port, err)
+		return -1, fmt.Errorf("tcp: %s for %v port %d: %w", what, l.Bind, l.Port, err)
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
 	if domain == unix.AF_INET6 {
@@ -204,15 +231,7 @@ func (h *Handler) listen(l policy.Listener, i int) error {
 	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
 		return fail("listen", err)
 	}
-	to := l.ToPort
-	if to == 0 {
-		to = l.Port
-	}
-	if err := h.poller.Add(fd, unix.EPOLLIN, flow.Ref{Kind: flow.KindTCPListen, Index: uint32(i), Fd: int32(fd)}); err != nil {
-		return fail("epoll", err)
-	}
-	h.listeners = append(h.listeners, listener{fd: fd, toPort: to, toAddr: l.ToAddr})
-	return nil
+	return fd, nil
 }
 
 // ListenPorts returns the local port of each listening socket, in the

@@ -66,27 +66,74 @@ func (h *Handler) listenAll(ls []policy.Listener, ns bool) error {
 	return nil
 }
 
-// listen opens, binds and registers one listener. An invalid or
-// unspecified IPv6 bind address gives a dual-stack socket.
+// listen opens, binds and registers one listener.
 func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	if len(h.lst) > flow.MaxIndex {
 		return fmt.Errorf("udp: too many listeners")
 	}
+	sock := unix.Socket
+	if ns {
+		sock = h.nsSock
+	}
+	fd, v6, err := openBound(l, bind, sock)
+	if err != nil {
+		return err
+	}
+	return h.register(l, fd, v6, ns, false)
+}
+
+// register adds a bound listener to epoll and to the table; borrowed ones
+// (Config.Prebound) are never closed by the handler.
+func (h *Handler) register(l *policy.Listener, fd int, v6, ns, borrowed bool) error {
+	idx := len(h.lst)
+	ref := flow.Ref{Kind: flow.KindUDPListen, Index: uint32(idx), Fd: int32(fd)}
+	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
+		if !borrowed {
+			unix.Close(fd)
+		}
+		return fmt.Errorf("epoll port %d: %w", l.Port, err)
+	}
+	h.lst = append(h.lst, listener{
+		fd: int32(fd), v6: v6, ns: ns, port: l.Port, toPort: l.ToPort, toAddr: l.ToAddr.Unmap(),
+		borrowed: borrowed,
+	})
+	return nil
+}
+
+// BindInbound opens and binds the host-side socket of a -u listener, as
+// the handler itself would: dual-stack unless l.Bind is an IPv4 address
+// or the host has no IPv6. The result is for Config.Prebound.
+func BindInbound(l policy.Listener) (int, error) {
+	fd, _, err := openBound(&l, l.Bind, unix.Socket)
+	return fd, err
+}
+
+// openBound opens a non-blocking UDP socket with sock and binds it for l
+// to bind. An invalid or unspecified IPv6 bind address gives a
+// dual-stack socket.
+func openBound(l *policy.Listener, bind netip.Addr, sock func(domain, typ, proto int) (int, error)) (int, bool, error) {
 	bind = bind.Unmap()
 	v6 := !bind.Is4()
 	dual := !bind.IsValid() || (v6 && bind.IsUnspecified())
-	fd, err := h.socket(v6, ns)
+	open := func(v6 bool) (int, error) {
+		af := unix.AF_INET
+		if v6 {
+			af = unix.AF_INET6
+		}
+		return sock(af, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	}
+	fd, err := open(v6)
 	if err != nil && dual && errors.Is(err, unix.EAFNOSUPPORT) {
 		// No IPv6 at all: fall back to IPv4 only.
 		v6, dual = false, false
-		fd, err = h.socket(false, ns)
+		fd, err = open(false)
 	}
 	if err != nil {
-		return fmt.Errorf("socket: %w", err)
+		return -1, false, fmt.Errorf("socket: %w", err)
 	}
-	fail := func(what string, err error) error {
+	fail := func(what string, err error) (int, bool, error) {
 		unix.Close(fd)
-		return fmt.Errorf("%s port %d: %w", what, l.Port, err)
+		return -1, false, fmt.Errorf("%s port %d: %w", what, l.Port, err)
 	}
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
 		return fail("SO_REUSEADDR", err)
@@ -110,19 +157,12 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	if bind.IsValid() {
 		addr = flow.AddrBytes(bind)
 	}
-	salen := putSockaddr(&h.sa, v6, &addr, l.Port)
-	if e := bindRaw(fd, &h.sa, salen); e != 0 {
+	var sa sockaddr
+	salen := putSockaddr(&sa, v6, &addr, l.Port)
+	if e := bindRaw(fd, &sa, salen); e != 0 {
 		return fail("bind", e)
 	}
-	idx := len(h.lst)
-	ref := flow.Ref{Kind: flow.KindUDPListen, Index: uint32(idx), Fd: int32(fd)}
-	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
-		return fail("epoll", err)
-	}
-	h.lst = append(h.lst, listener{
-		fd: int32(fd), v6: v6, ns: ns, port: l.Port, toPort: l.ToPort, toAddr: l.ToAddr.Unmap(),
-	})
-	return nil
+	return fd, v6, nil
 }
 
 // socket opens a non-blocking UDP socket in the host's namespace or, for

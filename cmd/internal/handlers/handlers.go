@@ -5,6 +5,7 @@ package handlers
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"gopasst/engine"
 	"gopasst/flow"
@@ -30,6 +31,14 @@ type Config struct {
 	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
 	// Nil in passt mode.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// TCPPrebound and UDPPrebound, if not empty, are the -t and -u
+	// listening sockets, bound by passt's launcher in the order of
+	// Policy.TCPIn.Listeners() and Policy.UDPIn.Listeners(); the handlers
+	// use them instead of binding and never close them.
+	TCPPrebound, UDPPrebound []int
+	// UDPTimeout and UDPStreamTimeout are the UDP flow timeouts; zero
+	// reads the host's (see udp.HostTimeouts), which needs /proc.
+	UDPTimeout, UDPStreamTimeout time.Duration
 }
 
 // Set is the handlers Add made; a field is nil when its handler was not
@@ -54,8 +63,8 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoTCP {
 		th, err := tcp.New(tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.TCPIn.Listeners(),
-			Log:     log, Trace: p.Trace,
+			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound,
+			Log: log, Trace: p.Trace,
 		})
 		if err != nil {
 			return fail(err)
@@ -82,8 +91,9 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoUDP {
 		uc := udp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.UDPIn.Listeners(),
-			Log:     log,
+			Inbound: p.UDPIn.Listeners(), Prebound: cfg.UDPPrebound,
+			Timeout: cfg.UDPTimeout, StreamTimeout: cfg.UDPStreamTimeout,
+			Log: log,
 		}
 		if cfg.NsSocket != nil {
 			uc.NsInbound, uc.NsSocket = p.UDPOut.Listeners(), cfg.NsSocket

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package sandbox
+
+import (
+	"fmt"
+
+	"github.com/landlock-lsm/go-landlock/landlock"
+	"golang.org/x/sys/unix"
+)
+
+// ConfineWaiter confines a process that must stay in the caller's user
+// and mount namespaces and does nothing but wait for its child and forward
+// signals to it: the foreground launchers of passt (-f) and pasta. It can
+// have neither an empty root (no mount namespace of its own) nor, as an
+// unprivileged user, an empty bounding set, so it gets two walls instead:
+//
+//  0. Limits: no core dumps, not dumpable (no ptrace by the same user);
+//  1. DropCaps: no effective, permitted, inheritable or ambient
+//     capability; the bounding set emptied where CAP_SETPCAP allows (root).
+//  2. Landlock (best effort by the kernel's ABI): no file system access
+//     and no TCP bind or connect. Signal scoping is left out: the process
+//     must still signal its child, which is outside its domain.
+//  3. no_new_privs and a seccomp filter built here (waiterProgram) that
+//     allows the Go runtime, the netpoller, write (error messages), the
+//     wait calls and the signal calls, and kills the process on anything
+//     else: no open or openat, no execve, no socket, no ptrace.
+//
+// Call it after the child is started and the signal handlers installed.
+func ConfineWaiter() error {
+	prog, err := waiterProgram()
+	if err != nil {
+		return fmt.Errorf("confine: %w", err)
+	}
+	if err := Limits(); err != nil {
+		return fmt.Errorf("confine: %w", err)
+	}
+	if err := DropCaps(nil); err != nil {
+		return fmt.Errorf("confine: %w", err)
+	}
+	ll := landlock.V11.BestEffort()
+	if err := ll.RestrictPaths(); err != nil {
+		return fmt.Errorf("confine: landlock (file system): %w", err)
+	}
+	if err := ll.RestrictNet(); err != nil {
+		return fmt.Errorf("confine: landlock (network): %w", err)
+	}
+	state.Landlock = true
+	if err := setNoNewPrivs(); err != nil {
+		return fmt.Errorf("confine: %w", err)
+	}
+	tid, err := seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_TSYNC)
+	if err != nil {
+		return fmt.Errorf("confine: seccomp(SET_MODE_FILTER, TSYNC): %w", err)
+	}
+	if tid != 0 {
+		return fmt.Errorf("confine: seccomp: thread %d could not be synchronised", tid)
+	}
+	state.Seccomp, state.Action, state.Instructions = true, ActionKill, len(prog)
+	return nil
+}
+
+// goCloneFlags are the flags of the Go runtime's clone of a new thread
+// (runtime.cloneFlags): CLONE_VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS.
+// Any other clone, a fork or new namespaces, is refused.
+const goCloneFlags = 0xd0f00
+
+// waiterSyscalls are what a waiting launcher does after ConfineWaiter:
+// the Go runtime (scheduler, memory, signals, threads, GOMAXPROCS
+// updater, vDSO fallbacks), the netpoller, write for error messages,
+// waiting for the child (os.Process.Wait: waitid on a pidfd, or wait4),
+// signalling it (pidfd_send_signal, kill) and closing the pidfd.
+var waiterSyscalls = []uintptr{
+	unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_SCHED_YIELD,
+	unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MADVISE,
+	unix.SYS_RT_SIGRETURN, unix.SYS_RT_SIGPROCMASK, unix.SYS_RT_SIGACTION, unix.SYS_SIGALTSTACK,
+	unix.SYS_GETPID, unix.SYS_GETTID, unix.SYS_TGKILL, unix.SYS_EXIT, unix.SYS_EXIT_GROUP,
+	unix.SYS_SCHED_GETAFFINITY, unix.SYS_PREAD64, unix.SYS_GETRANDOM,
+	unix.SYS_CLOCK_GETTIME, unix.SYS_GETTIMEOFDAY, unix.SYS_RESTART_SYSCALL,
+	unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_CTL, unix.SYS_READ, unix.SYS_WRITE, unix.SYS_CLOSE,
+	unix.SYS_WAITID, unix.SYS_WAIT4, unix.SYS_KILL, unix.SYS_PIDFD_SEND_SIGNAL,
+}
+
+// Classic BPF opcodes of a seccomp program.
+const (
+	bpfLdAbsW = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
+	bpfJeqK   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
+	bpfJgeK   = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
+	// Offsets in struct seccomp_data.
+	offNr   = 0
+	offArch = 4
+	offArg0 = 16 // low half on a little-endian machine
+)
+
+// waiterProgram assembles the filter of ConfineWaiter for this
+// architecture: wrong architecture (and on amd64 the x32 ABI) kills,
+// clone only with goCloneFlags, prctl only PR_SET_VMA, the syscalls of
+// waiterSyscalls allowed, anything else kills the process.
+func waiterProgram() ([]unix.SockFilter, error) {
+	if auditArch == 0 {
+		return nil, errNoProgram
+	}
+	stmt := func(code uint16, k uint32) unix.SockFilter { return unix.SockFilter{Code: code, K: k} }
+	jeq := func(k uint32, jt, jf uint8) unix.SockFilter {
+		return unix.SockFilter{Code: bpfJeqK, Jt: jt, Jf: jf, K: k}
+	}
+	const (
+		allow = unix.SECCOMP_RET_ALLOW
+		kill  = unix.SECCOMP_RET_KILL_PROCESS
+	)
+	p := []unix.SockFilter{
+		stmt(bpfLdAbsW, offArch),
+		jeq(auditArch, 1, 0),
+		stmt(bpfRetK, kill),
+		stmt(bpfLdAbsW, offNr),
+	}
+	if syscallBitX32 != 0 {
+		p = append(p, unix.SockFilter{Code: bpfJgeK, Jt: 0, Jf: 1, K: syscallBitX32}, stmt(bpfRetK, kill))
+	}
+	// Each allowed number: "if nr == N return allow".
+	for _, nr := range waiterSyscalls {
+		p = append(p, jeq(uint32(nr), 0, 1), stmt(bpfRetK, allow))
+	}
+	p = append(p,
+		// clone: the low half of arg0 (the Go runtime passes only it)
+		jeq(uint32(unix.SYS_CLONE), 0, 2),
+		stmt(bpfLdAbsW, offArg0),
+		jeq(goCloneFlags, 4, 5),
+		// prctl: arg0
+		jeq(uint32(unix.SYS_PRCTL), 0, 4),
+		stmt(bpfLdAbsW, offArg0),
+		jeq(unix.PR_SET_VMA, 1, 2),
+		stmt(bpfRetK, kill), // not reached
+		stmt(bpfRetK, allow),
+		stmt(bpfRetK, kill),
+	)
+	return p, nil
+}
