@@ -44,7 +44,7 @@ type server struct {
 	listenFd int    // the UNIX socket; -1 with -F
 	sockDir  int    // its directory (O_PATH), to remove it at exit
 	sockName string // its name there
-	connFd   int // -F: the one connection; -1 once served
+	connFd   int    // -F: the one connection; -1 once served
 	tcpFds   []int
 	udpFds   []int
 	udpT     [2]time.Duration // the host's UDP flow timeouts
