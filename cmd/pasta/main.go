@@ -78,6 +78,7 @@ func run() int {
 			fmt.Fprintln(os.Stderr, "pasta: refusing to run as the engine stage:", err)
 			return 1
 		}
+		netns.ReceiveSignals()
 	}
 	if err := sandbox.Initial(); err != nil {
 		fmt.Fprintln(os.Stderr, "pasta:", err)
@@ -124,6 +125,12 @@ func launch(cfg *policy.Config, plan netns.Plan) int {
 		return 1
 	}
 	if !plan.Daemon {
+		if err := confineLauncher(); err != nil {
+			fmt.Fprintln(os.Stderr, "pasta:", err)
+			child.Kill()
+			child.Wait()
+			return 1
+		}
 		return child.Wait()
 	}
 	if err := child.WaitReady(); err != nil {
@@ -138,6 +145,20 @@ func launch(cfg *policy.Config, plan netns.Plan) int {
 		}
 	}
 	return 0
+}
+
+// confineLauncher confines the foreground launcher, which from now on
+// only waits for the engine and relays signals to it through a pipe: as
+// root it becomes nobody (it needs no privilege to wait for its child),
+// then no capability, no file or network access (Landlock), and a seccomp
+// filter that allows waiting and writing (sandbox.ConfineWaiter).
+func confineLauncher() error {
+	if os.Geteuid() == 0 {
+		if err := sandbox.BecomeUser(sandbox.IDs{UID: nobodyID, GID: nobodyID}); err != nil {
+			return err
+		}
+	}
+	return sandbox.ConfineWaiter()
 }
 
 // engineMain reaches the namespace, creates and configures the tap, starts
