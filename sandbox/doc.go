@@ -29,9 +29,19 @@
 //     pasta, which must stay in the user namespace owning the target netns,
 //     re-executes without a new user namespace when it is root there, and
 //     creates them with unshare(1) after nsenter(1) joined a user namespace
-//     (ReexecEnv then tells EnterEmptyRoot the namespace is its own).
-//  4. In the child: Stage tells it is the sandboxed stage, InheritedFDs
-//     returns the files with O_NONBLOCK restored. Everything that needs
+//     (with a StageProof of its own). passt's launcher, if root, first
+//     gives up root for good (BecomeUser), so that no uid-0 process is
+//     left: the child's root then maps to that user.
+//  4. In the child: Stage says which stage the environment claims, and
+//     VerifyStage, first thing, makes the process prove it (the
+//     environment alone proves nothing: anyone can set it): a pipe
+//     inherited from the parent must hold the random token the
+//     environment names, and the mount namespace must differ from the
+//     parent's (/proc/PPID/ns/mnt; from a user namespace of its own, which
+//     may not read the parent's, it must be owned by that user namespace,
+//     which is not the initial one). EnterEmptyRoot refuses to mount
+//     anything otherwise. InheritedFDs returns the files with O_NONBLOCK
+//     restored. Everything that needs
 //     a file, a new namespace or a capability happens now: epoll, timerfds,
 //     signal.Notify, seeding randomness, and pasta's namespace worker thread
 //     entering the target netns (setns is not in the filter).
@@ -46,6 +56,16 @@
 //     and the final capset, since leaving uid 0 empties the permitted set;
 //     InstallSeccomp (the filter of isolate_postfork) comes last because
 //     the filter refuses mount, capset, setuid and prctl.
+//
+// A process that must stay in the caller's namespaces, as a user (the
+// foreground launchers of passt and pasta, which only wait for their child
+// and forward signals), cannot pivot to an empty root nor, unprivileged,
+// clear its bounding set. ConfineWaiter gives it instead: no capability,
+// not dumpable, Landlock (github.com/landlock-lsm/go-landlock, best effort
+// by the kernel's ABI) refusing every file system access and TCP bind and
+// connect, and a seccomp filter assembled in Go (waiterProgram, for amd64
+// and arm64) that allows the Go runtime, the netpoller, write, the wait
+// and signal calls and nothing else: no open/openat, no execve, no socket.
 //
 // What the daemons keep at run time: no capability (CapEff, CapPrm,
 // CapBnd, CapInh and CapAmb all 0 on every thread) in both modes. passt
@@ -91,7 +111,8 @@
 //
 // # Limits
 //
-// Only amd64 has a compiled profile. Joining an existing user namespace
+// Only amd64 has a compiled profile; ConfineWaiter's filter covers amd64
+// and arm64. Joining an existing user namespace
 // (pasta --userns) is impossible from Go once the runtime runs and is not
 // handled here.
 package sandbox

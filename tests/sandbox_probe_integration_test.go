@@ -100,6 +100,8 @@ var probeSetups = []struct {
 	{"passt", []string{"-mode", "passt", "-userns=true"}},
 	{"pasta", []string{"-mode", "pasta", "-userns=false"}},
 	{"pasta-userns", []string{"-mode", "pasta", "-userns=true"}},
+	// The foreground launchers of passt and pasta (sandbox.ConfineWaiter).
+	{"launcher", []string{"-mode", "waiter", "-userns=false"}},
 }
 
 // TestIntegrationSandboxForbidden: each forbidden call kills the process
@@ -128,6 +130,9 @@ func TestIntegrationSandboxAllowed(t *testing.T) {
 	requireRoot(t)
 	for _, s := range probeSetups {
 		for _, probe := range []string{"udp", "tcp", "runtime"} {
+			if s.name == "launcher" && probe != "runtime" {
+				continue // no sockets: it only waits and signals
+			}
 			t.Run(s.name+"/"+probe, func(t *testing.T) {
 				r := runProbe(t, nil, append(s.args, probe)...)
 				if r.signal != 0 || r.status != 0 || r.result != probe+" ok" {
@@ -181,6 +186,9 @@ func TestIntegrationSandboxRootless(t *testing.T) {
 func TestIntegrationSandboxOutside(t *testing.T) {
 	requireRoot(t)
 	for _, s := range probeSetups {
+		if s.name == "launcher" {
+			continue // no empty root: TestIntegrationSandboxAudit checks the launchers
+		}
 		t.Run(s.name, func(t *testing.T) {
 			cmd := exec.Command(sandboxProbe(t), append(s.args, "sleep")...)
 			stdin, err := cmd.StdinPipe()

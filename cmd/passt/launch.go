@@ -149,7 +149,21 @@ func launch(cfg *policy.Config) int {
 		removeSock()
 		return fail(err)
 	}
+	var sigs chan os.Signal
+	if cfg.Foreground {
+		// Confined before --pid is written: whoever reads it finds
+		// both processes confined.
+		sigs = make(chan os.Signal, 4)
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+		if err := sandbox.ConfineWaiter(); err != nil {
+			proc.Kill()
+			proc.Wait()
+			return fail(err)
+		}
+	}
 	if pidFile != nil {
+		// Through the descriptor opened earlier: the confined launcher
+		// can no longer open files.
 		_, err := pidFile.WriteString(strconv.Itoa(proc.Pid) + "\n")
 		if cerr := pidFile.Close(); err == nil {
 			err = cerr
@@ -163,7 +177,7 @@ func launch(cfg *policy.Config) int {
 		proc.Release()
 		return 0
 	}
-	return waitSandboxed(proc)
+	return waitSandboxed(proc, sigs)
 }
 
 // nobodyID is "nobody"/"nogroup" on Debian, the default --runas of root.
@@ -262,19 +276,11 @@ func ready(err error) {
 	f.Write(append([]byte{readyFail}, err.Error()...))
 }
 
-// waitSandboxed is the rest of a foreground launcher: confined (no file
-// access, no exec, no capability; sandbox.ConfineWaiter), it forwards
-// SIGTERM, SIGINT and SIGHUP to the sandboxed process, waits for it and
-// exits with its status.
-func waitSandboxed(proc *os.Process) int {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	if err := sandbox.ConfineWaiter(); err != nil {
-		fmt.Fprintln(os.Stderr, "passt:", err)
-		proc.Kill()
-		proc.Wait()
-		return 1
-	}
+// waitSandboxed is the rest of a foreground launcher, confined by now
+// (sandbox.ConfineWaiter: no file access, no exec, no capability): it
+// forwards the signals arriving on sigs to the sandboxed process, waits
+// for it and exits with its status.
+func waitSandboxed(proc *os.Process, sigs chan os.Signal) int {
 	done := make(chan *os.ProcessState, 1)
 	go func() {
 		ps, _ := proc.Wait()

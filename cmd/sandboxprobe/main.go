@@ -4,7 +4,11 @@
 // and then tries one thing, named on the command line, to show what the
 // sandbox allows:
 //
-//	sandboxprobe [-mode passt|pasta] [-action kill|trap|log] [-userns] TEST
+//	sandboxprobe [-mode passt|pasta|waiter] [-action kill|trap|log] [-userns] TEST
+//
+// Modes: passt (passt's one sandboxed process), pasta (pasta's engine),
+// waiter (the foreground launchers of both, sandbox.ConfineWaiter; -action
+// does not apply).
 //
 // Forbidden: open (openat /etc/passwd), execve (/bin/true), ptrace
 // (PTRACE_TRACEME), mount (tmpfs on /), packet (socket(AF_PACKET)).
@@ -43,7 +47,7 @@ import (
 const stageName = "probe"
 
 func main() {
-	modeFlag := flag.String("mode", "passt", "filter to apply: passt or pasta")
+	modeFlag := flag.String("mode", "passt", "confinement to apply: passt, pasta or waiter")
 	actionFlag := flag.String("action", "kill", "seccomp default action: kill, trap or log (log is unsafe)")
 	userns := flag.Bool("userns", true, "re-exec into a new user namespace (passt); false keeps the credentials (pasta as root)")
 	flag.Parse()
@@ -53,7 +57,7 @@ func main() {
 	}
 	mode := policy.ModePasst
 	switch *modeFlag {
-	case "passt":
+	case "passt", "waiter":
 	case "pasta":
 		mode = policy.ModePasta
 	default:
@@ -137,7 +141,13 @@ func stageTwo(mode policy.Mode, modeName string, action sandbox.Action, test str
 	if !ok {
 		die("unknown test %q", test)
 	}
-	if err := sandbox.Enter(mode, sandbox.Options{Action: action}); err != nil {
+	if modeName == "waiter" {
+		// The foreground launchers' confinement (sandbox.ConfineWaiter):
+		// its own filter, Landlock, no capabilities; no empty root.
+		if err := sandbox.ConfineWaiter(); err != nil {
+			die("%v", err)
+		}
+	} else if err := sandbox.Enter(mode, sandbox.Options{Action: action}); err != nil {
 		die("%v", err)
 	}
 	st := sandbox.Status()
