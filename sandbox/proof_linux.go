@@ -127,6 +127,7 @@ func VerifyStage() error {
 		return fmt.Errorf("%w: mount namespace of the parent (PID %d): %v", ErrNotStage, ppid, err)
 	}
 	state.Verified = true
+	nameThreads()
 	return nil
 }
 
