@@ -16,6 +16,11 @@ var forwardedSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGH
 
 // forwardSignals relays forwardedSignals to p until stop is called.
 func forwardSignals(p *os.Process) (stop func()) {
+	return onSignals(func(s os.Signal) { p.Signal(s) })
+}
+
+// onSignals calls send for each of forwardedSignals until stop is called.
+func onSignals(send func(os.Signal)) (stop func()) {
 	ch := make(chan os.Signal, 4)
 	done := make(chan struct{})
 	signal.Notify(ch, forwardedSignals...)
@@ -23,7 +28,7 @@ func forwardSignals(p *os.Process) (stop func()) {
 		for {
 			select {
 			case s := <-ch:
-				p.Signal(s)
+				send(s)
 			case <-done:
 				return
 			}
@@ -44,22 +49,9 @@ const signalFdEnv = "GOPASST_SIGNAL_FD"
 // launcher that gave up root (or all capabilities) may no longer signal
 // a root engine, and it needs no syscall but write to do this.
 func relaySignals(w *os.File) (stop func()) {
-	ch := make(chan os.Signal, 4)
-	done := make(chan struct{})
-	signal.Notify(ch, forwardedSignals...)
-	go func() {
-		for {
-			select {
-			case s := <-ch:
-				w.Write([]byte{byte(s.(syscall.Signal))})
-			case <-done:
-				return
-			}
-		}
-	}()
+	stopSend := onSignals(func(s os.Signal) { w.Write([]byte{byte(s.(syscall.Signal))}) })
 	return func() {
-		signal.Stop(ch)
-		close(done)
+		stopSend()
 		w.Close()
 	}
 }

@@ -6,6 +6,7 @@ package sandbox
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"testing"
 
@@ -59,13 +60,19 @@ func loadVM(t *testing.T, mode policy.Mode, action Action) *bpf.VM {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newVM(t, prog, fmt.Sprint(mode))
+}
+
+// newVM loads a seccomp program into x/net/bpf's VM.
+func newVM(t *testing.T, prog []unix.SockFilter, name string) *bpf.VM {
+	t.Helper()
 	insns := make([]bpf.Instruction, len(prog))
 	for i, in := range prog {
 		insns[i] = bpf.RawInstruction{Op: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}.Disassemble()
 	}
 	vm, err := bpf.NewVM(insns)
 	if err != nil {
-		t.Fatalf("x/net/bpf refuses the %v program: %v", mode, err)
+		t.Fatalf("x/net/bpf refuses the %s program: %v", name, err)
 	}
 	return vm
 }

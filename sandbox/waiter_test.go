@@ -7,7 +7,6 @@ package sandbox
 import (
 	"testing"
 
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,14 +18,7 @@ func TestWaiterProgram(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	insns := make([]bpf.Instruction, len(prog))
-	for i, in := range prog {
-		insns[i] = bpf.RawInstruction{Op: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}.Disassemble()
-	}
-	vm, err := bpf.NewVM(insns)
-	if err != nil {
-		t.Fatalf("x/net/bpf refuses the program: %v", err)
-	}
+	vm := newVM(t, prog, "waiter")
 	const allow, kill = unix.SECCOMP_RET_ALLOW, unix.SECCOMP_RET_KILL_PROCESS
 	args := func(a0 uint64) *[6]uint64 { return &[6]uint64{a0} }
 	for _, tt := range []struct {

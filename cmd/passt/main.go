@@ -100,8 +100,13 @@ func main() {
 }
 
 func run() int {
-	if sandbox.Stage() == stageSandboxed {
-		return sandboxedMain()
+	sandboxed := sandbox.Stage() == stageSandboxed
+	if sandboxed {
+		// First thing: the stage variable is only a claim.
+		if err := sandbox.VerifyStage(); err != nil {
+			fmt.Fprintln(os.Stderr, "passt: refusing to run as the sandboxed stage:", err)
+			return 1
+		}
 	}
 	if err := sandbox.Initial(); err != nil {
 		fmt.Fprintln(os.Stderr, "passt:", err)
@@ -110,6 +115,9 @@ func run() int {
 	cfg, code, ok := parse()
 	if !ok {
 		return code
+	}
+	if sandboxed {
+		return sandboxedMain(cfg)
 	}
 	return launch(cfg)
 }

@@ -55,19 +55,7 @@ type server struct {
 // namespaces, the host's network namespace. It resolves what the guest is
 // told, enters the sandbox, reports ready and serves one guest at a time,
 // with a fresh engine each. See "Processes".
-func sandboxedMain() int {
-	if err := sandbox.VerifyStage(); err != nil {
-		fmt.Fprintln(os.Stderr, "passt: refusing to run as the sandboxed stage:", err)
-		return 1
-	}
-	if err := sandbox.Initial(); err != nil {
-		fmt.Fprintln(os.Stderr, "passt:", err)
-		return 1
-	}
-	cfg, code, ok := parse()
-	if !ok {
-		return code
-	}
+func sandboxedMain(cfg *policy.Config) int {
 	log := newLogger(cfg, logWriter())
 	fail := func(err error) int {
 		ready(err)
