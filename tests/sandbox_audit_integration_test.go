@@ -196,8 +196,9 @@ func passtWithGuest(t *testing.T, cred *syscall.Credential, foreground bool) (in
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -209,17 +210,18 @@ func passtWithGuest(t *testing.T, cred *syscall.Credential, foreground bool) (in
 	})
 	var took time.Duration
 	if !foreground {
-		if err := <-done; err != nil {
-			t.Fatalf("passt: %v\n%s", err, stderr.String())
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Fatalf("the launcher did not return; stderr:\n%s", stderr.String())
+		}
+		if waitErr != nil {
+			t.Fatalf("passt: %v\n%s", waitErr, stderr.String())
 		}
 		took = time.Since(start)
-		done <- nil
 	} else {
 		deadline := time.Now().Add(10 * time.Second)
-		for {
-			if b, err := os.ReadFile(pidFile); err == nil && strings.HasSuffix(string(b), "\n") {
-				break
-			}
+		for readPidFileOK(pidFile) == 0 {
 			if time.Now().After(deadline) {
 				t.Fatalf("no PID file; stderr:\n%s", stderr.String())
 			}
