@@ -116,10 +116,15 @@ func auditAll(t *testing.T, want int) []int {
 }
 
 // startReady starts cmd with stdout on a pipe and waits for the line
-// "ready" (printed by the spawned command once pasta released it).
+// "ready" (printed by the spawned command once pasta released it). The
+// command ends when its stdin is closed, on cleanup.
 func startReady(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
 	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +134,7 @@ func startReady(t *testing.T, cmd *exec.Cmd) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
+		in.Close()
 		done := make(chan struct{})
 		go func() { cmd.Wait(); close(done) }()
 		select {
@@ -153,6 +158,10 @@ func startReady(t *testing.T, cmd *exec.Cmd) {
 		t.Fatalf("command not ready; stderr:\n%s", stderr.String())
 	}
 }
+
+// spawnReady is the command pasta spawns in the audit: it says it runs
+// and waits for its stdin to close.
+const spawnReady = "echo ready; read x"
 
 // killPidFile ends the daemon named in path on cleanup.
 func killPidFile(t *testing.T, path string) int {
@@ -242,11 +251,11 @@ func TestIntegrationSandboxAudit(t *testing.T) {
 		t.Fatalf("gopasst processes already running: %v", pids)
 	}
 	t.Run("pasta spawn as root", func(t *testing.T) {
-		startReady(t, exec.Command(pastaBin, "--config-net", "--", "sh", "-c", "echo ready; exec sleep 30"))
+		startReady(t, exec.Command(pastaBin, "--config-net", "--", "sh", "-c", spawnReady))
 		auditAll(t, 2) // the launcher (nobody now) and the engine
 	})
 	t.Run("pasta spawn rootless", func(t *testing.T) {
-		cmd := exec.Command(pastaBin, "--config-net", "--", "sh", "-c", "echo ready; exec sleep 30")
+		cmd := exec.Command(pastaBin, "--config-net", "--", "sh", "-c", spawnReady)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: rootlessUser(t)}
 		startReady(t, cmd)
 		auditAll(t, 2)
