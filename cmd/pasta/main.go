@@ -36,6 +36,16 @@
 //  5. The event loop starts, then the launcher hears "ready" and the
 //     command is released.
 //
+// The launcher itself, when it stays (in the foreground: it waits for the
+// engine and relays SIGTERM, SIGINT and SIGHUP to it through a pipe),
+// confines itself right after starting the engine: as root it becomes
+// nobody (sandbox.BecomeUser), then sandbox.ConfineWaiter (no capability,
+// Landlock without file system or network access, a seccomp filter that
+// allows waiting and writing and kills on anything else). A daemon's
+// launcher exits once the engine is ready. The engine proves first thing
+// that it is the launcher's re-exec (sandbox.VerifyStage): GOPASST_STAGE
+// alone is refused.
+//
 // GOPASST_SECCOMP=trap|log (sandbox.ActionEnv) is a hidden debugging switch
 // for the filter's action on a syscall outside the profile: trap gives a
 // Go traceback, log allows everything and only logs it. "log" is UNSAFE:
