@@ -38,14 +38,9 @@ func ConfineWaiter() error {
 	if err := DropCaps(nil); err != nil {
 		return fmt.Errorf("confine: %w", err)
 	}
-	ll := landlock.V11.BestEffort()
-	if err := ll.RestrictPaths(); err != nil {
-		return fmt.Errorf("confine: landlock (file system): %w", err)
+	if err := LandlockNoAccess(); err != nil {
+		return fmt.Errorf("confine: %w", err)
 	}
-	if err := ll.RestrictNet(); err != nil {
-		return fmt.Errorf("confine: landlock (network): %w", err)
-	}
-	state.Landlock = true
 	if err := setNoNewPrivs(); err != nil {
 		return fmt.Errorf("confine: %w", err)
 	}
@@ -57,6 +52,24 @@ func ConfineWaiter() error {
 		return fmt.Errorf("confine: seccomp: thread %d could not be synchronised", tid)
 	}
 	state.Seccomp, state.Action, state.Instructions = true, ActionKill, len(prog)
+	return nil
+}
+
+// LandlockNoAccess restricts every thread, with Landlock at the best ABI
+// the kernel offers, to no file system access at all and no TCP bind or
+// connect (it sets no_new_privs, which Landlock needs). On a kernel
+// without Landlock it does nothing; the seccomp filter is the first wall
+// anyway. Signal and abstract-socket scoping are not used: a launcher
+// must signal its child, which is outside its domain.
+func LandlockNoAccess() error {
+	ll := landlock.V11.BestEffort()
+	if err := ll.RestrictPaths(); err != nil {
+		return fmt.Errorf("landlock (file system): %w", err)
+	}
+	if err := ll.RestrictNet(); err != nil {
+		return fmt.Errorf("landlock (network): %w", err)
+	}
+	state.Landlock = true
 	return nil
 }
 

@@ -6,7 +6,7 @@ package tests
 
 import (
 	"fmt"
-		"os"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"

@@ -163,6 +163,30 @@ func TestIntegrationSandboxLayers(t *testing.T) {
 			}
 		})
 	}
+	// The launchers' second wall: Landlock alone refuses a file that
+	// every user may read, and executing a program.
+	for _, tt := range []struct{ probe, want string }{
+		{"open", "open errno=EACCES"},
+		{"execve", "execve errno=EACCES"},
+	} {
+		t.Run("landlock/"+tt.probe, func(t *testing.T) {
+			if !landlockEnabled() {
+				t.Skip("Landlock is not enabled in this kernel")
+			}
+			r := runProbe(t, nil, "-mode", "landlock", "-userns=false", tt.probe)
+			if r.signal != 0 || r.result != tt.want {
+				t.Errorf("want %q, got signal %d result %q:\n%s", tt.want, r.signal, r.result, r.out)
+			}
+		})
+	}
+}
+
+// landlockEnabled reports whether Landlock is among the kernel's LSMs
+// (landlock_create_ruleset with LANDLOCK_CREATE_RULESET_VERSION answers).
+func landlockEnabled() bool {
+	const sysLandlockCreateRuleset = 444 // the same number on every architecture
+	v, _, e := syscall.Syscall(sysLandlockCreateRuleset, 0, 0, 1)
+	return e == 0 && v > 0
 }
 
 // TestIntegrationSandboxRootless runs the passt setup as an unprivileged

@@ -8,7 +8,8 @@
 //
 // Modes: passt (passt's one sandboxed process), pasta (pasta's engine),
 // waiter (the foreground launchers of both, sandbox.ConfineWaiter; -action
-// does not apply).
+// does not apply), landlock (only the launchers' Landlock wall,
+// sandbox.LandlockNoAccess, without their filter).
 //
 // Forbidden: open (openat /etc/passwd), execve (/bin/true), ptrace
 // (PTRACE_TRACEME), mount (tmpfs on /), packet (socket(AF_PACKET)).
@@ -47,7 +48,7 @@ import (
 const stageName = "probe"
 
 func main() {
-	modeFlag := flag.String("mode", "passt", "confinement to apply: passt, pasta or waiter")
+	modeFlag := flag.String("mode", "passt", "confinement to apply: passt, pasta, waiter or landlock")
 	actionFlag := flag.String("action", "kill", "seccomp default action: kill, trap or log (log is unsafe)")
 	userns := flag.Bool("userns", true, "re-exec into a new user namespace (passt); false keeps the credentials (pasta as root)")
 	flag.Parse()
@@ -57,7 +58,7 @@ func main() {
 	}
 	mode := policy.ModePasst
 	switch *modeFlag {
-	case "passt", "waiter":
+	case "passt", "waiter", "landlock":
 	case "pasta":
 		mode = policy.ModePasta
 	default:
@@ -145,6 +146,12 @@ func stageTwo(mode policy.Mode, modeName string, action sandbox.Action, test str
 		// The foreground launchers' confinement (sandbox.ConfineWaiter):
 		// its own filter, Landlock, no capabilities; no empty root.
 		if err := sandbox.ConfineWaiter(); err != nil {
+			die("%v", err)
+		}
+	} else if modeName == "landlock" {
+		// The launchers' second wall alone, to show what it refuses
+		// where the filter would have killed first.
+		if err := sandbox.LandlockNoAccess(); err != nil {
 			die("%v", err)
 		}
 	} else if err := sandbox.Enter(mode, sandbox.Options{Action: action}); err != nil {
