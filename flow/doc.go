@@ -13,6 +13,9 @@
 // the fd. On a wake-up the engine reads the Ref and calls the handler for
 // that kind; no map lookup, no allocation. Handlers own their flow tables
 // (fixed capacity, dense arrays, index handles) and their frame buffers.
+// The pieces those tables share live here: Index (the seeded hash from
+// key to position), Table (a dense array of flows over an Index, with add
+// and remove) and Budget (the flow capacity all handlers draw on).
 //
 // Frames towards the guest are built by the handler, Ethernet header first,
 // in memory it owns, and given to Tap.Send; Send may keep a reference until

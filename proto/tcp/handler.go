@@ -31,14 +31,11 @@ type Config struct {
 	// connections are forwarded to the guest.
 	Inbound []policy.Listener
 	// Prebound, if not empty, are listening sockets for Inbound, in its
-	// order, bound by the caller (passt's launcher, before the sandbox:
-	// ports below 1024, and failures reported at start). The handler
-	// polls them and never closes them, so that they outlive it.
+	// order, bound by the caller with BindInbound (passt's launcher,
+	// before the sandbox: ports below 1024, and failures reported at
+	// start). The handler polls them and never closes them, so that they
+	// outlive it.
 	Prebound []int
-	// NsInbound are pasta's -T listeners inside the namespace (made with
-	// NsSocket), forwarded to the host's loopback. Not implemented yet:
-	// New logs a warning and ignores them.
-	NsInbound []policy.Listener
 	// NsSocket creates a socket inside the guest's netns (pasta); nil in
 	// passt.
 	NsSocket func(domain, typ, proto int) (int, error)
@@ -115,9 +112,6 @@ func New(cfg Config) (*Handler, error) {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if len(cfg.NsInbound) > 0 {
-		log.Warn("tcp: namespace listeners (-T) are not implemented yet; ignored", "count", len(cfg.NsInbound))
 	}
 	mtu := cfg.Net.MTU
 	if mtu <= 0 {

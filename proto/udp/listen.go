@@ -10,12 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/policy"
-)
-
-var (
-	loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	loopback6 = netip.IPv6Loopback()
 )
 
 // listenAll opens the listeners for one kind of forward (-u: ns false,
@@ -48,10 +44,10 @@ func (h *Handler) listenAll(ls []policy.Listener, ns bool) error {
 		if ns && !l.Bind.IsValid() {
 			// -U is forwarding between loopbacks: bind the
 			// namespace's, in both families.
-			if err := try(l, loopback4); err != nil {
+			if err := try(l, fwd.Loopback(false)); err != nil {
 				return err
 			}
-			if err := try(l, loopback6); err != nil {
+			if err := try(l, fwd.Loopback(true)); err != nil {
 				return err
 			}
 			continue
@@ -71,7 +67,7 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	if len(h.lst) > flow.MaxIndex {
 		return fmt.Errorf("udp: too many listeners")
 	}
-	sock := unix.Socket
+	var sock fwd.SocketFunc
 	if ns {
 		sock = h.nsSock
 	}
@@ -91,7 +87,7 @@ func (h *Handler) register(l *policy.Listener, fd int, v6, ns, borrowed bool) er
 		if !borrowed {
 			unix.Close(fd)
 		}
-		return fmt.Errorf("epoll port %d: %w", l.Port, err)
+		return fmt.Errorf("epoll for port %d: %w", l.Port, err)
 	}
 	h.lst = append(h.lst, listener{
 		fd: int32(fd), v6: v6, ns: ns, port: l.Port, toPort: l.ToPort, toAddr: l.ToAddr.Unmap(),
@@ -101,68 +97,31 @@ func (h *Handler) register(l *policy.Listener, fd int, v6, ns, borrowed bool) er
 }
 
 // BindInbound opens and binds the host-side socket of a -u listener, as
-// the handler itself would: dual-stack unless l.Bind is an IPv4 address
-// or the host has no IPv6. The result is for Config.Prebound.
+// the handler itself would. The result is for Config.Prebound.
 func BindInbound(l policy.Listener) (int, error) {
-	fd, _, err := openBound(&l, l.Bind, unix.Socket)
+	fd, _, err := openBound(&l, l.Bind, nil)
 	return fd, err
 }
 
-// openBound opens a non-blocking UDP socket with sock and binds it for l
-// to bind. An invalid or unspecified IPv6 bind address gives a
-// dual-stack socket.
-func openBound(l *policy.Listener, bind netip.Addr, sock func(domain, typ, proto int) (int, error)) (int, bool, error) {
+// openBound opens a UDP socket with sock (nil: socket(2) here) bound for
+// l to bind. An invalid or unspecified IPv6 bind address gives a
+// dual-stack socket. v6 tells the socket's family.
+func openBound(l *policy.Listener, bind netip.Addr, sock fwd.SocketFunc) (fd int, v6 bool, err error) {
 	bind = bind.Unmap()
-	v6 := !bind.Is4()
+	v6 = !bind.Is4()
 	dual := !bind.IsValid() || (v6 && bind.IsUnspecified())
-	open := func(v6 bool) (int, error) {
-		af := unix.AF_INET
-		if v6 {
-			af = unix.AF_INET6
-		}
-		return sock(af, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	s := fwd.ListenSpec{
+		Type: unix.SOCK_DGRAM, Addr: bind, V6: v6, V6Only: !dual,
+		Iface: l.Iface, Port: l.Port, Setup: setBufs, Socket: sock,
 	}
-	fd, err := open(v6)
+	fd, err = fwd.Listen(s)
 	if err != nil && dual && errors.Is(err, unix.EAFNOSUPPORT) {
 		// No IPv6 at all: fall back to IPv4 only.
-		v6, dual = false, false
-		fd, err = open(false)
+		s.Addr, s.V6 = netip.Addr{}, false
+		v6 = false
+		fd, err = fwd.Listen(s)
 	}
-	if err != nil {
-		return -1, false, fmt.Errorf("socket: %w", err)
-	}
-	fail := func(what string, err error) (int, bool, error) {
-		unix.Close(fd)
-		return -1, false, fmt.Errorf("%s port %d: %w", what, l.Port, err)
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return fail("SO_REUSEADDR", err)
-	}
-	setBufs(fd)
-	if v6 {
-		only := 1
-		if dual {
-			only = 0
-		}
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, only); err != nil {
-			return fail("IPV6_V6ONLY", err)
-		}
-	}
-	if l.Iface != "" {
-		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, l.Iface); err != nil {
-			return fail("SO_BINDTODEVICE "+l.Iface, err)
-		}
-	}
-	var addr [16]byte
-	if bind.IsValid() {
-		addr = flow.AddrBytes(bind)
-	}
-	var sa sockaddr
-	salen := putSockaddr(&sa, v6, &addr, l.Port)
-	if e := bindRaw(fd, &sa, salen); e != 0 {
-		return fail("bind", e)
-	}
-	return fd, v6, nil
+	return fd, v6, err
 }
 
 // socket opens a non-blocking UDP socket in the host's namespace or, for
