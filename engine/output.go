@@ -41,33 +41,10 @@ func (e *Engine) queue(frames [][]byte) {
 	}
 }
 
-// reserve returns free room in the reply slab, at least replySlot bytes,
-// flushing first if the slab is nearly full.
-func (e *Engine) reserve() []byte {
-	if len(e.txSlab)-e.txPos < replySlot {
-		e.flush()
-	}
-	return e.txSlab[e.txPos:]
-}
-
-// commit queues the first n bytes of the room reserve returned.
-func (e *Engine) commit(n int) {
-	f := e.txSlab[e.txPos : e.txPos+n : e.txPos+n]
-	e.txPos += (n + 7) &^ 7
-	if e.txPos > len(e.txSlab) {
-		e.txPos = len(e.txSlab)
-	}
-	if len(e.out) == cap(e.out) {
-		e.flush() // keeps f's bytes: the slab is reset only after writing
-	}
-	e.out = append(e.out, f)
-}
-
 // flush writes the queued frames to the device, captures the ones written,
-// and counts the rest as TapFull. Afterwards the reply slab is free.
+// and counts the rest as TapFull. Afterwards no queued frame is referenced.
 func (e *Engine) flush() {
 	if len(e.out) == 0 {
-		e.txPos = 0
 		return
 	}
 	n, err := e.dev.WriteFrames(e.out)
@@ -88,7 +65,6 @@ func (e *Engine) flush() {
 	e.st.TapFull += uint64(len(e.out) - n)
 	clear(e.out) // do not keep the handlers' buffers reachable
 	e.out = e.out[:0]
-	e.txPos = 0
 	if err != nil && e.devErr == nil {
 		e.devErr = err
 	}

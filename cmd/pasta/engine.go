@@ -21,9 +21,9 @@ import (
 	"gopasst/tap"
 )
 
-// newEngine builds the event loop on the tap fd with its handlers: ARP,
-// NDP, DHCP and DHCPv6 inside the engine; TCP, UDP and ICMP echo as
-// handlers, with the -t/-u listeners in the host's namespace and the
+// newEngine builds the event loop on the tap fd with its handlers (see
+// cmd/internal/handlers): ARP, NDP, DHCP, DHCPv6, TCP, UDP and ICMP echo,
+// with the -t/-u listeners in the host's namespace and the
 // -T/-U ones inside the guest's (made by the namespace worker w): -T
 // connections are spliced to the host's loopback without the tap.
 func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, error) {
@@ -50,7 +50,12 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 		return nil, err
 	}
 	if auto := autoForwarding(cfg, w, hs.TCP, hs.Splice, log); auto != nil {
-		e.Attach(auto)
+		if err := e.Add(auto); err != nil {
+			auto.Close()
+			hs.Close()
+			e.Close()
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -65,7 +70,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 // gopasst itself holds there. UDP auto forwarding is not implemented: its
 // static -u/-U rules apply. Nil when no rule says auto.
 func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *splice.Handler, log *slog.Logger) *fwd.Auto {
-	a := fwd.NewAuto(log)
+	var rules []fwd.AutoRule
 	if f := autoRules(cfg.TCPIn); f != nil && th != nil {
 		open := func(name string) (fd int, err error) {
 			err = w.Do(func() error {
@@ -78,19 +83,19 @@ func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *sp
 		if sh != nil {
 			own = sh.Bound
 		}
-		a.Add("-t auto", fwd.NewScannerOpen(open, "tcp", f, own), th)
+		rules = append(rules, fwd.AutoRule{Name: "-t auto", Scanner: fwd.NewScannerOpen(open, "tcp", f, own), To: th})
 	}
 	if f := autoRules(cfg.TCPOut); f != nil && sh != nil {
 		var own func(uint16) bool
 		if th != nil {
 			own = th.Bound
 		}
-		a.Add("-T auto", fwd.NewScanner("/proc/self/net", "tcp", f, own), sh)
+		rules = append(rules, fwd.AutoRule{Name: "-T auto", Scanner: fwd.NewScanner("/proc/self/net", "tcp", f, own), To: sh})
 	}
-	if a.Len() == 0 {
+	if len(rules) == 0 {
 		return nil
 	}
-	return a
+	return fwd.NewAuto(fwd.AutoConfig{Rules: rules, Log: log})
 }
 
 // autoRules returns f when it has an "auto" rule; a nil f (the option was

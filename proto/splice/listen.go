@@ -170,7 +170,7 @@ func (h *Handler) accept(li int, now int64) {
 		case unix.ECONNABORTED, unix.EPERM, unix.EPROTO:
 			continue
 		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
-			h.Stats.AcceptPaused++
+			h.counts.AcceptPaused++
 			if l.pausedUntil == 0 {
 				h.paused++
 			}
@@ -186,16 +186,16 @@ func (h *Handler) accept(li int, now int64) {
 		ap, ok := fwd.RawAddrPort(&h.rsa)
 		src := ap.Addr()
 		if !ok || !src.IsLoopback() {
-			h.Stats.NotLoopback++
+			h.counts.NotLoopback++
 			unix.Close(fd)
 			continue
 		}
 		if h.n == len(h.conns) {
-			h.Stats.TableFull++
+			h.counts.TableFull++
 			closeReset(fd)
 			continue
 		}
-		h.Stats.Accepted++
+		h.counts.Accepted++
 		h.open(fd, src.Is4(), l)
 	}
 }
@@ -234,7 +234,7 @@ func (h *Handler) open(fd int, v4 bool, l *listener) {
 	}
 	s, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		h.Stats.ConnectFailed++
+		h.counts.ConnectFailed++
 		h.closeConn(idx, true)
 		return
 	}
@@ -248,7 +248,7 @@ func (h *Handler) open(fd int, v4 bool, l *listener) {
 		}
 	case unix.EINPROGRESS:
 	default:
-		h.Stats.ConnectFailed++
+		h.counts.ConnectFailed++
 		h.closeConn(idx, true)
 		return
 	}
