@@ -24,9 +24,17 @@ import (
 // capability; one that is root or in a user namespace of its own also an
 // empty bounding set and an empty root directory.
 
-// gopasstPIDs returns every process running pastaBin or passtBin.
+// gopasstPIDs returns every process running pastaBin or passtBin (either
+// may be a symbolic link to the other).
 func gopasstPIDs(t *testing.T) []int {
 	t.Helper()
+	bins := map[string]bool{}
+	for _, b := range []string{pastaBin, passtBin} {
+		bins[b] = true
+		if r, err := filepath.EvalSymlinks(b); err == nil {
+			bins[r] = true
+		}
+	}
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +50,7 @@ func gopasstPIDs(t *testing.T) []int {
 			continue
 		}
 		exe = strings.TrimSuffix(exe, " (deleted)")
-		if exe == pastaBin || exe == passtBin {
+		if bins[exe] {
 			pids = append(pids, pid)
 		}
 	}
