@@ -112,7 +112,9 @@ func launch(cfg *policy.Config) int {
 			uid, gid = nobodyID, nobodyID
 		}
 		if sockPath != "" {
-			// Its owner may remove it from a sticky /tmp.
+			// Its owner may remove it at exit, also from a sticky
+			// /tmp. The price: other processes of that user (nobody
+			// by default) own it too, and could chmod it and connect.
 			os.Lchown(sockPath, int(uid), int(gid))
 		}
 		if err := sandbox.BecomeUser(sandbox.IDs{UID: uid, GID: gid}); err != nil {
