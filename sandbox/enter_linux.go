@@ -85,7 +85,7 @@ func warmUp() {
 type State struct {
 	Mode            policy.Mode // mode of the filter
 	Verified        bool        // VerifyStage succeeded
-	Landlock        bool        // ConfineWaiter restricted file system and network access
+	Landlock        bool        // LandlockNoAccess applied (false on a kernel without Landlock)
 	EmptyRoot       bool        // EnterEmptyRoot succeeded
 	Limits          bool        // Limits succeeded
 	CapsDropped     bool        // DropCaps succeeded

@@ -69,8 +69,20 @@ func LandlockNoAccess() error {
 	if err := ll.RestrictNet(); err != nil {
 		return fmt.Errorf("landlock (network): %w", err)
 	}
-	state.Landlock = true
+	state.Landlock = landlockABI() > 0
 	return nil
+}
+
+// landlockABI returns the kernel's Landlock ABI version, 0 without
+// Landlock (landlock_create_ruleset with LANDLOCK_CREATE_RULESET_VERSION;
+// syscall 444 on every architecture).
+func landlockABI() int {
+	const sysLandlockCreateRuleset, createRulesetVersion = 444, 1
+	v, _, e := unix.Syscall(sysLandlockCreateRuleset, 0, 0, createRulesetVersion)
+	if e != 0 {
+		return 0
+	}
+	return int(v)
 }
 
 // goCloneFlags are the flags of the Go runtime's clone of a new thread
