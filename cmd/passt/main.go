@@ -1,98 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-// Command passt is gopasst's passt mode: qemu connects to a UNIX stream
-// socket ("-netdev stream") and exchanges Ethernet frames, each behind a
-// 4-byte big-endian length; the engine translates them to host sockets.
+// Command passt is gopasst's one binary: passt (a qemu guest on a UNIX
+// stream socket, package cmd/internal/passt) or pasta (a tap device in a
+// network namespace, package cmd/internal/pasta), chosen as upstream
+// passt chooses, with one addition:
 //
-//	passt [OPTION]...
+//  1. A re-executed stage keeps the role that started it, whatever its
+//     argv[0]: pasta's engine and nsinit (netns.Stage), passt's sandboxed
+//     process (passt.Reexecuted).
+//  2. A first argument --gopasst-mode=pasta or --gopasst-mode=passt (also
+//     as two arguments) chooses the mode and is removed from the command
+//     line. Only the first argument is looked at, so a COMMAND's own
+//     arguments are never taken for it; upstream has no option starting
+//     with --gopasst, so it cannot shadow one of theirs.
+//  3. Otherwise the name the binary runs as: a base name containing
+//     "pasta" (pasta, pasta.avx2, /usr/bin/gopasta) is pasta, as upstream's
+//     main() decides with strstr(); every other name is passt (upstream
+//     refuses names holding neither word; here passt is the default, so
+//     a binary renamed gopasst or a.out still works).
 //
-// # Processes
+// Distributions install this binary as passt with pasta a symbolic link to
+// it. cmd/pasta builds a pasta-only binary for development.
 //
-// One binary, two processes (three roles), told apart by the sandbox
-// stage (sandbox.Stage, proven with sandbox.VerifyStage):
-//
-//  1. The launcher (what the user starts): sandbox.Initial, parse the
-//     command line, open the log and pcap files, bind the UNIX socket (-s,
-//     or the first free /tmp/passt_N.socket) or take the connected -F fd,
-//     bind every -t and -u listener (a port that cannot be bound ends
-//     passt at once with status 1 and a message naming it, as passt's
-//     "Couldn't listen on requested ports"), open the --pid file. Started
-//     as root, it then gives up root for good (sandbox.BecomeUser: bounding
-//     set emptied, uid and gid --runas or nobody, no capability) and chowns
-//     the socket to that user. It re-executes itself once, through
-//     sandbox.Reexec, as the sandboxed process, handing it those files,
-//     and waits until that reports ready on a pipe (or its error). It
-//     writes the sandboxed process's PID to --pid, then exits 0; with -f it
-//     confines itself (sandbox.ConfineWaiter: no capability, Landlock
-//     without any file system or network access, a seccomp filter that
-//     allows waiting, signalling and write and kills on anything else),
-//     forwards SIGTERM, SIGINT and SIGHUP, and exits with the sandboxed
-//     process's status.
-//  2. The sandboxed process (stage "passt"), the one that lives: born in a
-//     new user namespace (root mapped to --runas, nobody, or the caller),
-//     new mount, IPC and UTS namespaces and a new session unless -f, in the
-//     host's network namespace. It resolves what the guest is told
-//     (guest.Resolve), reads the host's UDP timeouts, calls sandbox.Enter
-//     (empty root, no capabilities, no_new_privs, seccomp) and reports
-//     ready: by the time the launcher returns and --pid names it, it is
-//     confined. Then it accepts one guest at a time and, for each, builds
-//     a fresh engine on tap.NewStream with fresh TCP, UDP and ICMP handlers
-//     that use the -t/-u sockets bound at start (never closing them), runs
-//     the event loop until the guest goes away, closes all of it and
-//     returns the memory to the kernel before it accepts the next guest.
-//     With --one-off or -F it then exits (0 when the guest disconnected).
-//     At exit it removes the socket file through an O_PATH descriptor of
-//     its directory (no path resolves in the empty root).
-//
-// # Why one process, and a fresh engine per guest
-//
-// passt resets its flow table when qemu reconnects; here the engine and
-// the handlers are rebuilt per guest instead: a partial frame, a wedged
-// flow or a full table of one guest cannot reach the next (the stream
-// reader, every flow, socket, timer and buffer belong to the engine that
-// is closed). The earlier design, a fresh process per guest started by an
-// unsandboxed supervisor, left a full-root process without a filter for
-// passt's whole life. A sandboxed supervisor cannot start a fresh Go
-// process: the new runtime opens files before main (transparent huge page
-// size, cgroup limits), so its inherited filter would have to allow
-// openat, and execve with it. One sandboxed process needs neither: its
-// filter adds only epoll_create1 and eventfd2 (for each guest's engine)
-// and unlinkat (the socket at exit) to the engine's. That it stays
-// leak-free is tested: 1,000 guests connecting and leaving leave the
-// descriptor count unchanged and the RSS between guests flat
-// (TestIntegrationPasstConnectStorm). The -t/-u listeners now exist from
-// start to end: a connection to a forwarded port with no guest connected
-// waits in the listen queue for the next one.
-//
-// # The guest's socket
-//
-// The guest's connection gets 16 MiB send and receive buffers
-// (SO_SNDBUFFORCE when root, which only the launcher is, for -F; else
-// SO_SNDBUF within net.core.wmem_max):
-// the default ~208 KiB holds three 65520-byte frames, and the engine would
-// drop frames as tap_full while qemu drains them (1 MB/s instead of ~100
-// MB/s for a download under TCG). Bad input on the stream is the engine's
-// and tap.Stream's business: malformed frames are dropped and counted in
-// the stats line; a length of 0 or above 65535 ends the connection with the
-// reason logged ("closing the guest connection: ..."), and the process
-// waits for the next guest.
-//
-// GOPASST_SECCOMP_ACTION=trap|log in the environment changes the filter's
-// action in the sandboxed process, to find a syscall missing from the
-// profile.
-//
-// This is the only package that exits.
+// This is the only place that exits.
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
-	"gopasst/conf"
+	"gopasst/cmd/internal/passt"
+	"gopasst/cmd/internal/pasta"
+	"gopasst/netns"
 	"gopasst/policy"
-	"gopasst/sandbox"
 )
 
 func main() {
@@ -100,49 +42,54 @@ func main() {
 }
 
 func run() int {
-	sandboxed := sandbox.Stage() == stageSandboxed
-	if sandboxed {
-		// First thing: the stage variable is only a claim.
-		if err := sandbox.VerifyStage(); err != nil {
-			fmt.Fprintln(os.Stderr, "passt: refusing to run as the sandboxed stage:", err)
-			return 1
-		}
-	}
-	if err := sandbox.Initial(); err != nil {
+	mode, args, err := chooseMode(os.Args, netns.Stage() != netns.StageLaunch, passt.Reexecuted())
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "passt:", err)
 		return 1
 	}
-	cfg, code, ok := parse()
-	if !ok {
-		return code
+	if mode == policy.ModePasta {
+		return pasta.Main(args)
 	}
-	if sandboxed {
-		return sandboxedMain(cfg)
-	}
-	return launch(cfg)
+	return passt.Main(args)
 }
 
-// parse parses the command line. ok is false when the process must exit
-// with code: --help, --version, errors, unsupported options.
-func parse() (cfg *policy.Config, code int, ok bool) {
-	cfg, err := conf.Parse(policy.ModePasst, os.Args[1:])
+// modeOption is gopasst's explicit choice of mode, valid only as the
+// first argument.
+const modeOption = "--gopasst-mode"
+
+// chooseMode returns the mode for argv and the command line to run it
+// with (argv[1:] less the mode option). pastaStage and passtStage say
+// whether the process is a re-executed stage of either.
+func chooseMode(argv []string, pastaStage, passtStage bool) (policy.Mode, []string, error) {
+	args := []string{}
+	if len(argv) > 1 {
+		args = argv[1:]
+	}
 	switch {
-	case errors.Is(err, conf.ErrHelp):
-		fmt.Print(conf.Usage(policy.ModePasst))
-		return nil, 0, false
-	case errors.Is(err, conf.ErrVersion):
-		fmt.Print(conf.Version(policy.ModePasst))
-		return nil, 0, false
-	case errors.Is(err, conf.ErrCapabilities):
-		fmt.Print(conf.Capabilities())
-		return nil, 0, false
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "passt:", err)
-		return nil, 1, false
+	case pastaStage:
+		return policy.ModePasta, args, nil
+	case passtStage:
+		return policy.ModePasst, args, nil
 	}
-	if u := conf.Unsupported(cfg); len(u) > 0 {
-		fmt.Fprintf(os.Stderr, "passt: %s: not yet supported\n", strings.Join(u, ", "))
-		return nil, 1, false
+	if len(args) > 0 && (args[0] == modeOption || strings.HasPrefix(args[0], modeOption+"=")) {
+		name, ok := strings.CutPrefix(args[0], modeOption+"=")
+		rest := args[1:]
+		if !ok {
+			if len(args) < 2 {
+				return 0, nil, fmt.Errorf("%s needs an argument: pasta or passt", modeOption)
+			}
+			name, rest = args[1], args[2:]
+		}
+		switch name {
+		case "pasta":
+			return policy.ModePasta, rest, nil
+		case "passt":
+			return policy.ModePasst, rest, nil
+		}
+		return 0, nil, fmt.Errorf("%s: unknown mode %q (pasta or passt)", modeOption, name)
 	}
-	return cfg, 0, true
+	if len(argv) > 0 && strings.Contains(filepath.Base(argv[0]), "pasta") {
+		return policy.ModePasta, args, nil
+	}
+	return policy.ModePasst, args, nil
 }

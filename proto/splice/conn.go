@@ -3,9 +3,13 @@
 package splice
 
 import (
+	"net/netip"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"gopasst/audit"
+	"gopasst/policy"
 )
 
 // events records what has happened to a connection; the state is implied
@@ -59,6 +63,13 @@ type conn struct {
 	polled  [2]uint32 // epoll interest set on sock[i]
 	inEpoll [2]bool   // sock[i] is in the epoll set
 	ev      events
+
+	// Flow policy and audit (Config.Gate).
+	gated  bool           // the gate let it open: Close it on close
+	client netip.AddrPort // the namespace client's end
+	host   netip.AddrPort // where the host side connects
+	opened int64          // monotonic ns
+	moved  [2]uint64      // bytes moved from side i to the other
 }
 
 // reset marks c free, with no file descriptors.
@@ -255,10 +266,10 @@ func (h *Handler) relay(idx, from int) bool {
 				continue
 			case unix.EAGAIN:
 				c.ev |= outWait(to)
-				h.count(from, moved)
+				h.count(c, from, moved)
 				return true
 			default: // EPIPE, ECONNRESET: the receiver reset
-				h.count(from, moved)
+				h.count(c, from, moved)
 				h.closeConn(idx, true)
 				return false
 			}
@@ -280,11 +291,11 @@ func (h *Handler) relay(idx, from int) bool {
 		case unix.EAGAIN:
 			// Socket empty, or pipe full: drain, or stop.
 			if c.queued[from] == 0 {
-				h.count(from, moved)
+				h.count(c, from, moved)
 				return true
 			}
 		default: // ECONNRESET: the sender reset
-			h.count(from, moved)
+			h.count(c, from, moved)
 			h.closeConn(idx, true)
 			return false
 		}
@@ -293,12 +304,13 @@ func (h *Handler) relay(idx, from int) bool {
 		// Out of rounds with bytes left: come back when out is writable.
 		c.ev |= outWait(to)
 	}
-	h.count(from, moved)
+	h.count(c, from, moved)
 	return true
 }
 
 // count adds n bytes moved from side from to the statistics.
-func (h *Handler) count(from, n int) {
+func (h *Handler) count(c *conn, from, n int) {
+	c.moved[from] += uint64(n)
 	if from == 0 {
 		h.counts.BytesToHost += uint64(n)
 	} else {
@@ -336,6 +348,9 @@ func (h *Handler) closeConn(idx int, abort bool) {
 			unix.Close(int(c.pipeR[side]))
 			unix.Close(int(c.pipeW[side]))
 		}
+	}
+	if c.gated {
+		h.gate.Close(policy.ProtoTCP, audit.Outbound, c.client, c.host, c.opened, h.now, c.moved[0], c.moved[1])
 	}
 	c.reset()
 	h.live--

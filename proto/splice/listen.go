@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/flow"
 	"gopasst/fwd"
 	"gopasst/policy"
@@ -183,8 +184,8 @@ func (h *Handler) accept(li int, now int64) {
 		default:
 			return
 		}
-		ap, ok := fwd.RawAddrPort(&h.rsa)
-		src := ap.Addr()
+		srcAP, ok := fwd.RawAddrPort(&h.rsa)
+		src := srcAP.Addr()
 		if !ok || !src.IsLoopback() {
 			h.counts.NotLoopback++
 			unix.Close(fd)
@@ -195,9 +196,28 @@ func (h *Handler) accept(li int, now int64) {
 			closeReset(fd)
 			continue
 		}
+		// The namespace opening a connection to the host is egress: the
+		// gate checks the real destination. The kernel has accepted the
+		// client already; refusing it is a reset, ECONNRESET at once.
+		dst := h.destination(src.Is4(), l)
+		if !h.gate.Open(policy.ProtoTCP, audit.Outbound, srcAP, dst, now) {
+			h.counts.Refused++
+			closeReset(fd)
+			continue
+		}
 		h.counts.Accepted++
-		h.open(fd, src.Is4(), l)
+		h.open(fd, srcAP, dst, now)
 	}
+}
+
+// destination returns where a connection accepted on l goes: its target
+// address, or the host's loopback of the client's family.
+func (h *Handler) destination(v4 bool, l *listener) netip.AddrPort {
+	dst := l.toAddr
+	if !dst.IsValid() {
+		dst = fwd.Loopback(!v4)
+	}
+	return netip.AddrPortFrom(dst.Unmap(), l.toPort)
 }
 
 // closeReset closes fd so that the peer sees a reset.
@@ -208,7 +228,7 @@ func closeReset(fd int) {
 
 // open sets up a connection for accepted socket fd and starts connecting
 // its host side. Mirrors tcp_splice_connect() in passt.
-func (h *Handler) open(fd int, v4 bool, l *listener) {
+func (h *Handler) open(fd int, client, to netip.AddrPort, now int64) {
 	idx := h.n
 	h.n++
 	h.live++
@@ -216,20 +236,18 @@ func (h *Handler) open(fd int, v4 bool, l *listener) {
 	c.reset()
 	c.sock[0] = int32(fd)
 	c.ev = evConnecting
+	c.client, c.host, c.opened, c.gated = client, to, now, true
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
 
 	var sa unix.Sockaddr
 	domain := unix.AF_INET
-	dst := l.toAddr
-	if !dst.IsValid() {
-		dst = fwd.Loopback(!v4)
-	}
-	if dst.Is4() || dst.Is4In6() {
-		h.sa4.Port, h.sa4.Addr = int(l.toPort), dst.Unmap().As4()
+	dst := to.Addr()
+	if dst.Is4() {
+		h.sa4.Port, h.sa4.Addr = int(to.Port()), dst.As4()
 		sa = &h.sa4
 	} else {
 		domain = unix.AF_INET6
-		h.sa6.Port, h.sa6.Addr = int(l.toPort), dst.As16()
+		h.sa6.Port, h.sa6.Addr = int(to.Port()), dst.As16()
 		sa = &h.sa6
 	}
 	s, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
@@ -253,7 +271,7 @@ func (h *Handler) open(fd int, v4 bool, l *listener) {
 		return
 	}
 	if h.trace {
-		h.log.Debug("splice: accepted", "idx", idx, "to", dst, "port", l.toPort)
+		h.log.Debug("splice: accepted", "idx", idx, "to", to)
 	}
 	h.updatePoll(idx)
 }

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/policy"
@@ -39,6 +41,9 @@ type Config struct {
 	// start). The handler polls them and never closes them, so that they
 	// outlive it.
 	Prebound []int
+	// Gate is the guest's flow policy (egress rules, limits, audit log):
+	// a SYN it refuses is answered with a RST. Nil: everything allowed.
+	Gate *egress.Gate
 	// Log receives setup errors and, if Trace, per-connection events.
 	Log   *slog.Logger
 	Trace bool
@@ -48,7 +53,7 @@ type Config struct {
 // engine in the shape of flow.Stats.
 type Counts struct {
 	Opens         uint64 // connections opened, both directions
-	Refused       uint64 // connections refused: table or budget full, host connect failed, no host destination
+	Refused       uint64 // connections refused: table or budget full, host connect failed, no host destination, flow policy
 	Resets        uint64 // RSTs sent to the guest
 	BadSegments   uint64 // segments from the guest that were malformed
 	NoConn        uint64 // segments for no connection (answered with RST)
@@ -60,6 +65,7 @@ type Counts struct {
 	FramesShort   uint64 // times a connection had to wait for the next wake-up for frames
 	Flushes       uint64 // mid-wake-up tap flushes to reuse the frame buffers
 	CtlDropped    uint64 // control frames dropped for want of a buffer
+	PolicyRefused uint64 // SYNs refused by the flow policy (egress rule or limit), answered with RST; also in Refused
 }
 
 // Handler is the TCP translator. It runs on the event-loop goroutine and is
@@ -70,6 +76,7 @@ type Handler struct {
 	tap    flow.Tap
 	log    *slog.Logger
 	trace  bool
+	gate   *egress.Gate
 
 	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
 
@@ -83,6 +90,7 @@ type Handler struct {
 	closed     []int  // slots to compact in End
 	pending    int    // connections with flPending
 	nextCheck  int64  // earliest deadline of any connection
+	now        int64  // monotonic time of the current wake-up (Begin)
 	scratch    int32  // getsockopt/ioctl result
 	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
 	rsa        unix.RawSockaddrAny
@@ -137,6 +145,7 @@ func New(cfg Config) (*Handler, error) {
 		closed:  make([]int, 0, initialCapacity),
 	}
 	h.tab.budget = cfg.Budget
+	h.gate = cfg.Gate
 	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.peekOff = probePeekOff()
@@ -247,6 +256,7 @@ func (h *Handler) Counts() Counts { return h.counts }
 // Begin implements flow.Handler: the frames used in the last wake-up are
 // free again, and connections that ran out of them get another turn.
 func (h *Handler) Begin(now int64) {
+	h.now = now
 	h.fr.reset()
 	if h.pending == 0 {
 		return
@@ -312,6 +322,14 @@ func (h *Handler) closeConn(idx int, abort bool) {
 		}
 		unix.Close(c.sock)
 		c.sock = -1
+	}
+	if c.gated {
+		dir := audit.Outbound
+		if c.inbound {
+			dir = audit.Inbound
+		}
+		h.gate.Close(policy.ProtoTCP, dir, c.local, c.host, c.created, h.now, c.bytesFromTap, c.bytesToTap)
+		c.gated = false
 	}
 	h.tab.unhash(idx)
 	c.ev = 0

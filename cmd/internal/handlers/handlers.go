@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"gopasst/egress"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
@@ -23,7 +24,10 @@ type Config struct {
 	Net    *guest.Net
 	// Budget is the flow capacity the TCP, UDP and ICMP handlers share.
 	Budget *flow.Budget
-	Log    *slog.Logger
+	// Gate is the guest's flow policy (egress rules, limits, audit log)
+	// every handler checks where a flow opens. Nil: everything allowed.
+	Gate *egress.Gate
+	Log  *slog.Logger
 	// NsSocket opens a socket inside the guest's namespace (pasta): the
 	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
 	// Nil in passt mode.
@@ -71,7 +75,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoTCP {
 		th, err := tcp.New(tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound,
+			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound, Gate: cfg.Gate,
 			Log: log, Trace: p.Trace,
 		})
 		if err != nil {
@@ -87,7 +91,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		// the host's loopback (the tap is not involved).
 		sh, err := splice.New(splice.Config{
 			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
-			NsSocket: cfg.NsSocket, Log: log, Trace: p.Trace,
+			NsSocket: cfg.NsSocket, Gate: cfg.Gate, Log: log, Trace: p.Trace,
 		})
 		if err != nil {
 			return fail(err)
@@ -100,7 +104,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoUDP {
 		uc := udp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.UDPIn.Listeners(), Prebound: cfg.UDPPrebound,
+			Inbound: p.UDPIn.Listeners(), Prebound: cfg.UDPPrebound, Gate: cfg.Gate,
 			Timeout: cfg.UDPTimeout, StreamTimeout: cfg.UDPStreamTimeout,
 			Log: log,
 		}
@@ -117,7 +121,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		}
 	}
 	if !n.NoICMP {
-		ih, err := icmp.New(icmp.Config{Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget, Log: log})
+		ih, err := icmp.New(icmp.Config{Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget, Gate: cfg.Gate, Log: log})
 		if err != nil {
 			return fail(err)
 		}

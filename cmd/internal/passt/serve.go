@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package passt
 
 import (
 	"context"
@@ -17,7 +17,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/cmd/internal/handlers"
+	"gopasst/egress"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
@@ -48,6 +50,7 @@ type server struct {
 	tcpFds   []int
 	udpFds   []int
 	udpT     [2]time.Duration // the host's UDP flow timeouts
+	audit    *audit.Log       // --audit-log; nil: none
 }
 
 // sandboxedMain is the long-lived process (sandbox stage "passt"): new
@@ -56,7 +59,8 @@ type server struct {
 // told, enters the sandbox, reports ready and serves one guest at a time,
 // with a fresh engine each. See "Processes".
 func sandboxedMain(cfg *policy.Config) int {
-	log := newLogger(cfg, logWriter())
+	logFile, sys := inheritedLog()
+	log := newLogger(cfg, logFile, sys)
 	fail := func(err error) int {
 		ready(err)
 		log.Error(err.Error())
@@ -97,6 +101,14 @@ func sandboxedMain(cfg *policy.Config) int {
 	if fd := inheritedFD(filePcap); fd >= 0 {
 		s.pcap = pcap.NewFromFd(fd)
 	}
+	// The audit log of the flow policy, on the fd the launcher opened
+	// (or stderr), one for all guests; each guest gets a fresh gate.
+	if fd := inheritedFD(fileAudit); fd >= 0 {
+		s.audit = audit.New(os.NewFile(uintptr(fd), "audit"), audit.DefaultRing)
+	} else if cfg.AuditLog == "-" {
+		s.audit = audit.New(os.Stderr, audit.DefaultRing)
+	}
+	defer s.audit.Close(time.Second)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	opt := sandbox.Options{}
@@ -192,9 +204,11 @@ func (s *server) serve(ctx context.Context, fd int) int {
 	dev := tap.NewStream(fd)
 	defer dev.Close()
 	budget := flow.NewBudget(flow.DefaultBudget)
+	// The flow policy: egress rules and limits, counted afresh per guest.
+	gate := egress.New(s.cfg, s.audit)
 	e, err := engine.New(engine.Config{
 		Net: s.n, Device: dev, Pcap: s.pcap, Log: s.log,
-		Trace: s.cfg.Trace, StatsEvery: s.cfg.Stats, Budget: budget,
+		Trace: s.cfg.Trace, StatsEvery: s.cfg.Stats, Budget: budget, Gate: gate,
 	})
 	if err != nil {
 		s.log.Error(err.Error())
@@ -203,7 +217,7 @@ func (s *server) serve(ctx context.Context, fd int) int {
 	defer e.Close()
 	// TCP, UDP and ICMP echo share the flow budget of the engine.
 	hs, err := handlers.Add(e, handlers.Config{
-		Policy: s.cfg, Net: s.n, Budget: budget, Log: s.log,
+		Policy: s.cfg, Net: s.n, Budget: budget, Gate: gate, Log: s.log,
 		TCPPrebound: s.tcpFds, UDPPrebound: s.udpFds,
 		UDPTimeout: s.udpT[0], UDPStreamTimeout: s.udpT[1],
 	})

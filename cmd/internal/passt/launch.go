@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package passt
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/guest"
+	"gopasst/logging"
 	"gopasst/pcap"
 	"gopasst/policy"
 	"gopasst/proto/tcp"
@@ -38,7 +39,7 @@ const (
 // the file system or the caller's privileges, gives up root, starts the
 // sandboxed process and either returns once that is ready (the default)
 // or, with -f, confines itself and waits for it. See "Processes".
-func launch(cfg *policy.Config) int {
+func launch(cfg *policy.Config, args []string) int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "passt:", err)
 		return 1
@@ -61,6 +62,18 @@ func launch(cfg *policy.Config) int {
 		return fail(err)
 	}
 	ho.add(filePcap, pcapFile)
+	auditFile, err := openAudit(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	ho.add(fileAudit, auditFile)
+	if logFile == nil && !cfg.Foreground {
+		// Without -l a daemon logs to the system log, through a socket
+		// connected now, before the sandbox.
+		if s, err := logging.DialSyslog(logging.SyslogPath, "passt"); err == nil {
+			ho.add(fileSyslog, s.File())
+		}
+	}
 	sockPath := ""
 	if cfg.Fd >= 0 {
 		f, err := connectedFd(cfg.Fd)
@@ -130,6 +143,7 @@ func launch(cfg *policy.Config) int {
 	defer r.Close()
 	ho.add(fileReady, w)
 	opt := sandbox.ReexecOptions{
+		Args:   args,
 		Env:    []string{ho.env()},
 		UserNS: true,
 		Setsid: !cfg.Foreground,
