@@ -139,7 +139,8 @@
 //     which it proves first thing (sandbox.VerifyStage) that it is this
 //     re-exec in mount namespaces of its own: a forged GOPASST_STAGE alone
 //     makes it refuse to run; its environment also carries
-//     sandbox.ActionEnv if set. nsinit refuses to run unless it is PID 1
+//     sandbox.DebugEnv (the seccomp action variable, in a -tags
+//     seccompdebug build only). nsinit refuses to run unless it is PID 1
 //     (of the PID namespace Spawn made).
 //   - Everything that needs a capability, a path or a syscall outside the
 //     filter happens before sandbox.Enter: the worker's setns, the tap

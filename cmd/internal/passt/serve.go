@@ -30,12 +30,6 @@ import (
 	"gopasst/tap"
 )
 
-// envSeccompAction overrides the filter's action in the sandboxed
-// process: "trap" makes a refused syscall crash with a traceback naming
-// it, "log" allows and logs it (unsafe). For development; unset in
-// production.
-const envSeccompAction = "GOPASST_SECCOMP_ACTION"
-
 // server is the sandboxed process's state that outlives guests: what the
 // launcher handed over and what was resolved before the sandbox closed.
 type server struct {
@@ -111,13 +105,12 @@ func sandboxedMain(cfg *policy.Config) int {
 	defer s.audit.Close(time.Second)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
-	opt := sandbox.Options{}
-	if v := os.Getenv(envSeccompAction); v != "" {
-		if opt.Action, err = sandbox.ParseAction(v); err != nil {
-			return fail(err)
-		}
+	// Kill, except in a seccompdebug build (GOPASST_SECCOMP).
+	action, err := sandbox.ActionFromEnv()
+	if err != nil {
+		return fail(err)
 	}
-	if err := sandbox.Enter(policy.ModePasst, opt); err != nil {
+	if err := sandbox.Enter(policy.ModePasst, sandbox.Options{Action: action}); err != nil {
 		return fail(err)
 	}
 	ready(nil)
