@@ -63,8 +63,8 @@
 // clear its bounding set. ConfineWaiter gives it instead: no capability,
 // not dumpable, Landlock (github.com/landlock-lsm/go-landlock, best effort
 // by the kernel's ABI) refusing every file system access and TCP bind and
-// connect, and a seccomp filter assembled in Go (waiterProgram, for amd64
-// and arm64) that allows the Go runtime, the netpoller, write, the wait
+// connect, and a seccomp filter assembled in Go (waiterProgram, for the seven 64-bit architectures; the 32-bit 386
+// and arm get the other walls and no filter) that allows the Go runtime, the netpoller, write, the wait
 // and signal calls and nothing else: no open/openat, no execve, no socket.
 //
 // What the daemons keep at run time: no capability (CapEff, CapPrm,
@@ -152,7 +152,8 @@
 // checked in the BPF VM against the profile, and arm64 and s390x also
 // embed and decode theirs under qemu-user. On 386 the socket family is not
 // checked (socketcall, above).
-// ConfineWaiter's filter, assembled in Go, covers amd64 and arm64.
+// ConfineWaiter's filter, assembled in Go, covers the 64-bit
+// architectures; on 386 and arm the launchers have no filter.
 // Joining an existing user namespace
 // (pasta --userns) is impossible from Go once the runtime runs and is not
 // handled here.

@@ -3,6 +3,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
@@ -29,7 +30,7 @@ import (
 // Call it after the child is started and the signal handlers installed.
 func ConfineWaiter() error {
 	prog, err := waiterProgram()
-	if err != nil {
+	if err != nil && !errors.Is(err, errNoProgram) {
 		return fmt.Errorf("confine: %w", err)
 	}
 	if err := Limits(); err != nil {
@@ -43,6 +44,9 @@ func ConfineWaiter() error {
 	}
 	if err := setNoNewPrivs(); err != nil {
 		return fmt.Errorf("confine: %w", err)
+	}
+	if prog == nil {
+		return nil // 386, arm: see waiter_noarch.go
 	}
 	tid, err := seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_TSYNC)
 	if err != nil {
@@ -85,26 +89,18 @@ func landlockABI() int {
 	return int(v)
 }
 
+// cloneFlagsOff is where clone's flags are in struct seccomp_data.
+func cloneFlagsOff() uint32 {
+	if offCloneFlags != 0 {
+		return offCloneFlags
+	}
+	return offArg0
+}
+
 // goCloneFlags are the flags of the Go runtime's clone of a new thread
 // (runtime.cloneFlags): CLONE_VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS.
 // Any other clone, a fork or new namespaces, is refused.
 const goCloneFlags = 0xd0f00
-
-// waiterSyscalls are what a waiting launcher does after ConfineWaiter:
-// the Go runtime (scheduler, memory, signals, threads, GOMAXPROCS
-// updater, vDSO fallbacks), the netpoller, write for error messages,
-// waiting for the child (os.Process.Wait: waitid on a pidfd, or wait4),
-// signalling it (pidfd_send_signal, kill) and closing the pidfd.
-var waiterSyscalls = []uintptr{
-	unix.SYS_FUTEX, unix.SYS_NANOSLEEP, unix.SYS_SCHED_YIELD,
-	unix.SYS_MMAP, unix.SYS_MUNMAP, unix.SYS_MADVISE,
-	unix.SYS_RT_SIGRETURN, unix.SYS_RT_SIGPROCMASK, unix.SYS_RT_SIGACTION, unix.SYS_SIGALTSTACK,
-	unix.SYS_GETPID, unix.SYS_GETTID, unix.SYS_TGKILL, unix.SYS_EXIT, unix.SYS_EXIT_GROUP,
-	unix.SYS_SCHED_GETAFFINITY, unix.SYS_PREAD64, unix.SYS_GETRANDOM,
-	unix.SYS_CLOCK_GETTIME, unix.SYS_GETTIMEOFDAY, unix.SYS_RESTART_SYSCALL,
-	unix.SYS_EPOLL_PWAIT, unix.SYS_EPOLL_CTL, unix.SYS_READ, unix.SYS_WRITE, unix.SYS_CLOSE,
-	unix.SYS_WAITID, unix.SYS_WAIT4, unix.SYS_KILL, unix.SYS_PIDFD_SEND_SIGNAL,
-}
 
 // Classic BPF opcodes of a seccomp program.
 const (
@@ -115,6 +111,7 @@ const (
 	offNr   = 0
 	offArch = 4
 	offArg0 = 16 // low half on a little-endian machine
+	offArg1 = 24
 )
 
 // waiterProgram assembles the filter of ConfineWaiter for this
@@ -147,9 +144,9 @@ func waiterProgram() ([]unix.SockFilter, error) {
 		p = append(p, jeq(uint32(nr), 0, 1), stmt(bpfRetK, allow))
 	}
 	p = append(p,
-		// clone: the low half of arg0 (the Go runtime passes only it)
+		// clone: the low half of the flags (the Go runtime passes only it)
 		jeq(uint32(unix.SYS_CLONE), 0, 2),
-		stmt(bpfLdAbsW, offArg0),
+		stmt(bpfLdAbsW, cloneFlagsOff()),
 		jeq(goCloneFlags, 4, 5),
 		// prctl: arg0
 		jeq(uint32(unix.SYS_PRCTL), 0, 4),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-//go:build linux && (amd64 || arm64)
+//go:build linux && (amd64 || arm64 || ppc64le || s390x || riscv64 || mips64le || loong64)
 
 package sandbox
 
