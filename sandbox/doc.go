@@ -63,9 +63,10 @@
 // clear its bounding set. ConfineWaiter gives it instead: no capability,
 // not dumpable, Landlock (github.com/landlock-lsm/go-landlock, best effort
 // by the kernel's ABI) refusing every file system access and TCP bind and
-// connect, and a seccomp filter assembled in Go (waiterProgram, for the seven 64-bit architectures; the 32-bit 386
-// and arm get the other walls and no filter) that allows the Go runtime, the netpoller, write, the wait
-// and signal calls and nothing else: no open/openat, no execve, no socket.
+// connect, and a seccomp filter assembled in Go (waiterProgram, for the
+// seven 64-bit architectures; 386 and arm get the other walls and no
+// filter) that allows the Go runtime, the netpoller, write, the wait and
+// signal calls and nothing else: no open/openat, no execve, no socket.
 //
 // What the daemons keep at run time: no capability (CapEff, CapPrm,
 // CapBnd, CapInh and CapAmb all 0 on every thread) in both modes. passt
