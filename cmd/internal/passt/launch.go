@@ -89,6 +89,9 @@ func launch(cfg *policy.Config, args []string) int {
 		}
 		ho.add(fileSocket, f)
 		sockPath = path
+		if !cfg.Quiet {
+			fmt.Fprint(os.Stderr, qemuHint(path))
+		}
 		// The sandboxed process removes the socket at exit through this.
 		dir, err := os.OpenFile(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY, 0)
 		if err != nil {
@@ -111,11 +114,8 @@ func launch(cfg *policy.Config, args []string) int {
 		// Opened now: the launcher may lose the right to create it.
 		if pidFile, err = os.OpenFile(cfg.PidFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644); err != nil {
 			removeSock()
-			return fail(fmt.Errorf("PID file: %w", err))
+			return fail(fmt.Errorf("write PID file: %w", err))
 		}
-	}
-	if sockPath != "" && !cfg.Quiet {
-		fmt.Fprint(os.Stderr, qemuHint(sockPath))
 	}
 	if os.Geteuid() == 0 {
 		// No uid-0 process is left: the launcher becomes the --runas
