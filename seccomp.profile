@@ -135,6 +135,9 @@ socketcall arg0 == SYS_SOCKET|SYS_BIND|SYS_CONNECT|SYS_LISTEN|SYS_ACCEPT|SYS_ACC
 
 [passt]
 socket arg0 == AF_UNIX # passt: the qemu UNIX stream socket, if it is re-created at run time (its listener normally exists before the filter)
+epoll_create1         # passt: the one sandboxed process builds a fresh engine (its epoll) for each guest
+eventfd2              # passt: the engine's wake-up eventfd, made per guest with the engine
+unlinkat              # passt: removes its UNIX socket at exit, relative to the socket directory's O_PATH fd from the launcher (no path resolves in the empty root)
 
 [pasta]
 splice                # pasta: spliced loopback connections (namespace <-> host) through pipes
@@ -164,7 +167,6 @@ mprotect              # not used by the pure-Go runtime (cgo only); refusing it 
 clone3                # the Go runtime uses clone; glibc would try clone3 first
 fork                  # no new processes after the filter
 vfork                 # as fork
-epoll_create1         # the netpoller and the event loop's epoll exist before the filter
 memfd_create          # never
 bpf                   # never
 userfaultfd           # never

@@ -29,9 +29,19 @@
 //     pasta, which must stay in the user namespace owning the target netns,
 //     re-executes without a new user namespace when it is root there, and
 //     creates them with unshare(1) after nsenter(1) joined a user namespace
-//     (ReexecEnv then tells EnterEmptyRoot the namespace is its own).
-//  4. In the child: Stage tells it is the sandboxed stage, InheritedFDs
-//     returns the files with O_NONBLOCK restored. Everything that needs
+//     (with a StageProof of its own). passt's launcher, if root, first
+//     gives up root for good (BecomeUser), so that no uid-0 process is
+//     left: the child's root then maps to that user.
+//  4. In the child: Stage says which stage the environment claims, and
+//     VerifyStage, first thing, makes the process prove it (the
+//     environment alone proves nothing: anyone can set it): a pipe
+//     inherited from the parent must hold the random token the
+//     environment names, and the mount namespace must differ from the
+//     parent's (/proc/PPID/ns/mnt; from a user namespace of its own, which
+//     may not read the parent's, it must be owned by that user namespace,
+//     which is not the initial one). EnterEmptyRoot refuses to mount
+//     anything otherwise. InheritedFDs returns the files with O_NONBLOCK
+//     restored. Everything that needs
 //     a file, a new namespace or a capability happens now: epoll, timerfds,
 //     signal.Notify, seeding randomness, and pasta's namespace worker thread
 //     entering the target netns (setns is not in the filter).
@@ -46,6 +56,17 @@
 //     and the final capset, since leaving uid 0 empties the permitted set;
 //     InstallSeccomp (the filter of isolate_postfork) comes last because
 //     the filter refuses mount, capset, setuid and prctl.
+//
+// A process that must stay in the caller's namespaces, as a user (the
+// foreground launchers of passt and pasta, which only wait for their child
+// and forward signals), cannot pivot to an empty root nor, unprivileged,
+// clear its bounding set. ConfineWaiter gives it instead: no capability,
+// not dumpable, Landlock (github.com/landlock-lsm/go-landlock, best effort
+// by the kernel's ABI) refusing every file system access and TCP bind and
+// connect, and a seccomp filter assembled in Go (waiterProgram, for the
+// seven 64-bit architectures; 386 and arm get the other walls and no
+// filter) that allows the Go runtime, the netpoller, write, the wait and
+// signal calls and nothing else: no open/openat, no execve, no socket.
 //
 // What the daemons keep at run time: no capability (CapEff, CapPrm,
 // CapBnd, CapInh and CapAmb all 0 on every thread) in both modes. passt
@@ -132,6 +153,8 @@
 // checked in the BPF VM against the profile, and arm64 and s390x also
 // embed and decode theirs under qemu-user. On 386 the socket family is not
 // checked (socketcall, above).
+// ConfineWaiter's filter, assembled in Go, covers the 64-bit
+// architectures; on 386 and arm the launchers have no filter.
 // Joining an existing user namespace
 // (pasta --userns) is impossible from Go once the runtime runs and is not
 // handled here.

@@ -22,17 +22,3 @@ func TestDropCapsRunAsKeepRefused(t *testing.T) {
 		t.Error("state says caps were dropped")
 	}
 }
-
-func TestReexecEnv(t *testing.T) {
-	own, err := mountNSID()
-	if err != nil {
-		t.Skip(err)
-	}
-	env, err := ReexecEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(env) != 1 || env[0] != envMountNS+"="+own {
-		t.Errorf("ReexecEnv() = %q, want [%s=%s]", env, envMountNS, own)
-	}
-}

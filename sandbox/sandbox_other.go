@@ -27,7 +27,7 @@ type Options struct {
 // IDs are the user and group a confined process switches to.
 type IDs struct{ UID, GID uint32 }
 
-func ReexecEnv() ([]string, error) { return nil, ErrUnsupported }
+func VerifyStage() error { return ErrUnsupported }
 
 // ReexecOptions tune Reexec.
 type ReexecOptions struct{}

@@ -156,10 +156,11 @@ func startPasta(t *testing.T, cred *syscall.Credential, args ...string) (*exec.C
 
 // spawnFDs are what an engine serving a spawned command holds besides
 // stdio and the Go runtime's files: the tap, the engine's epoll and wake-up
-// eventfd, the pidfd of the command it waits for, and the four socket
+// eventfd, the pidfd of the command it waits for, the four socket
 // tables of the default auto forwarding (tcp and tcp6 of the namespace for
-// -t auto, of the host for -T auto).
-var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4}
+// -t auto, of the host for -T auto), and the pipe on which its foreground
+// launcher relays signals.
+var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4, "pipe": 1}
 
 // TestIntegrationSandboxPastaSpawn: root runs pasta --config-net -- sleep
 // 30. The engine is the launcher's child and the command's parent; it

@@ -35,6 +35,12 @@ type Config struct {
 	// connections are forwarded to the guest. (pasta's -T listeners are
 	// proto/splice's.)
 	Inbound []policy.Listener
+	// Prebound, if not empty, are listening sockets for Inbound, in its
+	// order, bound by the caller with BindInbound (passt's launcher,
+	// before the sandbox: ports below 1024, and failures reported at
+	// start). The handler polls them and never closes them, so that they
+	// outlive it.
+	Prebound []int
 	// Gate is the guest's flow policy (egress rules, limits, audit log):
 	// a SYN it refuses is answered with a RST. Nil: everything allowed.
 	Gate *egress.Gate
@@ -96,9 +102,10 @@ type Handler struct {
 
 // listener is a listening socket and where its connections go.
 type listener struct {
-	fd     int
-	toPort uint16
-	toAddr netip.Addr
+	fd       int
+	toPort   uint16
+	toAddr   netip.Addr
+	borrowed bool // Config.Prebound: not ours to close
 }
 
 // New opens the listening sockets and allocates the table and the frames.
@@ -145,8 +152,15 @@ func New(cfg Config) (*Handler, error) {
 	if !h.peekOff {
 		h.discardB = make([]byte, maxWindowToTap)
 	}
+	if len(cfg.Prebound) > 0 && len(cfg.Prebound) != len(cfg.Inbound) {
+		return nil, fmt.Errorf("tcp: %d prebound sockets for %d listeners", len(cfg.Prebound), len(cfg.Inbound))
+	}
 	for i, l := range cfg.Inbound {
-		if err := h.listen(l, i); err != nil {
+		pre := -1
+		if len(cfg.Prebound) > 0 {
+			pre = cfg.Prebound[i]
+		}
+		if err := h.listen(l, i, pre); err != nil {
 			h.Close()
 			return nil, err
 		}
@@ -177,7 +191,9 @@ func (h *Handler) Len() int { return h.tab.live }
 func (h *Handler) Close() {
 	for _, l := range h.listeners {
 		_ = h.poller.Del(l.fd)
-		unix.Close(l.fd)
+		if !l.borrowed {
+			unix.Close(l.fd)
+		}
 	}
 	h.listeners = nil
 	for i := 0; i < h.tab.n; i++ {

@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"log/slog"
+	"time"
 
 	"gopasst/egress"
 	"gopasst/engine"
@@ -31,6 +32,14 @@ type Config struct {
 	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
 	// Nil in passt mode.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// TCPPrebound and UDPPrebound, if not empty, are the -t and -u
+	// listening sockets, bound by passt's launcher in the order of
+	// Policy.TCPIn.Listeners() and Policy.UDPIn.Listeners(); the handlers
+	// use them instead of binding and never close them.
+	TCPPrebound, UDPPrebound []int
+	// UDPTimeout and UDPStreamTimeout are the UDP flow timeouts; zero
+	// reads the host's (see udp.HostTimeouts), which needs /proc.
+	UDPTimeout, UDPStreamTimeout time.Duration
 }
 
 // Set is the handlers Add made that hold sockets (the link services hold
@@ -66,7 +75,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoTCP {
 		th, err := tcp.New(tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.TCPIn.Listeners(), Gate: cfg.Gate,
+			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound, Gate: cfg.Gate,
 			Log: log, Trace: p.Trace,
 		})
 		if err != nil {
@@ -95,7 +104,8 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoUDP {
 		uc := udp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.UDPIn.Listeners(), Gate: cfg.Gate,
+			Inbound: p.UDPIn.Listeners(), Prebound: cfg.UDPPrebound, Gate: cfg.Gate,
+			Timeout: cfg.UDPTimeout, StreamTimeout: cfg.UDPStreamTimeout,
 			Log: log,
 		}
 		if cfg.NsSocket != nil {
