@@ -57,6 +57,7 @@
 //	119 domain search        n.Search in DNS wire form with RFC 1035
 //	                         compression (RFC 3397), split over several
 //	                         options when longer than 255 bytes (RFC 3396)
+//	                         (names encoded by proto/dnsname)
 //	121 classless routes     only when the gateway is outside the guest's
 //	                         subnet: gateway/32 on-link, then 0/0 via the
 //	                         gateway (RFC 3442), as passt

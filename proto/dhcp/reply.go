@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 
 	"gopasst/guest"
+	"gopasst/proto/dnsname"
 )
 
 // essentials are written whatever else the client asks for: a lower-priority
@@ -361,21 +362,21 @@ func (s *reply) write(c uint8) bool {
 // clearing E. The server does no DNS updates: S is clear.
 func (s *reply) writeFQDN() bool {
 	fqdn := s.n.FQDN
-	if trimName(fqdn) == "" {
+	if dnsname.Trim(fqdn) == "" {
 		return false
 	}
 	w := &s.w
 	st := w.begin(OptClientFQDN)
 	if !s.fqdnWire {
 		w.put(0, 255, 255)
-		w.putString(trimName(fqdn))
+		w.putString(dnsname.Trim(fqdn))
 		return w.finish(st)
 	}
 	w.put(fqdnE, 255, 255)
 	if w.over {
 		return w.finish(st)
 	}
-	k := putName(w.b[w.n:], fqdn)
+	k := dnsname.Put(w.b[w.n:], fqdn)
 	if k == 0 {
 		w.rollback(st)
 		return false
@@ -389,7 +390,7 @@ func (s *reply) writeFQDN() bool {
 // nothing.
 func (s *reply) writeSearch() bool {
 	var buf [maxSearchWire]byte
-	l := putSearch(buf[:], s.n.Search)
+	l := dnsname.PutList(buf[:], s.n.Search)
 	if l == 0 {
 		return false
 	}
@@ -412,8 +413,8 @@ func (s *reply) writeSearch() bool {
 // its trailing dot, for option 15.
 func firstDomain(search []string) string {
 	for _, d := range search {
-		if _, ok := nameWireLen(d); ok {
-			return trimName(d)
+		if _, ok := dnsname.WireLen(d); ok {
+			return dnsname.Trim(d)
 		}
 	}
 	return ""

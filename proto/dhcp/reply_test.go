@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"gopasst/guest"
+	"gopasst/proto/dnsname"
 )
 
 func TestReply(t *testing.T) {
@@ -296,7 +297,7 @@ func TestReply(t *testing.T) {
 			if m <= DefaultMessageSize || m > MaxReplySize {
 				t.Errorf("length %d, want in (%d, %d]", m, DefaultMessageSize, MaxReplySize)
 			}
-			names, ok := decodeNames(p.opts[OptDomainSearch])
+			names, ok := dnsname.Decode(p.opts[OptDomainSearch])
 			if !ok || len(names) != 20 {
 				t.Fatalf("search list decodes to %d names (%v)", len(names), ok)
 			}

@@ -49,7 +49,8 @@
 // REBIND and INFORMATION-REQUEST also carry, when set and when they fit:
 //
 //	23 DNS recursive name servers  n.V6.DNS (IPv6 ones, at most 16; RFC 3646)
-//	24 domain search list          n.Search, wire format, uncompressed (§10)
+//	24 domain search list          n.Search, wire format, uncompressed (§10;
+//	                               names encoded by proto/dnsname)
 //	39 client FQDN                 n.FQDN, flags 0 (no DNS updates; RFC 4704)
 //
 // Dropped (Reply returns ok=false; the caller counts): messages shorter

@@ -3,7 +3,6 @@
 package dhcpv6
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -72,39 +71,5 @@ func TestViews(t *testing.T) {
 	}
 	if s := MessageType(99).String(); s != "MessageType(99)" {
 		t.Errorf("String() = %q", s)
-	}
-}
-
-func TestPutName(t *testing.T) {
-	max := strings.Repeat(strings.Repeat("a", 63)+".", 3) + strings.Repeat("b", 61)
-	tests := []struct {
-		in   string
-		want string // "" = rejected
-	}{
-		{"example.com", "\x07example\x03com\x00"},
-		{"example.com.", "\x07example\x03com\x00"},
-		{"", ""},
-		{".", ""},
-		{"a..b", ""},
-		{".a", ""},
-		{strings.Repeat("x", 64) + ".com", ""},
-		{max + "b", ""},
-	}
-	for _, tt := range tests {
-		var buf [maxNameWire]byte
-		l, ok := nameWireLen(tt.in)
-		got := ""
-		if ok {
-			got = string(buf[:putName(buf[:], tt.in)])
-			if len(got) != l {
-				t.Errorf("%q: wrote %d bytes, nameWireLen said %d", tt.in, len(got), l)
-			}
-		}
-		if got != tt.want {
-			t.Errorf("putName(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if l, ok := nameWireLen(max); !ok || l != maxNameWire {
-		t.Errorf("nameWireLen(253 chars) = %d, %v", l, ok)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"gopasst/guest"
+	"gopasst/proto/dnsname"
 )
 
 // request is what Reply needs from a client message, gathered in one
@@ -350,11 +351,11 @@ func (s *reply) domainList() {
 // name that does not fit marks the writer as overflowing.
 func (s *reply) putName(name string) bool {
 	w := &s.w
-	l, ok := nameWireLen(name)
+	l, ok := dnsname.WireLen(name)
 	if !ok || !w.room(l) {
 		return false
 	}
-	w.n += putName(w.b[w.n:], name)
+	w.n += dnsname.Put(w.b[w.n:], name)
 	return true
 }
 

@@ -18,10 +18,10 @@
 // is put back into every reply (identifier mapping).
 //
 // A flow is keyed by (IP version, the guest's echo identifier, the
-// address the guest pinged). The flow table is a dense array of
-// pointer-free entries with a fixed capacity, indexed by an open-addressing
-// hash table of indices (flow.Index) keyed with a per-handler random seed (so the guest
-// cannot choose colliding keys). Each socket is registered with the
+// address the guest pinged). The flow table is a flow.Table: a dense
+// array of pointer-free entries with a fixed capacity, indexed by an
+// open-addressing hash table of indices (flow.Index) keyed with a
+// per-handler random seed (so the guest cannot choose colliding keys). Each socket is registered with the
 // engine's poller under flow.KindPing with the flow's index in the Ref.
 // Closing a flow moves the last entry into the hole (passt compacts its
 // flow table the same way) and re-registers that socket with its new
@@ -30,8 +30,7 @@
 // Tap side (HandleTap): only echo requests with code 0, not fragments, to
 // a unicast destination are relayed (not multicast, broadcast, loopback,
 // unspecified, nor IPv6 link-local: the host has no interface to send
-// those on). The destination is mapped with guest.Net's HostDestination
-// when it has that method, else by the same rule here: the
+// those on). The destination is mapped with fwd.HostDestination: the
 // --map-host-loopback address becomes 127.0.0.1 or ::1, the
 // --map-guest-addr address becomes the host's own address. The first
 // request of a flow opens its socket (bound to the -o outbound address

@@ -8,12 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/guest"
 	"gopasst/proto/l2"
 )
 
-// hostMapper is implemented by guest.Net once it maps guest-visible
-// destinations to host ones (--map-host-loopback, --map-guest-addr).
+// hostMapper maps a guest-visible destination to the host's: fwd.NAT,
+// which tests replace so that nothing reaches the network.
 type hostMapper interface {
 	HostDestination(dst netip.Addr, port uint16, udp bool) (netip.Addr, uint16)
 }
@@ -39,7 +40,7 @@ type Handler struct {
 	n      *guest.Net
 	poller flow.Poller
 	tap    flow.Tap
-	mapper hostMapper // n, if it maps destinations; else mapHost is used
+	mapper hostMapper // fwd.NAT of n
 	tbl    table
 
 	// Preallocated socket addresses for bind, sendto and recvfrom.
@@ -67,9 +68,7 @@ type Handler struct {
 func New(n *guest.Net, p flow.Poller, tap flow.Tap, capacity int) *Handler {
 	capacity = max(1, min(capacity, flow.MaxIndex+1))
 	h := &Handler{n: n, poller: p, tap: tap, tbl: newTable(capacity)}
-	if m, ok := any(n).(hostMapper); ok {
-		h.mapper = m
-	}
+	h.mapper = fwd.NAT{Net: n}
 	slab := make([]byte, ReplyBatch*frameSize)
 	for i := range h.bufs {
 		h.bufs[i] = slab[i*frameSize : (i+1)*frameSize : (i+1)*frameSize]
@@ -80,7 +79,7 @@ func New(n *guest.Net, p flow.Poller, tap flow.Tap, capacity int) *Handler {
 }
 
 // Len returns the number of live flows.
-func (h *Handler) Len() int { return h.tbl.count }
+func (h *Handler) Len() int { return h.tbl.Len() }
 
 // HandleTap relays an ICMP or ICMPv6 echo request from the guest. f must
 // have been parsed without error. Other ICMP types, fragments and requests
@@ -118,7 +117,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 			return
 		}
 	}
-	pf := &h.tbl.flows[idx]
+	pf := h.tbl.At(idx)
 	pf.lastTap = now
 	pf.guest = flow.AddrBytes(f.Src)
 
@@ -157,38 +156,17 @@ func validSource(src netip.Addr) bool {
 }
 
 // hostDestination maps a guest-visible destination to the address the
-// socket sends to.
+// socket sends to: the ICMP part of passt's fwd_nat_from_tap() (no port,
+// so --dns-forward never applies).
 func (h *Handler) hostDestination(dst netip.Addr) netip.Addr {
-	if h.mapper != nil {
-		a, _ := h.mapper.HostDestination(dst, 0, false)
-		return a
-	}
-	return mapHost(h.n, dst)
-}
-
-// mapHost is the ICMP part of passt's fwd_nat_from_tap(): the
-// --map-host-loopback address reaches the host's loopback and the
-// --map-guest-addr address reaches the host's own address; every other
-// destination is used as is. (--dns-forward only applies to port 53.)
-func mapHost(n *guest.Net, dst netip.Addr) netip.Addr {
-	fam := &n.V4
-	lo := netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	if dst.Is6() {
-		fam, lo = &n.V6, netip.IPv6Loopback()
-	}
-	switch {
-	case fam.MapHostLo.IsValid() && dst == fam.MapHostLo:
-		return lo
-	case fam.MapGuest.IsValid() && dst == fam.MapGuest && fam.HostAddr.IsValid():
-		return fam.HostAddr
-	}
-	return dst
+	a, _ := h.mapper.HostDestination(dst, 0, false)
+	return a
 }
 
 // newFlow opens a ping socket for a new flow and registers it. It returns
 // the flow index, or -1 (counted) on failure.
 func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst netip.Addr) int {
-	if h.tbl.count == len(h.tbl.flows) || !h.tbl.budget.Available() {
+	if h.tbl.Full() {
 		h.Stats.TableFull++
 		return -1
 	}
@@ -215,14 +193,14 @@ func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst
 		h.Stats.SocketError++
 		return -1
 	}
-	idx := h.tbl.count
+	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
 		h.Stats.SocketError++
 		return -1
 	}
-	h.tbl.add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host)}, hash)
+	h.tbl.Add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host)}, hash)
 	h.Stats.NewFlows++
 	return idx
 }
@@ -252,11 +230,11 @@ func (h *Handler) bindOutbound(fd int, v6 bool) bool {
 
 // Close closes every flow's socket. The handler must not be used after.
 func (h *Handler) Close() {
-	for h.tbl.count > 0 {
-		h.closeFlow(h.tbl.count - 1)
+	for h.tbl.Len() > 0 {
+		h.closeFlow(h.tbl.Len() - 1)
 	}
 }
 
 // SetBudget makes new flows also take a unit of b, the flow capacity the
 // engine's handlers share. Call it before the first echo request.
-func (h *Handler) SetBudget(b *flow.Budget) { h.tbl.budget = b }
+func (h *Handler) SetBudget(b *flow.Budget) { h.tbl.Budget = b }

@@ -177,7 +177,7 @@ func (p *fakePoller) Add(int, uint32, flow.Ref) error { p.adds++; return nil }
 func (p *fakePoller) Mod(int, uint32, flow.Ref) error { p.mods++; return nil }
 func (p *fakePoller) Del(int) error                   { p.dels++; return nil }
 
-func TestMapHost(t *testing.T) {
+func TestHostDestination(t *testing.T) {
 	n := testNet()
 	n.V4.MapGuest = netip.MustParseAddr("10.0.2.3")
 	n.V4.HostAddr = netip.MustParseAddr("192.0.2.7")
@@ -191,8 +191,9 @@ func TestMapHost(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.dst, func(t *testing.T) {
-			if got := mapHost(n, netip.MustParseAddr(tc.dst)); got != netip.MustParseAddr(tc.want) {
-				t.Errorf("mapHost(%s) = %v, want %s", tc.dst, got, tc.want)
+			h := New(n, &fakePoller{}, &flowtest.Tap{}, 1)
+			if got := h.hostDestination(netip.MustParseAddr(tc.dst)); got != netip.MustParseAddr(tc.want) {
+				t.Errorf("hostDestination(%s) = %v, want %s", tc.dst, got, tc.want)
 			}
 		})
 	}
@@ -232,8 +233,8 @@ func TestTimeout(t *testing.T) {
 			t.Fatalf("at %v: Len %d, registered %d, want %d", time.Duration(st.now), h.Len(), len(p.Live), st.wantLen)
 		}
 		// Every remaining flow is findable and registered under its index.
-		for i := 0; i < h.tbl.count; i++ {
-			f := &h.tbl.flows[i]
+		for i := 0; i < h.tbl.Len(); i++ {
+			f := h.tbl.At(i)
 			if idx, _ := h.tbl.lookup(f.v6, f.guestID, &f.remote); idx != i {
 				t.Fatalf("flow %d found at %d", i, idx)
 			}
@@ -295,7 +296,7 @@ func TestAllocs(t *testing.T) {
 			if idx < 0 {
 				t.Fatal("no flow")
 			}
-			ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: h.tbl.flows[idx].fd}
+			ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: h.tbl.At(idx).fd}
 			// Drain the first reply.
 			waitReadable(t, int(ref.Fd))
 			h.HandleSock(ref, unix.EPOLLIN, 0)
@@ -371,7 +372,7 @@ func BenchmarkEcho(b *testing.B) {
 			if h.Len() != 1 {
 				b.Fatal("no flow")
 			}
-			ref := flow.Ref{Kind: flow.KindPing, Index: 0, Fd: h.tbl.flows[0].fd}
+			ref := flow.Ref{Kind: flow.KindPing, Index: 0, Fd: h.tbl.At(0).fd}
 			pfd := [1]unix.PollFd{{Fd: ref.Fd, Events: unix.POLLIN}}
 			unix.Poll(pfd[:], 1000)
 			h.HandleSock(ref, unix.EPOLLIN, 0)

@@ -16,10 +16,10 @@ import (
 // icmp_sock_handler() in passt icmp.c.
 func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 	idx := int(ref.Index)
-	if ref.Kind != flow.KindPing || idx >= h.tbl.count || h.tbl.flows[idx].fd != ref.Fd {
+	if ref.Kind != flow.KindPing || idx >= h.tbl.Len() || h.tbl.At(idx).fd != ref.Fd {
 		return // stale event for a flow that has gone or moved
 	}
-	pf := &h.tbl.flows[idx]
+	pf := h.tbl.At(idx)
 	for range maxReadsPerEvent {
 		if h.used == len(h.bufs) {
 			return // out of frame buffers until Deferred; epoll brings us back

@@ -19,21 +19,14 @@ type pingFlow struct {
 	replies  uint32   // echo replies relayed
 }
 
-// table is a fixed-capacity dense array of flows, indexed by a
-// flow.Index (open addressing, seeded hash, compaction by moving the last
-// flow into the hole).
+// table is the handler's flow.Table of ping flows, keyed by (v6, guestID,
+// remote).
 type table struct {
-	flows  []pingFlow // [0, count) live
-	count  int
-	budget *flow.Budget // shared with the other handlers; nil: unlimited
-	idx    flow.Index
+	flow.Table[pingFlow]
 }
 
 func newTable(capacity int) table {
-	return table{
-		flows: make([]pingFlow, capacity),
-		idx:   flow.NewIndex(capacity),
-	}
+	return table{flow.NewTable[pingFlow](capacity, nil)}
 }
 
 func (t *table) hashKey(v6 bool, id uint16, remote *[16]byte) uint64 {
@@ -43,41 +36,18 @@ func (t *table) hashKey(v6 bool, id uint16, remote *[16]byte) uint64 {
 	}
 	k[1], k[2] = byte(id>>8), byte(id)
 	copy(k[3:], remote[:])
-	return t.idx.Hash(k[:])
+	return t.Hash(k[:])
 }
 
 // lookup returns the index of the flow for the key, or -1.
 func (t *table) lookup(v6 bool, id uint16, remote *[16]byte) (idx int, hash uint64) {
 	hash = t.hashKey(v6, id, remote)
-	p := t.idx.Probe(hash)
+	p := t.Probe(hash)
 	for i := p.Next(); i >= 0; i = p.Next() {
-		f := &t.flows[i]
+		f := t.At(i)
 		if f.v6 == v6 && f.guestID == id && f.remote == *remote {
 			return i, hash
 		}
 	}
 	return -1, hash
-}
-
-// add appends a flow (whose key is set) of key hash hash and indexes it.
-// The caller checks that count < cap.
-func (t *table) add(f *pingFlow, hash uint64) int {
-	t.budget.Take()
-	idx := t.idx.Insert(hash)
-	t.flows[idx] = *f
-	t.count++
-	return idx
-}
-
-// remove unindexes flow idx and moves the last flow into its place. It
-// returns the old index of the flow that moved, or -1.
-func (t *table) remove(idx int) (moved int) {
-	moved = t.idx.Remove(idx)
-	if moved >= 0 {
-		t.flows[idx] = t.flows[moved]
-	}
-	t.flows[t.count-1] = pingFlow{}
-	t.count--
-	t.budget.Give()
-	return moved
 }

@@ -23,8 +23,8 @@ func (h *Handler) Tick(now int64) {
 	h.lastScan = now
 	// Downwards: closeFlow moves the last flow, already checked, into
 	// the hole.
-	for i := h.tbl.count - 1; i >= 0; i-- {
-		if now-h.tbl.flows[i].lastTap > Timeout {
+	for i := h.tbl.Len() - 1; i >= 0; i-- {
+		if now-h.tbl.At(i).lastTap > Timeout {
 			h.closeFlow(i)
 			h.Stats.Expired++
 		}
@@ -34,11 +34,11 @@ func (h *Handler) Tick(now int64) {
 // closeFlow unregisters and closes flow idx and compacts the table,
 // telling the poller the moved flow's new index.
 func (h *Handler) closeFlow(idx int) {
-	fd := int(h.tbl.flows[idx].fd)
+	fd := int(h.tbl.At(idx).fd)
 	_ = h.poller.Del(fd)
 	unix.Close(fd)
-	if moved := h.tbl.remove(idx); moved >= 0 {
-		mfd := h.tbl.flows[idx].fd
+	if moved := h.tbl.Remove(idx); moved >= 0 {
+		mfd := h.tbl.At(idx).fd
 		ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: mfd}
 		if err := h.poller.Mod(int(mfd), unix.EPOLLIN, ref); err != nil {
 			// Its events would carry a stale index and be ignored

@@ -44,7 +44,8 @@
 //   - DNSSL (31): n.Search in DNS wire format, lifetime infinite. passt
 //     only sends DNSSL together with RDNSS; we send it whenever there is a
 //     search list, as RFC 8106 allows. Names that cannot be encoded (empty
-//     labels, labels over 63 bytes, names over 255 bytes) are skipped.
+//     labels, labels over 63 bytes, names over 255 bytes) are skipped;
+//     proto/dnsname writes them.
 //
 // Options that do not fit in the caller's buffer are left out (RDNSS keeps
 // the addresses that fit); MaxMessageSize always holds everything passt

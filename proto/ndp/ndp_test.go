@@ -349,38 +349,6 @@ func TestRouterAdvertisementOptions(t *testing.T) {
 	}
 }
 
-func TestEncodeName(t *testing.T) {
-	tests := []struct {
-		name string
-		want []byte
-	}{
-		{"a", []byte{1, 'a', 0}},
-		{"a.", []byte{1, 'a', 0}},
-		{"ab.c", []byte{2, 'a', 'b', 1, 'c', 0}},
-		{"", nil},
-		{".", nil},
-		{".a", nil},
-		{"a..b", nil},
-		{"a.b..", nil},
-		{string(bytes.Repeat([]byte{'x'}, 63)), append(append([]byte{63}, bytes.Repeat([]byte{'x'}, 63)...), 0)},
-		{string(bytes.Repeat([]byte{'x'}, 64)), nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			b := make([]byte, 300)
-			m := encodeName(b, tc.name)
-			if !bytes.Equal(b[:m], tc.want) {
-				t.Errorf("encodeName(%q) = % x, want % x", tc.name, b[:m], tc.want)
-			}
-		})
-	}
-	// 254 bytes of name: 256 encoded, over the 255 limit.
-	long := string(bytes.Repeat([]byte("abcdefg."), 31)) + "abcdef"
-	if m := encodeName(make([]byte, 300), long); m != 0 {
-		t.Errorf("name of %d bytes encoded in %d", len(long), m)
-	}
-}
-
 func TestAllocs(t *testing.T) {
 	n := testNet()
 	out := make([]byte, MaxMessageSize)

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"gopasst/guest"
+	"gopasst/proto/dnsname"
 	"gopasst/proto/l2"
 )
 
@@ -95,7 +96,7 @@ func putDNSSL(b []byte, search []string) int {
 	for _, name := range search {
 		// Keep room for the padding of the last name: the option
 		// length is a multiple of 8 that must fit in limit.
-		w := encodeName(b[m:limit&^7], name)
+		w := dnsname.Put(b[m:limit&^7], name)
 		if w == 0 {
 			continue
 		}
@@ -108,34 +109,5 @@ func putDNSSL(b []byte, search []string) int {
 	clear(b[m:size])
 	b[0], b[1], b[2], b[3] = l2.NDPOptionDNSSL, uint8(size/8), 0, 0
 	binary.BigEndian.PutUint32(b[4:], Infinity)
-	return size
-}
-
-// encodeName writes name in DNS wire format (RFC 1035 §3.1: length-prefixed
-// labels, then a zero byte) into b and returns its size, 0 when it is not a
-// valid name or does not fit. A trailing dot is accepted; the root name is
-// not (a search list entry "." means nothing).
-func encodeName(b []byte, name string) int {
-	if len(name) > 0 && name[len(name)-1] == '.' {
-		name = name[:len(name)-1]
-	}
-	size := len(name) + 2 // a length byte per label plus the root
-	if len(name) == 0 || size > 255 || size > len(b) {
-		return 0
-	}
-	start := 0
-	for i := 0; i <= len(name); i++ {
-		if i < len(name) && name[i] != '.' {
-			continue
-		}
-		l := i - start
-		if l == 0 || l > 63 {
-			return 0
-		}
-		b[start] = byte(l)
-		copy(b[start+1:], name[start:i])
-		start = i + 1
-	}
-	b[len(name)+1] = 0
 	return size
 }

@@ -13,10 +13,10 @@
 //
 //   - Guest SYN (outbound): a socket is created (TCP_MAXSEG from the SYN's
 //     MSS, a large SO_SNDBUF, TCP_NODELAY, SO_PEEK_OFF) and connected to
-//     guest.Net.HostDestination of the destination. SYN+ACK goes to the
+//     fwd.HostDestination of the destination. SYN+ACK goes to the
 //     guest once the socket is connected (EPOLLOUT); RST if it fails.
 //   - Accepted connection (inbound, -t): accept4 into a preallocated raw
-//     address; SYN to the guest from GuestSource(client address) with the
+//     address; SYN to the guest from fwd.GuestSource(client address) with the
 //     client's port kept, to the guest's address and the forwarded port.
 //   - Host → guest: data stays in the socket's receive queue until the
 //     guest acknowledges it. On EPOLLIN (edge-triggered) the handler peeks

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/policy"
 	"gopasst/proto/l2"
 )
@@ -272,7 +273,7 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	default:
 		return false
 	}
-	remote := h.net.GuestSource(src)
+	remote := fwd.GuestSource(h.net, src)
 	if remote == gaddr {
 		// A client on the host's own address, which the guest also has
 		// (pasta copies it): the guest would answer itself. Show it the

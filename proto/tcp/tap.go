@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/fwd"
 	"gopasst/proto/l2"
 )
 
@@ -50,7 +51,7 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 		h.Stats.BadSegments++
 		return
 	}
-	hostAddr, hostPort := h.net.HostDestination(da, dst.Port(), false)
+	hostAddr, hostPort := fwd.HostDestination(h.net, da, dst.Port(), false)
 	if !hostAddr.IsValid() {
 		h.rstNoConn(src, dst, t, 0)
 		return

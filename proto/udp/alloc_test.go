@@ -70,7 +70,7 @@ func peerSocket(t testing.TB, h *Handler, srv *udpServer) int {
 }
 
 func flowRef(h *Handler, idx int) flow.Ref {
-	return flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: h.tbl.flows[idx].fd}
+	return flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: h.tbl.At(idx).fd}
 }
 
 func TestAllocs(t *testing.T) {
@@ -129,7 +129,7 @@ func TestAllocs(t *testing.T) {
 		h.Deferred(0)
 		ee := extErr{origin: unix.SO_EE_ORIGIN_ICMP, typ: 3, code: 3, offender: lo4}
 		data := []byte("x")
-		if a := testing.AllocsPerRun(200, func() { h.icmpError(&h.tbl.flows[0], &ee, data); h.Deferred(0) }); a != 0 {
+		if a := testing.AllocsPerRun(200, func() { h.icmpError(h.tbl.At(0), &ee, data); h.Deferred(0) }); a != 0 {
 			t.Errorf("%v allocations per ICMP error", a)
 		}
 		if tap.Count < 200 {

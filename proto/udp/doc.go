@@ -14,17 +14,17 @@
 //   - Outbound (the guest sends first). HandleTap opens a socket for the
 //     flow: IP_RECVERR on, SO_REUSEADDR, bound to the -o address and, when
 //     it is free, to the guest's own source port (passt preserves it), and
-//     connect()ed to the destination as guest.Net.HostDestination maps it
+//     connect()ed to the destination as fwd.HostDestination maps it
 //     (--map-host-loopback to 127.0.0.1/::1, --map-guest-addr to the
 //     host's address, --dns-forward port 53 to --dns-host). Being
 //     connected, the socket receives only the peer's replies, which go to
 //     the guest from the address and port the guest sent to: the reverse
-//     mapping (guest.Net.GuestSourcePort) is implied by the flow's key.
+//     mapping (fwd.GuestSourcePort) is implied by the flow's key.
 //   - Inbound (-u). Listeners are bound in the host's namespace
 //     (SO_REUSEADDR; dual-stack when the bind address is unspecified) and
 //     registered as flow.KindUDPListen. A datagram from a client opens a
 //     flow with no socket of its own: it goes to the guest from the
-//     client's address (through guest.Net.GuestSource; an unmapped
+//     client's address (through fwd.GuestSource; an unmapped
 //     loopback source is dropped) and port, to the guest's address (or
 //     the rule's) and the target port. The guest's replies match the
 //     flow's key and leave through the listener with sendto(2).
@@ -69,8 +69,9 @@
 // while the event loop is not scheduled waits in the socket instead of
 // being dropped.
 //
-// The flow table is a dense array of pointer-free entries with a fixed
-// capacity (Config.Capacity, DefaultCapacity when zero), indexed by an open-addressing hash table of indices (flow.Index) whose
+// The flow table is a flow.Table: a dense array of pointer-free entries
+// with a fixed capacity (Config.Capacity, DefaultCapacity when zero),
+// indexed by an open-addressing hash table of indices (flow.Index) whose
 // hash has a per-handler random seed (so the guest cannot choose
 // colliding keys). A flow socket's Ref carries the flow's index; closing
 // a flow moves the last entry into the hole (as passt compacts its flow

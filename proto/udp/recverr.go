@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/proto/l2"
 )
 
@@ -78,7 +79,7 @@ func offender(b []byte) netip.Addr {
 // Reading the queue also clears the socket's pending error. Mirrors
 // udp_sock_recverr() in passt udp.c.
 func (h *Handler) readErrQueue(idx int) {
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	for range maxErrPerEvent {
 		if h.used == len(h.bufs) {
 			h.st.BufferFull++
@@ -129,7 +130,7 @@ func (h *Handler) icmpError(fl *udpFlow, ee *extErr, data []byte) {
 	remote := flow.BytesAddr(&fl.key.b, v6)
 	src := remote
 	if off := ee.offender; off.IsValid() && off != flow.BytesAddr(&fl.peer, v6) {
-		if m := h.n.GuestSource(off); m.IsValid() && m.Is6() == v6 && !m.IsLoopback() && !m.IsUnspecified() {
+		if m := fwd.GuestSource(h.n, off); m.IsValid() && m.Is6() == v6 && !m.IsLoopback() && !m.IsUnspecified() {
 			src = m
 		}
 	}

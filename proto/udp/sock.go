@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 )
 
 // HandleSock handles a ready flow socket (flow.KindUDP) or listener
@@ -18,13 +19,13 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 	switch ref.Kind {
 	case flow.KindUDP:
 		idx := int(ref.Index)
-		if idx >= h.tbl.count || h.tbl.flows[idx].fd != ref.Fd {
+		if idx >= h.tbl.Len() || h.tbl.At(idx).fd != ref.Fd {
 			return // stale event for a flow that has gone or moved
 		}
 		if events&unix.EPOLLERR != 0 {
 			h.readErrQueue(idx)
 		}
-		if h.tbl.flows[idx].typ == flowSplice {
+		if h.tbl.At(idx).typ == flowSplice {
 			h.spliceReply(idx, now)
 		} else {
 			h.flowToTap(idx, now)
@@ -85,7 +86,7 @@ func (h *Handler) send(k int) {
 // flowToTap reads datagrams from a flow's own socket and sends them to
 // the guest from the address and port it sent to.
 func (h *Handler) flowToTap(idx int, now int64) {
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	off, maxLen := hdr4, maxPayload4
 	if fl.key.v6 {
 		off, maxLen = hdr6, maxPayload6
@@ -122,7 +123,7 @@ func (h *Handler) listenToTap(i int, now int64) {
 		k := 0
 		for j := range n {
 			if idx := h.inbound(i, &h.rname[j], now); idx >= 0 {
-				fl := &h.tbl.flows[idx]
+				fl := h.tbl.At(idx)
 				h.out[k] = h.frame(h.bufs[h.used+j], hdr6, fl.key.v6, &fl.key.b, fl.key.bPort,
 					&fl.key.a, fl.key.aPort, int(h.rmsg[j].Len))
 				k++
@@ -143,7 +144,7 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 	l := &h.lst[i]
 	sv6, caddr, cport, ok := getSockaddr(sa)
 	client := flow.BytesAddr(&caddr, sv6).Unmap()
-	src := h.n.GuestSource(client)
+	src := fwd.GuestSource(h.n, client)
 	if !ok || cport == 0 || !src.IsValid() || src.IsLoopback() || src.IsUnspecified() {
 		h.drop(DropUnmapped)
 		return -1
@@ -160,14 +161,14 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 	k := flowKey{v6: v6, aPort: l.toPort, bPort: cport, a: flow.AddrBytes(dst), b: flow.AddrBytes(src)}
 	idx, hash := h.tbl.lookup(&k)
 	if idx < 0 {
-		if h.tbl.full() {
+		if h.tbl.Full() {
 			h.drop(DropTableFull)
 			return -1
 		}
-		idx = h.tbl.add(&udpFlow{key: k, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport}, hash)
+		idx = h.tbl.Add(&udpFlow{key: k, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport}, hash)
 		h.st.FlowsOpened++
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	fl.lastActive = now
 	fl.seen |= seenToGuest
 	return idx
@@ -184,7 +185,7 @@ func (h *Handler) nsListen(i int, now int64) {
 			if idx < 0 {
 				continue
 			}
-			if !sendConnected(int(h.tbl.flows[idx].fd), h.bufs[h.used+j][:h.rmsg[j].Len]) {
+			if !sendConnected(int(h.tbl.At(idx).fd), h.bufs[h.used+j][:h.rmsg[j].Len]) {
 				h.drop(DropSend)
 				continue
 			}
@@ -214,7 +215,7 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 			return -1
 		}
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	fl.lastActive = now
 	fl.seen |= seenFromGuest
 	return idx
@@ -222,7 +223,7 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 
 // openSplice opens the host-side socket of a -U flow.
 func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
-	if h.tbl.full() {
+	if h.tbl.Full() {
 		h.drop(DropTableFull)
 		return -1
 	}
@@ -248,14 +249,14 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	idx := h.tbl.count
+	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.add(&udpFlow{key: *k, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort}, hash)
+	h.tbl.Add(&udpFlow{key: *k, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort}, hash)
 	h.st.FlowsOpened++
 	return idx
 }
@@ -263,7 +264,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 // spliceReply reads datagrams from a -U flow's host socket and sends
 // them back to the namespace client through the listener.
 func (h *Handler) spliceReply(idx int, now int64) {
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	l := &h.lst[fl.lst]
 	for range maxRecvPerEvent {
 		n, more := h.recvBatch(int(fl.fd), 0, maxPayload6, false)

@@ -62,23 +62,13 @@ type udpFlow struct {
 	lastActive int64  // monotonic ns of the last datagram either way
 }
 
-// table is a fixed-capacity dense array of flows, indexed by a
-// flow.Index: open addressing with a random seed, so that the guest cannot
-// choose colliding keys. Removal moves the last flow into the hole, as
-// passt compacts its flow table.
+// table is the handler's flow.Table of UDP flows, keyed by flowKey.
 type table struct {
-	flows  []udpFlow // [0, count) live
-	count  int
-	budget *flow.Budget // shared with the other handlers; nil: unlimited
-	idx    flow.Index
+	flow.Table[udpFlow]
 }
 
 func newTable(capacity int, budget *flow.Budget) table {
-	return table{
-		flows:  make([]udpFlow, capacity),
-		budget: budget,
-		idx:    flow.NewIndex(capacity),
-	}
+	return table{flow.NewTable[udpFlow](capacity, budget)}
 }
 
 func (t *table) hashKey(k *flowKey) uint64 {
@@ -93,43 +83,17 @@ func (t *table) hashKey(k *flowKey) uint64 {
 	binary.BigEndian.PutUint16(b[3:], k.bPort)
 	copy(b[5:], k.a[:])
 	copy(b[21:], k.b[:])
-	return t.idx.Hash(b[:])
+	return t.Hash(b[:])
 }
 
 // lookup returns the index of the flow with key k, or -1, and k's hash.
 func (t *table) lookup(k *flowKey) (idx int, hash uint64) {
 	hash = t.hashKey(k)
-	p := t.idx.Probe(hash)
+	p := t.Probe(hash)
 	for i := p.Next(); i >= 0; i = p.Next() {
-		if t.flows[i].key == *k {
+		if t.At(i).key == *k {
 			return i, hash
 		}
 	}
 	return -1, hash
-}
-
-// full reports whether no flow can be added.
-func (t *table) full() bool { return t.count == len(t.flows) || !t.budget.Available() }
-
-// add appends f (whose key is set) of key hash hash and indexes it. The
-// caller checks full first.
-func (t *table) add(f *udpFlow, hash uint64) int {
-	t.budget.Take()
-	idx := t.idx.Insert(hash)
-	t.flows[idx] = *f
-	t.count++
-	return idx
-}
-
-// remove unindexes flow idx and moves the last flow into its place. It
-// returns the old index of the flow that moved, or -1.
-func (t *table) remove(idx int) (moved int) {
-	moved = t.idx.Remove(idx)
-	if moved >= 0 {
-		t.flows[idx] = t.flows[moved]
-	}
-	t.flows[t.count-1] = udpFlow{}
-	t.count--
-	t.budget.Give()
-	return moved
 }

@@ -47,7 +47,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 			return
 		}
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	fl.lastActive = now
 	fl.seen |= seenFromGuest
 	payload := f.PayloadBytes()
@@ -75,7 +75,7 @@ func validDest(dst netip.Addr) bool {
 // (passt preserves it), with IP_RECVERR, connect()ed to the destination
 // mapped by HostDestination. It returns the flow index, or -1 (counted).
 func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
-	if h.tbl.full() {
+	if h.tbl.Full() {
 		h.drop(DropTableFull)
 		return -1
 	}
@@ -103,14 +103,14 @@ func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	idx := h.tbl.count
+	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort}, hash)
+	h.tbl.Add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort}, hash)
 	h.st.FlowsOpened++
 	return idx
 }
@@ -154,7 +154,7 @@ func (h *Handler) stageSend(idx int, payload []byte) {
 	if s.n > 0 && (s.idx != idx || s.n == len(s.msg) || s.off+len(payload) > len(s.arena)) {
 		h.flush()
 	}
-	fl := &h.tbl.flows[idx]
+	fl := h.tbl.At(idx)
 	b := s.arena[s.off : s.off+len(payload)]
 	copy(b, payload)
 	s.off += len(payload)

@@ -31,8 +31,8 @@ func (h *Handler) Tick(now int64) {
 	h.flush() // staged datagrams name flows by index
 	// Downwards: closeFlow moves the last flow, already checked, into
 	// the hole.
-	for i := h.tbl.count - 1; i >= 0; i-- {
-		fl := &h.tbl.flows[i]
+	for i := h.tbl.Len() - 1; i >= 0; i-- {
+		fl := h.tbl.At(i)
 		timeout := h.timeout
 		if fl.seen == seenBoth {
 			timeout = h.streamTimeout
@@ -48,12 +48,12 @@ func (h *Handler) Tick(now int64) {
 // table, telling the poller the moved flow's new index. Nothing may be
 // staged (see flush).
 func (h *Handler) closeFlow(idx int) {
-	if fd := int(h.tbl.flows[idx].fd); fd >= 0 {
+	if fd := int(h.tbl.At(idx).fd); fd >= 0 {
 		_ = h.poller.Del(fd)
 		unix.Close(fd)
 	}
-	if moved := h.tbl.remove(idx); moved >= 0 {
-		mfd := h.tbl.flows[idx].fd
+	if moved := h.tbl.Remove(idx); moved >= 0 {
+		mfd := h.tbl.At(idx).fd
 		if mfd < 0 {
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/guest"
 	"gopasst/policy"
 	"gopasst/proto/l2"
@@ -32,7 +33,7 @@ type Config struct {
 
 	// Inbound (-u) are sockets bound in the host's namespace; a datagram
 	// to one goes to the guest with its source address and port
-	// preserved (mapped through guest.Net.GuestSource).
+	// preserved (mapped through fwd.GuestSource).
 	Inbound []policy.Listener
 	// NsInbound (pasta -U) are sockets bound inside the namespace with
 	// NsSocket, on its loopback unless Bind is given; a datagram to one
@@ -144,7 +145,7 @@ func New(cfg Config) (*Handler, error) {
 		batch = DefaultBatch
 	}
 	h := &Handler{
-		n: cfg.Net, poller: cfg.Poller, tap: cfg.Tap, mapper: cfg.Net,
+		n: cfg.Net, poller: cfg.Poller, tap: cfg.Tap, mapper: fwd.NAT{Net: cfg.Net},
 		nsSock: cfg.NsSocket, log: cfg.Log, tbl: newTable(capacity, cfg.Budget),
 		timeout:       int64(cfg.Timeout),
 		streamTimeout: int64(cfg.StreamTimeout),
@@ -188,7 +189,7 @@ func New(cfg Config) (*Handler, error) {
 }
 
 // Len returns the number of live flows.
-func (h *Handler) Len() int { return h.tbl.count }
+func (h *Handler) Len() int { return h.tbl.Len() }
 
 // Stats returns a copy of the counters.
 func (h *Handler) Stats() Stats { return h.st }
@@ -200,8 +201,8 @@ func (h *Handler) Listeners() int { return len(h.lst) }
 // not be used after.
 func (h *Handler) Close() {
 	h.flush()
-	for h.tbl.count > 0 {
-		h.closeFlow(h.tbl.count - 1)
+	for h.tbl.Len() > 0 {
+		h.closeFlow(h.tbl.Len() - 1)
 	}
 	for i := range h.lst {
 		if fd := int(h.lst[i].fd); fd >= 0 {

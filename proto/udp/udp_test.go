@@ -471,7 +471,7 @@ func TestCapacity(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer h.Close()
-			if got := len(h.tbl.flows); got != tt.want {
+			if got := h.tbl.Cap(); got != tt.want {
 				t.Errorf("capacity %d, want %d", got, tt.want)
 			}
 		})

@@ -1,16 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package guest
+package fwd
 
-import "net/netip"
+import (
+	"net/netip"
+
+	"gopasst/guest"
+)
+
+// The address mapping ("NAT") between what the guest sees and what the
+// host's sockets use, configured by --map-host-loopback, --map-guest-addr
+// and --dns-forward/--dns-host and held in guest.Family. Mirrors
+// fwd_nat_from_tap() and fwd_nat_from_host() in passt's fwd.c.
 
 var (
 	loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	loopback6 = netip.IPv6Loopback()
 )
 
-// family returns the per-family configuration for a.
-func (n *Net) family(a netip.Addr) *Family {
+// Loopback returns 127.0.0.1, or ::1 if v6.
+func Loopback(v6 bool) netip.Addr {
+	if v6 {
+		return loopback6
+	}
+	return loopback4
+}
+
+// family returns the per-family configuration of n for a.
+func family(n *guest.Net, a netip.Addr) *guest.Family {
 	if a.Is4() {
 		return &n.V4
 	}
@@ -32,17 +49,14 @@ func isDNSPort(port uint16, udp bool) bool {
 //   - anything else unchanged.
 //
 // IPv4-mapped IPv6 addresses are treated as IPv4. No allocation.
-func (n *Net) HostDestination(dst netip.Addr, port uint16, udp bool) (hostDst netip.Addr, hostPort uint16) {
+func HostDestination(n *guest.Net, dst netip.Addr, port uint16, udp bool) (hostDst netip.Addr, hostPort uint16) {
 	dst = dst.Unmap()
-	f := n.family(dst)
+	f := family(n, dst)
 	switch {
 	case f.DNSForward.IsValid() && dst == f.DNSForward && isDNSPort(port, udp) && f.DNSHost.IsValid():
 		return f.DNSHost, port
 	case f.MapHostLo.IsValid() && dst == f.MapHostLo:
-		if dst.Is4() {
-			return loopback4, port
-		}
-		return loopback6, port
+		return Loopback(dst.Is6()), port
 	case f.MapGuest.IsValid() && dst == f.MapGuest && f.HostAddr.IsValid():
 		return f.HostAddr, port
 	}
@@ -51,7 +65,7 @@ func (n *Net) HostDestination(dst netip.Addr, port uint16, udp bool) (hostDst ne
 
 // GuestSource maps the source address of a host-side packet or connection
 // (inbound, or a reply) to what the guest sees, the reverse of
-// HostDestination:
+// HostDestination, as passt's fwd_nat_from_host():
 //
 //   - a loopback address → MapHostLo, if set;
 //   - HostAddr → MapGuest, if set;
@@ -60,9 +74,9 @@ func (n *Net) HostDestination(dst netip.Addr, port uint16, udp bool) (hostDst ne
 // A loopback source with no MapHostLo is returned unchanged; the caller
 // must not deliver it. DNS replies need the port: see GuestSourcePort.
 // IPv4-mapped IPv6 addresses are treated as IPv4. No allocation.
-func (n *Net) GuestSource(hostSrc netip.Addr) netip.Addr {
+func GuestSource(n *guest.Net, hostSrc netip.Addr) netip.Addr {
 	hostSrc = hostSrc.Unmap()
-	f := n.family(hostSrc)
+	f := family(n, hostSrc)
 	switch {
 	case hostSrc.IsLoopback() && f.MapHostLo.IsValid():
 		return f.MapHostLo
@@ -75,11 +89,22 @@ func (n *Net) GuestSource(hostSrc netip.Addr) netip.Addr {
 // GuestSourcePort is GuestSource for a source with a port: replies from
 // DNSHost on a DNS port appear to come from DNSForward, so that the guest
 // sees the answer from the address it asked. It is checked first.
-func (n *Net) GuestSourcePort(hostSrc netip.Addr, port uint16, udp bool) netip.Addr {
+func GuestSourcePort(n *guest.Net, hostSrc netip.Addr, port uint16, udp bool) netip.Addr {
 	hostSrc = hostSrc.Unmap()
-	f := n.family(hostSrc)
+	f := family(n, hostSrc)
 	if f.DNSForward.IsValid() && f.DNSHost.IsValid() && hostSrc == f.DNSHost && isDNSPort(port, udp) {
 		return f.DNSForward
 	}
-	return n.GuestSource(hostSrc)
+	return GuestSource(n, hostSrc)
+}
+
+// NAT is the mapping of one guest.Net as a value, for handlers that take
+// it through an interface so that their tests can replace it (proto/udp,
+// proto/icmp). It holds one pointer: storing it in an interface does not
+// allocate.
+type NAT struct{ Net *guest.Net }
+
+// HostDestination is HostDestination of m.Net.
+func (m NAT) HostDestination(dst netip.Addr, port uint16, udp bool) (netip.Addr, uint16) {
+	return HostDestination(m.Net, dst, port, udp)
 }

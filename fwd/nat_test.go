@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package guest
+package fwd
 
 import (
 	"net/netip"
 	"testing"
+
+	"gopasst/guest"
 )
 
-func testNet() *Net {
+func testNet() *guest.Net {
 	a := netip.MustParseAddr
-	return &Net{
-		V4: Family{
+	return &guest.Net{
+		V4: guest.Family{
 			Addr: a("192.0.2.10"), PrefixLen: 24, Gateway: a("192.0.2.1"),
 			MapHostLo: a("192.0.2.1"), MapGuest: a("169.254.1.2"),
 			DNSForward: a("169.254.1.1"), DNSHost: a("127.0.0.53"), HostAddr: a("192.0.2.10"),
 		},
-		V6: Family{
+		V6: guest.Family{
 			Addr: a("2001:db8::10"), PrefixLen: 64, Gateway: a("fe80::1"),
 			MapHostLo: a("fe80::1"), DNSForward: a("fd00::53"), DNSHost: a("2001:db8::53"),
 			HostAddr: a("2001:db8::10"),
@@ -50,7 +52,7 @@ func TestHostDestination(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, p := n.HostDestination(a(tt.dst), tt.port, tt.udp)
+			d, p := HostDestination(n, a(tt.dst), tt.port, tt.udp)
 			if d != a(tt.wantDst) || p != tt.wantPort {
 				t.Errorf("HostDestination(%s, %d) = %s, %d; want %s, %d", tt.dst, tt.port, d, p, tt.wantDst, tt.wantPort)
 			}
@@ -58,11 +60,11 @@ func TestHostDestination(t *testing.T) {
 	}
 	// Without DNSHost, DNSForward is not translated; without HostAddr,
 	// MapGuest is not.
-	m := &Net{V4: Family{DNSForward: a("10.0.0.3"), MapGuest: a("10.0.0.4")}}
-	if d, _ := m.HostDestination(a("10.0.0.3"), 53, true); d != a("10.0.0.3") {
+	m := &guest.Net{V4: guest.Family{DNSForward: a("10.0.0.3"), MapGuest: a("10.0.0.4")}}
+	if d, _ := HostDestination(m, a("10.0.0.3"), 53, true); d != a("10.0.0.3") {
 		t.Errorf("DNS without host: %s", d)
 	}
-	if d, _ := m.HostDestination(a("10.0.0.4"), 53, true); d != a("10.0.0.4") {
+	if d, _ := HostDestination(m, a("10.0.0.4"), 53, true); d != a("10.0.0.4") {
 		t.Errorf("MapGuest without HostAddr: %s", d)
 	}
 }
@@ -90,40 +92,45 @@ func TestGuestSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := n.GuestSourcePort(a(tt.src), tt.port, tt.udp); got != a(tt.want) {
+			if got := GuestSourcePort(n, a(tt.src), tt.port, tt.udp); got != a(tt.want) {
 				t.Errorf("GuestSourcePort(%s, %d) = %s, want %s", tt.src, tt.port, got, tt.want)
 			}
 		})
 	}
-	m := &Net{}
-	if got := m.GuestSource(a("127.0.0.1")); got != a("127.0.0.1") {
+	m := &guest.Net{}
+	if got := GuestSource(m, a("127.0.0.1")); got != a("127.0.0.1") {
 		t.Errorf("unmapped loopback = %s", got)
 	}
-	if got := n.GuestSource(a("127.0.0.53")); got != a("192.0.2.1") {
+	if got := GuestSource(n, a("127.0.0.53")); got != a("192.0.2.1") {
 		t.Errorf("GuestSource without port = %s", got)
 	}
 }
 
-// TestMappingRoundTrip checks that GuestSource undoes HostDestination for
+// TestNATRoundTrip checks that GuestSource undoes HostDestination for
 // the mapped addresses.
-func TestMappingRoundTrip(t *testing.T) {
+func TestNATRoundTrip(t *testing.T) {
 	n := testNet()
 	for _, dst := range []netip.Addr{n.V4.MapHostLo, n.V4.MapGuest, n.V6.MapHostLo, n.V4.DNSForward, n.V6.DNSForward} {
-		h, p := n.HostDestination(dst, 53, true)
-		if back := n.GuestSourcePort(h, p, true); back != dst {
+		h, p := HostDestination(n, dst, 53, true)
+		if back := GuestSourcePort(n, h, p, true); back != dst {
 			t.Errorf("%s → %s → %s", dst, h, back)
 		}
 	}
 }
 
-func TestMappingAllocs(t *testing.T) {
+func TestNATAllocs(t *testing.T) {
 	n := testNet()
 	dst := netip.MustParseAddr("192.0.2.1")
 	src := netip.MustParseAddr("::1")
+	var m interface {
+		HostDestination(netip.Addr, uint16, bool) (netip.Addr, uint16)
+	}
 	allocs := testing.AllocsPerRun(100, func() {
-		n.HostDestination(dst, 80, false)
-		n.GuestSource(src)
-		n.GuestSourcePort(src, 53, true)
+		m = NAT{n}
+		m.HostDestination(dst, 80, false)
+		HostDestination(n, dst, 80, false)
+		GuestSource(n, src)
+		GuestSourcePort(n, src, 53, true)
 	})
 	if allocs != 0 {
 		t.Errorf("mapping allocates %v times", allocs)
@@ -135,6 +142,6 @@ func BenchmarkHostDestination(b *testing.B) {
 	dst := netip.MustParseAddr("2001:db8::99")
 	b.ReportAllocs()
 	for b.Loop() {
-		n.HostDestination(dst, 443, false)
+		HostDestination(n, dst, 443, false)
 	}
 }

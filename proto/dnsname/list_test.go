@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package dhcp
+package dnsname
 
 import (
 	"strings"
@@ -9,7 +9,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestPutSearch(t *testing.T) {
+// maxTestList is the buffer DHCP gives its option 119 list.
+const maxTestList = 1024
+
+func TestPutList(t *testing.T) {
 	long := strings.Repeat("a", 64)
 	tests := []struct {
 		name      string
@@ -51,12 +54,12 @@ func TestPutSearch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf [maxSearchWire]byte
-			n := putSearch(buf[:], tt.in)
+			var buf [maxTestList]byte
+			n := PutList(buf[:], tt.in)
 			if d := cmp.Diff(tt.want, string(buf[:n])); d != "" {
 				t.Errorf("wire (-want +got):\n%q", d)
 			}
-			names, ok := decodeNames(buf[:n])
+			names, ok := Decode(buf[:n])
 			if !ok {
 				t.Fatal("reference decoder rejects the encoding")
 			}
@@ -67,17 +70,17 @@ func TestPutSearch(t *testing.T) {
 	}
 }
 
-func TestPutSearchBounded(t *testing.T) {
+func TestPutListBounded(t *testing.T) {
 	var names []string
 	for i := range 200 {
 		names = append(names, strings.Repeat(string(rune('a'+i%26)), 1+i%60)+".example.net")
 	}
 	var buf [100]byte
-	n := putSearch(buf[:], names)
+	n := PutList(buf[:], names)
 	if n > len(buf) {
 		t.Fatalf("wrote %d bytes into %d", n, len(buf))
 	}
-	got, ok := decodeNames(buf[:n])
+	got, ok := Decode(buf[:n])
 	if !ok || len(got) == 0 {
 		t.Fatalf("decode: %v %v", got, ok)
 	}
@@ -86,28 +89,16 @@ func TestPutSearchBounded(t *testing.T) {
 			t.Errorf("name %d = %q, want %q", i, g, names[i])
 		}
 	}
+	var big [1 << 16]byte
+	if got, _ := Decode(big[:PutList(big[:], names)]); len(got) != MaxListNames {
+		t.Errorf("%d names written, want MaxListNames (%d)", len(got), MaxListNames)
+	}
 }
 
-func TestNameWireLen(t *testing.T) {
-	max := strings.Repeat(strings.Repeat("a", 63)+".", 3) + strings.Repeat("b", 61) // 253 chars
-	tests := []struct {
-		in   string
-		want int
-		ok   bool
-	}{
-		{"example.com", 13, true},
-		{"example.com.", 13, true},
-		{"", 0, false},
-		{".", 0, false},
-		{"a..b", 0, false},
-		{".a", 0, false},
-		{max, 255, true},
-		{max + "b", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := nameWireLen(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("nameWireLen(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+func TestDecodeMalformed(t *testing.T) {
+	for _, in := range []string{"\x03ab", "\xc0", "\xc0\x00", "\x01a"} {
+		if got, ok := Decode([]byte(in)); ok {
+			t.Errorf("Decode(%q) = %q, want malformed", in, got)
 		}
 	}
 }
