@@ -59,6 +59,7 @@ type conn struct {
 	polled  [2]uint32 // epoll interest set on sock[i]
 	inEpoll [2]bool   // sock[i] is in the epoll set
 	ev      events
+	in      bool // side 0 is on the host, side 1 in the namespace (Adopt)
 }
 
 // reset marks c free, with no file descriptors.
@@ -255,10 +256,10 @@ func (h *Handler) relay(idx, from int) bool {
 				continue
 			case unix.EAGAIN:
 				c.ev |= outWait(to)
-				h.count(from, moved)
+				h.count(from, h.conns[idx].in, moved)
 				return true
 			default: // EPIPE, ECONNRESET: the receiver reset
-				h.count(from, moved)
+				h.count(from, h.conns[idx].in, moved)
 				h.closeConn(idx, true)
 				return false
 			}
@@ -280,11 +281,11 @@ func (h *Handler) relay(idx, from int) bool {
 		case unix.EAGAIN:
 			// Socket empty, or pipe full: drain, or stop.
 			if c.queued[from] == 0 {
-				h.count(from, moved)
+				h.count(from, h.conns[idx].in, moved)
 				return true
 			}
 		default: // ECONNRESET: the sender reset
-			h.count(from, moved)
+			h.count(from, h.conns[idx].in, moved)
 			h.closeConn(idx, true)
 			return false
 		}
@@ -293,13 +294,13 @@ func (h *Handler) relay(idx, from int) bool {
 		// Out of rounds with bytes left: come back when out is writable.
 		c.ev |= outWait(to)
 	}
-	h.count(from, moved)
+	h.count(from, h.conns[idx].in, moved)
 	return true
 }
 
 // count adds n bytes moved from side from to the statistics.
-func (h *Handler) count(from, n int) {
-	if from == 0 {
+func (h *Handler) count(from int, in bool, n int) {
+	if (from == 0) != in {
 		h.Stats.BytesToHost += uint64(n)
 	} else {
 		h.Stats.BytesToNs += uint64(n)

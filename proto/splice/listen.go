@@ -253,17 +253,6 @@ func closeReset(fd int) {
 // open sets up a connection for accepted socket fd and starts connecting
 // its host side. Mirrors tcp_splice_connect() in passt.
 func (h *Handler) open(fd int, v4 bool, l *listener) {
-	idx := h.n
-	h.n++
-	h.live++
-	c := &h.conns[idx]
-	c.reset()
-	c.sock[0] = int32(fd)
-	c.ev = evConnecting
-	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
-
-	var sa unix.Sockaddr
-	domain := unix.AF_INET
 	dst := l.toAddr
 	if !dst.IsValid() {
 		dst = loopback6
@@ -271,19 +260,61 @@ func (h *Handler) open(fd int, v4 bool, l *listener) {
 			dst = loopback4
 		}
 	}
-	if dst.Is4() || dst.Is4In6() {
-		h.sa4.Port, h.sa4.Addr = int(l.toPort), dst.Unmap().As4()
+	h.start(fd, netip.AddrPortFrom(dst.Unmap(), l.toPort), false)
+}
+
+// Adopt takes over fd, a connection accepted on a -t listener in the
+// host's namespace from a loopback client, and relays it to dst inside the
+// namespace: the reverse direction of the -T path, passt's splice of
+// inbound loopback connections (tcp_splice_conn_from_sock() for
+// PIF_HOST). The handler owns fd from the call on; false means the
+// connection was refused (reset).
+func (h *Handler) Adopt(fd int, dst netip.AddrPort) bool {
+	if h.nsSocket == nil || h.n == len(h.conns) {
+		h.Stats.TableFull++
+		closeReset(fd)
+		return false
+	}
+	h.Stats.Adopted++
+	return h.start(fd, dst, true)
+}
+
+// start sets up a connection for the accepted socket fd (side 0) and
+// starts connecting side 1 to dst: in the host's namespace, or inside
+// the guest's (in) through NsSocket. false means it was reset.
+func (h *Handler) start(fd int, dst netip.AddrPort, in bool) bool {
+	idx := h.n
+	h.n++
+	h.live++
+	c := &h.conns[idx]
+	c.reset()
+	c.sock[0] = int32(fd)
+	c.ev = evConnecting
+	c.in = in
+	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
+
+	var sa unix.Sockaddr
+	domain := unix.AF_INET
+	if a := dst.Addr(); a.Is4() {
+		h.sa4.Port, h.sa4.Addr = int(dst.Port()), a.As4()
 		sa = &h.sa4
 	} else {
 		domain = unix.AF_INET6
-		h.sa6.Port, h.sa6.Addr = int(l.toPort), dst.As16()
+		h.sa6.Port, h.sa6.Addr = int(dst.Port()), a.As16()
 		sa = &h.sa6
 	}
-	s, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	typ := unix.SOCK_STREAM | unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
+	var s int
+	var err error
+	if in {
+		s, err = h.nsSocket(domain, typ, 0)
+	} else {
+		s, err = unix.Socket(domain, typ, 0)
+	}
 	if err != nil {
 		h.Stats.ConnectFailed++
 		h.closeConn(idx, true)
-		return
+		return false
 	}
 	c.sock[1] = int32(s)
 	_ = unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
@@ -291,16 +322,17 @@ func (h *Handler) open(fd int, v4 bool, l *listener) {
 	switch err {
 	case nil:
 		if !h.established(idx) {
-			return
+			return false
 		}
 	case unix.EINPROGRESS:
 	default:
 		h.Stats.ConnectFailed++
 		h.closeConn(idx, true)
-		return
+		return false
 	}
 	if h.trace {
-		h.log.Debug("splice: accepted", "idx", idx, "to", dst, "port", l.toPort)
+		h.log.Debug("splice: accepted", "idx", idx, "to", dst, "into namespace", in)
 	}
 	h.updatePoll(idx)
+	return true
 }

@@ -36,6 +36,7 @@ type Config struct {
 // Stats counts what the handler did and refused.
 type Stats struct {
 	Accepted      uint64 // connections accepted in the namespace
+	Adopted       uint64 // host loopback connections taken from -t listeners (Adopt)
 	NotLoopback   uint64 // connections closed: source was not loopback
 	TableFull     uint64 // connections reset: the table was full
 	AcceptPaused  uint64 // times a listener paused for want of fds

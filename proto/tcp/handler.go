@@ -28,7 +28,7 @@ type Config struct {
 	// a connection also takes a unit of it. Nil: no shared limit.
 	Budget *flow.Budget
 	// Inbound are the -t listeners: sockets in the host's netns whose
-	// connections are forwarded to the guest.
+	// connections are forwarded to the guest (or spliced: see Splice).
 	Inbound []policy.Listener
 	// NsInbound are pasta's -T listeners inside the namespace (made with
 	// NsSocket), forwarded to the host's loopback. Not implemented yet:
@@ -37,9 +37,25 @@ type Config struct {
 	// NsSocket creates a socket inside the guest's netns (pasta); nil in
 	// passt.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// Splice, if set (pasta, unless --no-splice), takes connections
+	// accepted on a -t listener with no target address from a loopback
+	// client: they go socket to socket into the namespace (see
+	// fwd.SpliceDestination) instead of through the tap.
+	Splice Splicer
+	// HostLoToNsLo is --host-lo-to-ns-lo: spliced connections go to the
+	// namespace's loopback, not its address.
+	HostLoToNsLo bool
 	// Log receives setup errors and, if Trace, per-connection events.
 	Log   *slog.Logger
 	Trace bool
+}
+
+// Splicer takes over a connection accepted in the host's namespace and
+// relays it to dst inside the guest's namespace (proto/splice.Handler).
+// It owns fd from the call on, whatever it returns; false means the
+// connection was refused.
+type Splicer interface {
+	Adopt(fd int, dst netip.AddrPort) bool
 }
 
 // Stats counts what the handler dropped or did, for the engine's logs.
@@ -66,6 +82,8 @@ type Handler struct {
 	trace  bool
 
 	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
+	splice  Splicer      // loopback clients of -t listeners; nil: through the tap
+	loToLo  bool         // --host-lo-to-ns-lo
 
 	tab        table
 	listeners  []listener
@@ -131,6 +149,7 @@ func New(cfg Config) (*Handler, error) {
 		closed:  make([]int, 0, capacity),
 	}
 	h.tab.budget = cfg.Budget
+	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
 	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.peekOff = probePeekOff()

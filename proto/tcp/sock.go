@@ -253,7 +253,16 @@ func (h *Handler) accept(li int, now int64) {
 			return
 		}
 		a16, v4, port, ok := rawToAddrPort(&h.rsa)
-		if !ok || !h.inbound(fd, netip.AddrFrom16(a16).Unmap(), v4, port, l, now) {
+		src := netip.AddrFrom16(a16).Unmap()
+		if ok && h.splice != nil && src.IsLoopback() && !l.toAddr.IsValid() {
+			// pasta: a client on the host's loopback goes to the
+			// namespace over its loopback interface, as passt's
+			// fwd_nat_from_host() (PIF_SPLICE). The splicer owns fd.
+			dst := fwd.SpliceDestination(h.net, h.loToLo, !(v4 || src.Is4()))
+			h.splice.Adopt(fd, netip.AddrPortFrom(dst, l.toPort))
+			continue
+		}
+		if !ok || !h.inbound(fd, src, v4, port, l, now) {
 			unix.Close(fd)
 		}
 	}
@@ -273,21 +282,11 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	default:
 		return false
 	}
-	remote := fwd.GuestSource(h.net, src)
-	if remote == gaddr {
-		// A client on the host's own address, which the guest also has
-		// (pasta copies it): the guest would answer itself. Show it the
-		// mapped host loopback (or the gateway) instead, as passt does.
-		fam := &h.net.V4
-		if !v4 {
-			fam = &h.net.V6
-		}
-		remote = fam.MapHostLo
-		if !remote.IsValid() {
-			remote = fam.Gateway
-		}
-	}
-	if !remote.IsValid() || remote.Is4() != v4 || remote.IsLoopback() {
+	// A client on the host's own address, which the guest also has
+	// (pasta copies it), or on its loopback with nothing mapped to it,
+	// appears from the mapped host loopback or the gateway, as passt.
+	remote := fwd.InboundSource(h.net, src)
+	if !remote.IsValid() || remote.Is4() != v4 || remote.IsLoopback() || remote == gaddr {
 		return false
 	}
 	local := netip.AddrPortFrom(gaddr, l.toPort)

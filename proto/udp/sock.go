@@ -122,6 +122,10 @@ func (h *Handler) listenToTap(i int, now int64) {
 		n, more := h.recvBatch(int(l.fd), hdr6, maxPayload6, true)
 		k := 0
 		for j := range n {
+			if h.spliceLo && !l.toAddr.IsValid() && loopbackClient(&h.rname[j]) {
+				h.spliceOne(i, j, hdr6, now)
+				continue
+			}
 			if idx := h.inbound(i, &h.rname[j], now); idx >= 0 {
 				fl := h.tbl.At(idx)
 				h.out[k] = h.frame(h.bufs[h.used+j], hdr6, fl.key.v6, &fl.key.b, fl.key.bPort,
@@ -144,7 +148,10 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 	l := &h.lst[i]
 	sv6, caddr, cport, ok := getSockaddr(sa)
 	client := flow.BytesAddr(&caddr, sv6).Unmap()
-	src := fwd.GuestSource(h.n, client)
+	// A client on the guest's own address (pasta copies the host's) or
+	// an unmapped loopback one appears from MapHostLo or the gateway,
+	// so that the guest's replies come back to us (passt's nat_inbound()).
+	src := fwd.InboundSource(h.n, client)
 	if !ok || cport == 0 || !src.IsValid() || src.IsLoopback() || src.IsUnspecified() {
 		h.drop(DropUnmapped)
 		return -1
@@ -181,15 +188,7 @@ func (h *Handler) nsListen(i int, now int64) {
 		fd := int(h.lst[i].fd)
 		n, more := h.recvBatch(fd, 0, maxPayload6, true)
 		for j := range n {
-			idx := h.splice(i, &h.rname[j], now)
-			if idx < 0 {
-				continue
-			}
-			if !sendConnected(int(h.tbl.At(idx).fd), h.bufs[h.used+j][:h.rmsg[j].Len]) {
-				h.drop(DropSend)
-				continue
-			}
-			h.st.Spliced++
+			h.spliceOne(i, j, 0, now)
 		}
 		// The buffers were only borrowed: nothing went to the tap.
 		if !more {
@@ -198,9 +197,32 @@ func (h *Handler) nsListen(i int, now int64) {
 	}
 }
 
-// splice finds or opens the flow for a datagram from client sa to -U
-// listener i: a socket in the host's namespace connect()ed to the rule's
-// address (the loopback by default) and target port.
+// spliceOne sends datagram j of the batch just read from listener i (at
+// off in its buffer) through its splice flow's socket.
+func (h *Handler) spliceOne(i, j, off int, now int64) {
+	idx := h.splice(i, &h.rname[j], now)
+	if idx < 0 {
+		return
+	}
+	if !sendConnected(int(h.tbl.At(idx).fd), h.bufs[h.used+j][off:off+int(h.rmsg[j].Len)]) {
+		h.drop(DropSend)
+		return
+	}
+	h.st.Spliced++
+}
+
+// loopbackClient reports whether sa is a loopback address (v4-mapped
+// included).
+func loopbackClient(sa *sockaddr) bool {
+	v6, a, _, ok := getSockaddr(sa)
+	return ok && flow.BytesAddr(&a, v6).Unmap().IsLoopback()
+}
+
+// splice finds or opens the flow for a datagram from client sa to
+// listener i, spliced: for a -U listener a socket in the host's namespace
+// connect()ed to the rule's address (the loopback by default) and target
+// port; for a -u listener (a client on the host's loopback) a socket
+// inside the namespace connect()ed to fwd.SpliceDestination.
 func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 	sv6, caddr, cport, ok := getSockaddr(sa)
 	if !ok || cport == 0 {
@@ -221,7 +243,8 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 	return idx
 }
 
-// openSplice opens the host-side socket of a -U flow.
+// openSplice opens the socket of a splice flow: in the host's namespace
+// for a -U listener, in the guest's for a -u one.
 func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 	if h.tbl.Full() {
 		h.drop(DropTableFull)
@@ -229,14 +252,17 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 	}
 	l := &h.lst[i]
 	to := l.toAddr
-	if !to.IsValid() {
+	switch {
+	case to.IsValid():
+	case !l.ns:
+		to = fwd.SpliceDestination(h.n, h.loToLo, !client4)
+	case client4:
+		to = loopback4
+	default:
 		to = loopback6
-		if client4 {
-			to = loopback4
-		}
 	}
 	v6 := to.Is6()
-	fd, err := h.socket(v6, false)
+	fd, err := h.socket(v6, !l.ns)
 	if err != nil {
 		h.drop(DropSocket)
 		return -1

@@ -41,9 +41,11 @@ type Set struct {
 	ICMP   *icmp.Handler
 }
 
-// Add creates the L4 handlers cfg asks for and plugs them into e: TCP
-// (with the -t listeners), in pasta the splice handler (-T), UDP (-u, and
-// in pasta -U) and ICMP echo. On error it closes those it made.
+// Add creates the L4 handlers cfg asks for and plugs them into e: in
+// pasta the splice handler (-T, and -t connections from the host's
+// loopback unless --no-splice), TCP (with the -t listeners), UDP (-u, and
+// in pasta -U and the -u datagrams from the host's loopback) and ICMP
+// echo. On error it closes those it made.
 func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	p, n, log := cfg.Policy, cfg.Net, cfg.Log
 	s := &Set{}
@@ -51,23 +53,10 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		s.Close()
 		return nil, err
 	}
-	if !n.NoTCP {
-		th, err := tcp.New(tcp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.TCPIn.Listeners(),
-			Log:     log, Trace: p.Trace,
-		})
-		if err != nil {
-			return fail(err)
-		}
-		s.TCP = th
-		e.SetTCP(th)
-		e.Register(flow.KindTCP, th)
-		e.Register(flow.KindTCPListen, th)
-	}
 	if !n.NoTCP && cfg.NsSocket != nil && !p.NoSplice {
 		// -T: listeners inside the namespace, relayed socket to socket to
-		// the host's loopback (the tap is not involved).
+		// the host's loopback (the tap is not involved); and the -t
+		// connections from the host's loopback, relayed the other way.
 		sh, err := splice.New(splice.Config{
 			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
 			NsSocket: cfg.NsSocket, Log: log, Trace: p.Trace,
@@ -79,6 +68,24 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		e.Register(flow.KindSplice, sh)
 		e.Register(flow.KindSpliceListen, sh)
 	}
+	if !n.NoTCP {
+		tc := tcp.Config{
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
+			Inbound: p.TCPIn.Listeners(), HostLoToNsLo: p.HostLoToNsLo,
+			Log: log, Trace: p.Trace,
+		}
+		if s.Splice != nil {
+			tc.Splice = s.Splice
+		}
+		th, err := tcp.New(tc)
+		if err != nil {
+			return fail(err)
+		}
+		s.TCP = th
+		e.SetTCP(th)
+		e.Register(flow.KindTCP, th)
+		e.Register(flow.KindTCPListen, th)
+	}
 	if !n.NoUDP {
 		uc := udp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
@@ -87,6 +94,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		}
 		if cfg.NsSocket != nil {
 			uc.NsInbound, uc.NsSocket = p.UDPOut.Listeners(), cfg.NsSocket
+			uc.SpliceLoopback, uc.HostLoToNsLo = !p.NoSplice, p.HostLoToNsLo
 		}
 		uh, err := udp.New(uc)
 		if err != nil {
