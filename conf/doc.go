@@ -3,6 +3,25 @@
 // Package conf parses passt's and pasta's command line into a policy.Config.
 // It mirrors conf() in passt's conf.c.
 //
+// # Where configuration lives
+//
+// Three packages, one direction: conf → policy → guest.
+//
+//   - conf (this package) is the argv parser only. Parse turns the command
+//     line, and with --config the TOML file (through policy.Load), into a
+//     *policy.Config. It defines no configuration types of its own.
+//   - policy is the typed configuration and the rules: Config, the
+//     forwarding rules (Forward) and the egress policy, and Load for the
+//     TOML file. The TOML file and the command line both produce a
+//     policy.Config, so the type lives with neither front end.
+//   - guest is the run-time view: guest.Resolve combines the Config with
+//     what the host's routing table says (guest.HostInfoFromKernel) into
+//     one guest.Net, which the engine and every protocol handler read.
+//     Handlers never read argv or the TOML file; the forwarding rules reach
+//     them as policy.Listener values (cmd/internal/handlers passes
+//     Forward.Listeners, opened with fwd.Listen), and the auto scanner
+//     (fwd.Scanner) looks ports up in the Forward itself.
+//
 // # Theory of operation
 //
 // Parsing follows glibc getopt_long with passt's option string

@@ -1,12 +1,48 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-// Package fwd implements pasta's "auto" port forwarding: it watches which
-// ports are bound on one side (the namespace for -t/-u auto, the host for
-// -T/-U auto) and reports the changes, so that the caller opens and closes
-// listeners on the other side. Mirrors passt's fwd.c (procfs_scan_listen(),
-// fwd_scan_ports_tcp(), fwd_scan_ports_udp()).
+// Package fwd is port forwarding and address translation, as passt's
+// fwd.c: the sockets forwarded traffic arrives on (Listen, Accept), the
+// address mapping between the guest's view and the host's sockets
+// (HostDestination, GuestSource), and pasta's "auto" forwarding, which
+// watches which ports are bound on one side and reports the changes
+// (Scanner).
 //
-// # Theory of operation
+// The forwarding rules themselves (-t, -u, -T, -U and their TOML form) are
+// parsed into policy.Forward; the protocol handlers (proto/tcp,
+// proto/splice, proto/udp) own the listeners this package opens for them
+// and register them with the engine's poller.
+//
+// # Listeners
+//
+// Listen opens one socket for a ListenSpec: non-blocking and close-on-exec,
+// SO_REUSEADDR, IPV6_V6ONLY as the spec says for an AF_INET6 socket,
+// SO_BINDTODEVICE for a rule with an interface, bound, and listening for
+// TCP. The spec's SocketFunc opens it in the host's namespace (-t, -u) or
+// inside pasta's target namespace (-T, -U, through netns.Worker). The
+// caller chooses the family and IPV6_V6ONLY: TCP listeners follow the
+// guest's families and make a listener on an explicit IPv6 address IPv6
+// only, as passt; splice and UDP listeners on "::" serve both families.
+// LocalPort reads back the port the kernel picked for port 0.
+//
+// Accept is accept4(2) into a raw address the handler owns, and
+// RawAddrPort decodes it, unmapping IPv4-mapped addresses: neither
+// allocates, so a burst of connections costs no garbage.
+//
+// # Address mapping
+//
+// HostDestination maps the destination of a flow the guest opens to what
+// the host's socket connects to (--dns-forward port 53 to --dns-host,
+// --map-host-loopback to the host's loopback, --map-guest-addr to the
+// host's own address); GuestSource and GuestSourcePort map a host-side
+// source back to what the guest sees. The addresses come from the
+// guest.Net the handlers share; NAT wraps one for handlers that take the
+// mapping as an interface. Mirrors fwd_nat_from_tap() and
+// fwd_nat_from_host(). No allocation.
+//
+// # Auto forwarding
+//
+// Mirrors procfs_scan_listen(), fwd_scan_ports_tcp() and
+// fwd_scan_ports_udp().
 //
 // A Scanner reads the kernel's socket tables, /proc/net/tcp and tcp6 (and
 // for UDP also udp and udp6), of one network namespace. The files are
@@ -52,5 +88,5 @@
 // that do not match (the header among them), are skipped and counted, never
 // fatal. No allocation per scan.
 //
-// A Scanner is not safe for concurrent use.
+// A Scanner is not safe for concurrent use; the functions keep no state.
 package fwd

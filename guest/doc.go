@@ -2,12 +2,17 @@
 
 // Package guest describes the network as the guest sees it: its addresses,
 // its gateway, the MAC addresses on the link, the resolvers and search list,
-// the MTU, and the addresses that gopasst maps to the host.
+// the MTU, and the addresses that gopasst maps to the host (the mapping
+// itself, from these addresses, is fwd.HostDestination and
+// fwd.GuestSource).
 //
 // # Theory of operation
 //
-// The command line and the TOML file give a policy.Config. Resolve turns it,
-// together with what the host's routing table says, into one Net value. The
+// Configuration flows conf → policy → guest: the command line (package
+// conf) and the TOML file (policy.Load) give one policy.Config, the typed
+// configuration; this package is its run-time view. Resolve turns the
+// Config, together with what the host's routing table says
+// (HostInfoFromKernel, over netlink), into one Net value. The
 // engine and every protocol handler read that Net; only the engine writes
 // the fields marked "learned" (the guest's MAC and link-local address), from
 // the frames the guest sends. Net is not safe for concurrent use: it belongs

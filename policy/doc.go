@@ -3,6 +3,18 @@
 // Package policy holds gopasst's typed configuration: what the command line
 // and the TOML file say, port-forwarding rules, and our egress policy.
 //
+// # Where configuration lives
+//
+// conf → policy → guest. Package conf is the argv parser, Load here the
+// TOML loader; both produce one Config, which is why the type and the
+// rules live here rather than beside either front end: the parser, the
+// loader, the sandbox and the handlers share it without depending on the
+// parser. Nothing here looks at the host; guest.Resolve turns a Config
+// into the run-time view the guest sees (guest.Net), and the address
+// mapping built from that view is fwd's (fwd.HostDestination). This split
+// was kept, rather than moving Config beside the parser in conf, because
+// it needs no package moves and both inputs already meet here.
+//
 // # Theory of operation
 //
 // Config is filled by the command-line parser (package conf) and by Load,
@@ -18,8 +30,10 @@
 // back), and compiled into a 64 Ki-entry table from port to rule, so that
 // Lookup is one array index on the hot path, like passt's
 // fwd_ports{map, delta}. "all" and a spec made only of excludes cover every
-// port outside the host's ephemeral range (ip_local_port_range, default
-// 32768-60999), as passt's fwd_port_is_ephemeral().
+// port outside Forward.Ephemeral, as passt's fwd_port_is_ephemeral():
+// DefaultEphemeral, Linux's default ip_local_port_range (32768-60999),
+// unless SetEphemeral changes it (passt reads the host's range; nothing
+// here reads it yet).
 //
 // Egress.Allowed is our own addition: destinations the guest may reach.
 // Deny wins over Allow; an empty Allow allows everything.

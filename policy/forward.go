@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -67,32 +66,11 @@ type Listener struct {
 	ToAddr netip.Addr // invalid = the guest's own address
 }
 
-// DefaultEphemeral is the Linux default of net.ipv4.ip_local_port_range;
-// ReadEphemeral returns the host's actual range.
+// DefaultEphemeral is the Linux default of net.ipv4.ip_local_port_range.
 var DefaultEphemeral = PortRange{32768, 60999}
 
 // MaxPortRules bounds the number of rules in one Forward.
 const MaxPortRules = 4096
-
-// ReadEphemeral reads the host's ephemeral port range from
-// /proc/sys/net/ipv4/ip_local_port_range, as passt's fwd_probe_ephemeral().
-// It returns DefaultEphemeral if the file cannot be read or parsed.
-func ReadEphemeral() PortRange {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return DefaultEphemeral
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 {
-		return DefaultEphemeral
-	}
-	lo, err1 := strconv.ParseUint(f[0], 10, 16)
-	hi, err2 := strconv.ParseUint(f[1], 10, 16)
-	if err1 != nil || err2 != nil || lo == 0 || lo > hi {
-		return DefaultEphemeral
-	}
-	return PortRange{uint16(lo), uint16(hi)}
-}
 
 // ErrForwardConflict is wrapped by ParseForward's error when "none" is mixed
 // with other rules, or "all" with "auto".

@@ -186,19 +186,3 @@ func InheritedFDs() ([]int, error) {
 	})
 	return inherited.fds, inherited.err
 }
-
-// InheritedFiles wraps InheritedFDs in *os.File values named
-// "inherited-N". Sockets among them are registered with the Go netpoller.
-// Calling Fd on one switches it back to blocking mode: use SyscallConn, or
-// InheritedFDs for raw event-loop use.
-func InheritedFiles() ([]*os.File, error) {
-	fds, err := InheritedFDs()
-	if err != nil {
-		return nil, err
-	}
-	files := make([]*os.File, len(fds))
-	for i, fd := range fds {
-		files[i] = os.NewFile(uintptr(fd), "inherited-"+strconv.Itoa(i))
-	}
-	return files, nil
-}

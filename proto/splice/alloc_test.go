@@ -11,6 +11,7 @@ import (
 
 	"gopasst/flow"
 	"gopasst/flow/flowtest"
+	"gopasst/fwd"
 	"gopasst/policy"
 )
 
@@ -38,7 +39,7 @@ func newRawPair(tb testing.TB) *rawPair {
 		tb.Fatal(err)
 	}
 	unix.Listen(srvLn, 4)
-	if err := h.Listen(policy.Listener{Bind: netip.MustParseAddr("127.0.0.1"), ToPort: localPort(srvLn)}); err != nil {
+	if err := h.Listen(policy.Listener{Bind: netip.MustParseAddr("127.0.0.1"), ToPort: fwd.LocalPort(srvLn)}); err != nil {
 		tb.Fatal(err)
 	}
 	rp := &rawPair{h: h, p: p}

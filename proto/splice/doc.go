@@ -6,8 +6,8 @@
 //
 // # Theory of operation
 //
-// Handler.Listen opens, inside the namespace (through Config.NsSocket), one
-// listening socket per address family: on 127.0.0.1 and [::1] when the
+// Handler.Listen opens, inside the namespace (fwd.Listen through
+// Config.NsSocket), one listening socket per address family: on 127.0.0.1 and [::1] when the
 // Listener names no address (passt binds -T listeners to the namespace's
 // loopback), or on the address it names, which may be the any-address
 // ("0.0.0.0", "::"; "::" is dual-stack). Either way only connections from a

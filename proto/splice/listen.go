@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/policy"
 )
 
@@ -22,11 +23,6 @@ type listener struct {
 	toAddr      netip.Addr // host address; invalid = loopback of the client's family
 	pausedUntil int64      // monotonic ns; 0 = not paused
 }
-
-var (
-	loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	loopback6 = netip.IPv6Loopback()
-)
 
 // Listen opens the listening sockets for l inside the namespace: on
 // 127.0.0.1 and [::1] if l.Bind is invalid (either may fail, not both),
@@ -44,11 +40,11 @@ func (h *Handler) Listen(l policy.Listener) error {
 		_, err := h.listenOne(l.Bind.Unmap(), l.Iface, l.Port, to, l.ToAddr)
 		return err
 	}
-	port, err4 := h.listenOne(loopback4, l.Iface, l.Port, to, l.ToAddr)
+	port, err4 := h.listenOne(fwd.Loopback(false), l.Iface, l.Port, to, l.ToAddr)
 	if err4 != nil {
 		port = l.Port
 	}
-	_, err6 := h.listenOne(loopback6, l.Iface, port, to, l.ToAddr)
+	_, err6 := h.listenOne(fwd.Loopback(true), l.Iface, port, to, l.ToAddr)
 	if err4 != nil && err6 != nil {
 		return errors.Join(err4, err6)
 	}
@@ -58,48 +54,23 @@ func (h *Handler) Listen(l policy.Listener) error {
 	return nil
 }
 
-// listenOne opens one listening socket and returns its port.
+// listenOne opens one listening socket and returns its port. An IPv6
+// socket is IPv6 only unless bound to "::", which serves both families.
 func (h *Handler) listenOne(bind netip.Addr, iface string, port, toPort uint16, toAddr netip.Addr) (uint16, error) {
-	domain := unix.AF_INET
-	if bind.Is6() {
-		domain = unix.AF_INET6
-	}
-	fd, err := h.nsSocket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := fwd.Listen(fwd.ListenSpec{
+		Type: unix.SOCK_STREAM, Addr: bind, V6Only: !bind.IsUnspecified(),
+		Iface: iface, Port: port, Socket: h.nsSocket,
+	})
 	if err != nil {
-		return 0, fmt.Errorf("splice: socket for %v port %d: %w", bind, port, err)
+		return 0, fmt.Errorf("splice: %w", err)
 	}
 	fail := func(what string, err error) (uint16, error) {
 		unix.Close(fd)
 		return 0, fmt.Errorf("splice: %s for %v port %d: %w", what, bind, port, err)
 	}
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	var sa unix.Sockaddr
-	if domain == unix.AF_INET {
-		sa = &unix.SockaddrInet4{Port: int(port), Addr: bind.As4()}
-	} else {
-		v6only := 1
-		if bind.IsUnspecified() {
-			v6only = 0 // "::" serves both families
-		}
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
-			return fail("IPV6_V6ONLY", err)
-		}
-		sa = &unix.SockaddrInet6{Port: int(port), Addr: bind.As16()}
-	}
-	if iface != "" {
-		if err := unix.BindToDevice(fd, iface); err != nil {
-			return fail("SO_BINDTODEVICE "+iface, err)
-		}
-	}
-	if err := unix.Bind(fd, sa); err != nil {
-		return fail("bind", err)
-	}
-	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
-		return fail("listen", err)
-	}
 	bound := port
 	if bound == 0 {
-		if bound = localPort(fd); bound == 0 {
+		if bound = fwd.LocalPort(fd); bound == 0 {
 			return fail("getsockname", unix.EINVAL)
 		}
 		if toPort == 0 {
@@ -125,21 +96,6 @@ func slot(ls []listener) int {
 		}
 	}
 	return len(ls)
-}
-
-// localPort returns the port a socket is bound to, 0 on error.
-func localPort(fd int) uint16 {
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return 0
-	}
-	switch a := sa.(type) {
-	case *unix.SockaddrInet4:
-		return uint16(a.Port)
-	case *unix.SockaddrInet6:
-		return uint16(a.Port)
-	}
-	return 0
 }
 
 // Unlisten closes every listener bound to port. Connections already
@@ -207,7 +163,7 @@ func (h *Handler) listenRef(i int) flow.Ref {
 func (h *Handler) accept(li int, now int64) {
 	for range maxAcceptBatch {
 		l := &h.listeners[li]
-		fd, e := accept4(l.fd, &h.rsa)
+		fd, e := fwd.Accept(l.fd, &h.rsa)
 		switch e {
 		case 0:
 		case unix.EAGAIN, unix.EINTR:
@@ -228,7 +184,8 @@ func (h *Handler) accept(li int, now int64) {
 		default:
 			return
 		}
-		src, ok := rawAddr(&h.rsa)
+		ap, ok := fwd.RawAddrPort(&h.rsa)
+		src := ap.Addr()
 		if !ok || !src.IsLoopback() {
 			h.Stats.NotLoopback++
 			unix.Close(fd)
@@ -255,10 +212,7 @@ func closeReset(fd int) {
 func (h *Handler) open(fd int, v4 bool, l *listener) {
 	dst := l.toAddr
 	if !dst.IsValid() {
-		dst = loopback6
-		if v4 {
-			dst = loopback4
-		}
+		dst = fwd.Loopback(!v4)
 	}
 	h.start(fd, netip.AddrPortFrom(dst.Unmap(), l.toPort), false)
 }

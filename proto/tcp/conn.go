@@ -121,28 +121,3 @@ func (c *conn) setOpening(e events) { c.ev = c.ev&^evOpening | e }
 
 // established reports whether the handshake is over.
 func (c *conn) established() bool { return c.ev&evEstablished != 0 }
-
-// state returns the classic TCP state name implied by the events, for logs.
-func (c *conn) state() string {
-	e := c.ev
-	switch {
-	case e == 0:
-		return "CLOSED"
-	case e&evSockAccepted != 0:
-		return "SYN_SENT"
-	case e&evTapSynRcvd != 0:
-		return "SYN_RCVD"
-	case e&evTapFinRcvd != 0 && e&evTapFinAcked != 0:
-		return "TIME_WAIT"
-	case e&evTapFinRcvd != 0 && e&evTapFinSent != 0:
-		return "LAST_ACK"
-	case e&evTapFinRcvd != 0:
-		return "CLOSE_WAIT"
-	case e&evTapFinAcked != 0:
-		return "FIN_WAIT_2"
-	case e&evTapFinSent != 0:
-		return "FIN_WAIT_1"
-	default:
-		return "ESTABLISHED"
-	}
-}

@@ -31,11 +31,6 @@ const (
 	ctlFrames = 256
 	// ctlFrameSize holds Ethernet, IPv6 and a TCP header with options.
 	ctlFrameSize = 14 + 40 + 60
-	// maxPayload is the largest TCP payload in one frame: an IPv4 datagram
-	// is at most 65535 bytes.
-	maxPayload = 65535 - 20 - 20
-	// dataFrameSize holds Ethernet, IPv6, TCP and maxPayload.
-	dataFrameSize = 14 + 40 + 20 + maxPayload
 	// wsToTap is the window scale we offer the guest: a window of up to
 	// 16 MiB for data from the guest, as in passt.
 	wsToTap = 8

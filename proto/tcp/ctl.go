@@ -89,9 +89,13 @@ func (h *Handler) windowToTap(c *conn) uint32 {
 	return uint32(free) >> c.wsToTap << c.wsToTap
 }
 
-// sendAck sends an ACK with a fresh window if either changed since the
-// last one, and manages EPOLLOUT: while the window is low, we wait for the
-// socket to drain and then send a window update.
+// sendAck sends an ACK with a fresh window if the acknowledged sequence
+// or the window changed since the last one; otherwise it only clears
+// flAckToTapDue. An ACK that is sent goes through checkLowWindow, which
+// asks for EPOLLOUT while the advertised window is low (established
+// connections the guest has not closed): when the socket drains, sockEvent
+// marks a window update due. If the tap has no frame for the ACK, it stays
+// due and the ACK timer retries; EPOLLOUT is then left as it was.
 func (h *Handler) sendAck(idx int, now int64) {
 	h.ackNow(idx, false)
 }

@@ -15,9 +15,9 @@
 //     MSS, a large SO_SNDBUF, TCP_NODELAY, SO_PEEK_OFF) and connected to
 //     fwd.HostDestination of the destination. SYN+ACK goes to the
 //     guest once the socket is connected (EPOLLOUT); RST if it fails.
-//   - Accepted connection (inbound, -t): accept4 into a preallocated raw
-//     address; SYN to the guest from fwd.GuestSource(client address) with the
-//     client's port kept, to the guest's address and the forwarded port.
+//   - Accepted connection (inbound, -t, on a listener fwd.Listen opened):
+//     fwd.Accept into a preallocated raw address; SYN to the guest from
+//     fwd.GuestSource(client address) with the client's port kept, to the guest's address and the forwarded port.
 //   - Host → guest: data stays in the socket's receive queue until the
 //     guest acknowledges it. On EPOLLIN (edge-triggered) the handler peeks
 //     (MSG_PEEK with SO_PEEK_OFF, so each peek starts past the bytes
@@ -48,7 +48,11 @@
 //     that returns 0) → FIN to the guest after the data. RST either way
 //     closes the other side with a reset (SO_LINGER 0).
 //
-// The stall of pasta on the namespace → host path (notes/PASTA-STALL.md)
+// The C pasta stalls for seconds on the namespace → host path: it ACKs the
+// guest's data once sendmsg() has queued it and advertises the host peer's
+// receive window, so a short write on a send buffer that autotuning left
+// small (or a full tun ring at MTU 1500) loses data the guest believes
+// delivered, and its receiver logic turns the loss into long stalls. That
 // cannot happen here in the same way, because of three rules:
 //
 //  1. The window advertised to the guest is the free space of the host
@@ -135,10 +139,10 @@
 // bounded out-of-order queue with SACK is the next step if loss on the tap
 // itself (a full tun ring at small MTUs) proves common.
 //
-// Not implemented yet: pasta's -T (namespace listeners towards host
-// loopback) and the splice path between host and namespace loopback
-// (New logs and ignores Config.NsInbound); TCP_WINDOW_CLAMP from the
-// guest's window; the LRU of low-RTT ("local") destinations. Segment
+// pasta's -T (listeners inside the namespace towards the host's loopback)
+// is not this package's: proto/splice relays those connections between
+// two sockets with splice(2), never through the tap. Not implemented
+// here: TCP_WINDOW_CLAMP from the guest's window; the LRU of low-RTT ("local") destinations. Segment
 // checksums from the guest are not verified here (the engine's parser may).
 // The table holds at most 1<<17 connections; SYN floods fill it (as in
 // passt, a known gap).

@@ -22,7 +22,6 @@ type frames struct {
 	ctlUsed  int
 	out      [][]byte     // the batch handed to Tap.Send
 	iov      []unix.Iovec // peek targets, plus one for the discard buffer
-	lens     []int        // payload length per peeked frame
 }
 
 func (f *frames) init(mtu int) {
@@ -31,7 +30,6 @@ func (f *frames) init(mtu int) {
 	f.ctl = make([]byte, ctlFrames*ctlFrameSize)
 	f.out = make([][]byte, 0, batchFrames)
 	f.iov = make([]unix.Iovec, 0, batchFrames+1)
-	f.lens = make([]int, 0, batchFrames)
 }
 
 func (f *frames) reset() { f.dataUsed, f.ctlUsed = 0, 0 }

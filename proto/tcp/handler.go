@@ -30,10 +30,6 @@ type Config struct {
 	// Inbound are the -t listeners: sockets in the host's netns whose
 	// connections are forwarded to the guest (or spliced: see Splice).
 	Inbound []policy.Listener
-	// NsInbound are pasta's -T listeners inside the namespace (made with
-	// NsSocket), forwarded to the host's loopback. Not implemented yet:
-	// New logs a warning and ignores them.
-	NsInbound []policy.Listener
 	// NsSocket creates a socket inside the guest's netns (pasta); nil in
 	// passt.
 	NsSocket func(domain, typ, proto int) (int, error)
@@ -127,9 +123,6 @@ func New(cfg Config) (*Handler, error) {
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
-	}
-	if len(cfg.NsInbound) > 0 {
-		log.Warn("tcp: namespace listeners (-T) are not implemented yet; ignored", "count", len(cfg.NsInbound))
 	}
 	mtu := cfg.Net.MTU
 	if mtu <= 0 {

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/policy"
 )
 
@@ -41,7 +43,7 @@ func (h *Handler) Listen(l policy.Listener) error {
 func (h *Handler) Unlisten(port uint16) error {
 	for i := range h.listeners {
 		l := &h.listeners[i]
-		if l.fd < 0 || localPort(l.fd) != port {
+		if l.fd < 0 || fwd.LocalPort(l.fd) != port {
 			continue
 		}
 		_ = h.poller.Del(l.fd)
@@ -56,28 +58,48 @@ func (h *Handler) Unlisten(port uint16) error {
 // host-side auto scanner (-T auto) must not forward back.
 func (h *Handler) Bound(port uint16) bool {
 	for i := range h.listeners {
-		if h.listeners[i].fd >= 0 && localPort(h.listeners[i].fd) == port {
+		if h.listeners[i].fd >= 0 && fwd.LocalPort(h.listeners[i].fd) == port {
 			return true
 		}
 	}
 	return false
 }
 
-// localPort returns the local port of socket fd, 0 if unknown.
-func localPort(fd int) uint16 {
-	switch a := mustSockname(fd).(type) {
-	case *unix.SockaddrInet4:
-		return uint16(a.Port)
-	case *unix.SockaddrInet6:
-		return uint16(a.Port)
+// listen opens the listening socket for l and adds it to epoll: on
+// l.Bind (an IPv6 one only for IPv6, as passt), else on every address of
+// the families the guest has (dual-stack when it has both).
+func (h *Handler) listen(l policy.Listener, i int) error {
+	s := fwd.ListenSpec{Type: unix.SOCK_STREAM, Addr: l.Bind, V6: true, Iface: l.Iface, Port: l.Port}
+	switch {
+	case l.Bind.IsValid():
+		s.V6Only = true
+	case !h.net.HasV6():
+		s.V6 = false
+	case !h.net.HasV4():
+		s.V6Only = true
 	}
-	return 0
+	fd, err := fwd.Listen(s)
+	if err != nil {
+		return fmt.Errorf("tcp: %w", err)
+	}
+	to := l.ToPort
+	if to == 0 {
+		to = l.Port
+	}
+	if err := h.poller.Add(fd, unix.EPOLLIN, flow.Ref{Kind: flow.KindTCPListen, Index: uint32(i), Fd: int32(fd)}); err != nil {
+		unix.Close(fd)
+		return fmt.Errorf("tcp: epoll for %v port %d: %w", l.Bind, l.Port, err)
+	}
+	h.listeners = append(h.listeners, listener{fd: fd, toPort: to, toAddr: l.ToAddr})
+	return nil
 }
 
-func mustSockname(fd int) unix.Sockaddr {
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return nil
+// ListenPorts returns the local port of each listening socket, in the
+// order of Config.Inbound (useful with port 0 in tests).
+func (h *Handler) ListenPorts() []uint16 {
+	out := make([]uint16, len(h.listeners))
+	for i, l := range h.listeners {
+		out[i] = fwd.LocalPort(l.fd)
 	}
-	return sa
+	return out
 }

@@ -4,14 +4,12 @@ package tcp
 
 import (
 	"bytes"
-	"fmt"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
 	"gopasst/fwd"
-	"gopasst/policy"
 	"gopasst/proto/l2"
 )
 
@@ -152,87 +150,6 @@ func (h *Handler) localCC(fd int, peer netip.Addr) {
 // renoCC is the name of the congestion control localCC sets.
 var renoCC = [...]byte{'r', 'e', 'n', 'o'}
 
-// listen opens the listening socket for l and adds it to epoll.
-func (h *Handler) listen(l policy.Listener, i int) error {
-	domain := unix.AF_INET6
-	v6only := 0
-	switch {
-	case l.Bind.IsValid() && l.Bind.Is4():
-		domain = unix.AF_INET
-	case l.Bind.IsValid():
-		v6only = 1
-	case !h.net.HasV6():
-		domain = unix.AF_INET
-	case !h.net.HasV4():
-		v6only = 1
-	}
-	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("tcp: socket for port %d: %w", l.Port, err)
-	}
-	fail := func(what string, err error) error {
-		unix.Close(fd)
-		return fmt.Errorf("tcp: %s for %v port %d: %w", what, l.Bind, l.Port, err)
-	}
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-	if domain == unix.AF_INET6 {
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, v6only); err != nil {
-			return fail("IPV6_V6ONLY", err)
-		}
-	}
-	if l.Iface != "" {
-		if err := unix.BindToDevice(fd, l.Iface); err != nil {
-			return fail("SO_BINDTODEVICE "+l.Iface, err)
-		}
-	}
-	var sa unix.Sockaddr
-	if domain == unix.AF_INET {
-		s := &unix.SockaddrInet4{Port: int(l.Port)}
-		if l.Bind.IsValid() {
-			s.Addr = l.Bind.As4()
-		}
-		sa = s
-	} else {
-		s := &unix.SockaddrInet6{Port: int(l.Port)}
-		if l.Bind.IsValid() {
-			s.Addr = l.Bind.As16()
-		}
-		sa = s
-	}
-	if err := unix.Bind(fd, sa); err != nil {
-		return fail("bind", err)
-	}
-	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
-		return fail("listen", err)
-	}
-	to := l.ToPort
-	if to == 0 {
-		to = l.Port
-	}
-	if err := h.poller.Add(fd, unix.EPOLLIN, flow.Ref{Kind: flow.KindTCPListen, Index: uint32(i), Fd: int32(fd)}); err != nil {
-		return fail("epoll", err)
-	}
-	h.listeners = append(h.listeners, listener{fd: fd, toPort: to, toAddr: l.ToAddr})
-	return nil
-}
-
-// ListenPorts returns the local port of each listening socket, in the
-// order of Config.Inbound (useful with port 0 in tests).
-func (h *Handler) ListenPorts() []uint16 {
-	out := make([]uint16, len(h.listeners))
-	for i, l := range h.listeners {
-		sa, err := unix.Getsockname(l.fd)
-		switch a := sa.(type) {
-		case *unix.SockaddrInet4:
-			out[i] = uint16(a.Port)
-		case *unix.SockaddrInet6:
-			out[i] = uint16(a.Port)
-		}
-		_ = err
-	}
-	return out
-}
-
 // maxAcceptBatch bounds the connections accepted per event.
 const maxAcceptBatch = 64
 
@@ -242,7 +159,7 @@ const maxAcceptBatch = 64
 func (h *Handler) accept(li int, now int64) {
 	l := &h.listeners[li]
 	for range maxAcceptBatch {
-		fd, e := accept4(l.fd, &h.rsa)
+		fd, e := fwd.Accept(l.fd, &h.rsa)
 		if e == unix.EAGAIN || e == unix.EINTR {
 			return
 		}
@@ -252,17 +169,16 @@ func (h *Handler) accept(li int, now int64) {
 			}
 			return
 		}
-		a16, v4, port, ok := rawToAddrPort(&h.rsa)
-		src := netip.AddrFrom16(a16).Unmap()
-		if ok && h.splice != nil && src.IsLoopback() && !l.toAddr.IsValid() {
+		src, ok := fwd.RawAddrPort(&h.rsa)
+		if ok && h.splice != nil && src.Addr().IsLoopback() && !l.toAddr.IsValid() {
 			// pasta: a client on the host's loopback goes to the
 			// namespace over its loopback interface, as passt's
 			// fwd_nat_from_host() (PIF_SPLICE). The splicer owns fd.
-			dst := fwd.SpliceDestination(h.net, h.loToLo, !(v4 || src.Is4()))
+			dst := fwd.SpliceDestination(h.net, h.loToLo, src.Addr().Is6())
 			h.splice.Adopt(fd, netip.AddrPortFrom(dst, l.toPort))
 			continue
 		}
-		if !ok || !h.inbound(fd, src, v4, port, l, now) {
+		if !ok || !h.inbound(fd, src.Addr(), src.Addr().Is4(), src.Port(), l, now) {
 			unix.Close(fd)
 		}
 	}

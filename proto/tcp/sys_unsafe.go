@@ -42,14 +42,6 @@ func send(fd int, p []byte) (int, unix.Errno) {
 	return int(r), e
 }
 
-// accept4 accepts into a caller-owned raw address.
-func accept4(fd int, sa *unix.RawSockaddrAny) (int, unix.Errno) {
-	l := uint32(unix.SizeofSockaddrAny)
-	r, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(sa)),
-		uintptr(unsafe.Pointer(&l)), unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
-	return int(r), e
-}
-
 // getsockoptInt reads an int option into caller-owned memory.
 func getsockoptInt(fd, level, opt int, v *int32) unix.Errno {
 	l := uint32(4)
@@ -78,26 +70,4 @@ func setsockoptBytes(fd, level, opt int, b []byte) unix.Errno {
 func ioctlInt(fd int, req uintptr, v *int32) unix.Errno {
 	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), req, uintptr(unsafe.Pointer(v)))
 	return e
-}
-
-// rawToAddrPort decodes an AF_INET or AF_INET6 raw address; IPv4-mapped
-// IPv6 addresses are unmapped.
-func rawToAddrPort(sa *unix.RawSockaddrAny) (a [16]byte, v4 bool, port uint16, ok bool) {
-	switch sa.Addr.Family {
-	case unix.AF_INET:
-		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
-		copy(a[12:], p.Addr[:])
-		a[10], a[11] = 0xff, 0xff
-		return a, true, beUint16(&p.Port), true
-	case unix.AF_INET6:
-		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
-		return p.Addr, false, beUint16(&p.Port), true
-	}
-	return a, false, 0, false
-}
-
-// beUint16 reads a port stored in network byte order.
-func beUint16(p *uint16) uint16 {
-	b := (*[2]byte)(unsafe.Pointer(p))
-	return uint16(b[0])<<8 | uint16(b[1])
 }

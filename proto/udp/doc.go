@@ -21,7 +21,7 @@
 //     the guest from the address and port the guest sent to: the reverse
 //     mapping (fwd.GuestSourcePort) is implied by the flow's key.
 //   - Inbound (-u). Listeners are bound in the host's namespace
-//     (SO_REUSEADDR; dual-stack when the bind address is unspecified) and
+//     (fwd.Listen: SO_REUSEADDR; dual-stack when the bind address is unspecified) and
 //     registered as flow.KindUDPListen. A datagram from a client opens a
 //     flow with no socket of its own: it goes to the guest from the
 //     client's address (through fwd.GuestSource; an unmapped

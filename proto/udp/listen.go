@@ -10,12 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/policy"
-)
-
-var (
-	loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	loopback6 = netip.IPv6Loopback()
 )
 
 // listenAll opens the listeners for one kind of forward (-u: ns false,
@@ -48,10 +44,10 @@ func (h *Handler) listenAll(ls []policy.Listener, ns bool) error {
 		if ns && !l.Bind.IsValid() {
 			// -U is forwarding between loopbacks: bind the
 			// namespace's, in both families.
-			if err := try(l, loopback4); err != nil {
+			if err := try(l, fwd.Loopback(false)); err != nil {
 				return err
 			}
-			if err := try(l, loopback6); err != nil {
+			if err := try(l, fwd.Loopback(true)); err != nil {
 				return err
 			}
 			continue
@@ -75,49 +71,28 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	bind = bind.Unmap()
 	v6 := !bind.Is4()
 	dual := !bind.IsValid() || (v6 && bind.IsUnspecified())
-	fd, err := h.socket(v6, ns)
+	s := fwd.ListenSpec{
+		Type: unix.SOCK_DGRAM, Addr: bind, V6: v6, V6Only: !dual,
+		Iface: l.Iface, Port: l.Port, Setup: setBufs,
+	}
+	if ns {
+		s.Socket = h.nsSock
+	}
+	fd, err := fwd.Listen(s)
 	if err != nil && dual && errors.Is(err, unix.EAFNOSUPPORT) {
 		// No IPv6 at all: fall back to IPv4 only.
-		v6, dual = false, false
-		fd, err = h.socket(false, ns)
+		s.Addr, s.V6 = netip.Addr{}, false
+		v6 = false
+		fd, err = fwd.Listen(s)
 	}
 	if err != nil {
-		return fmt.Errorf("socket: %w", err)
-	}
-	fail := func(what string, err error) error {
-		unix.Close(fd)
-		return fmt.Errorf("%s port %d: %w", what, l.Port, err)
-	}
-	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
-		return fail("SO_REUSEADDR", err)
-	}
-	setBufs(fd)
-	if v6 {
-		only := 1
-		if dual {
-			only = 0
-		}
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, only); err != nil {
-			return fail("IPV6_V6ONLY", err)
-		}
-	}
-	if l.Iface != "" {
-		if err := unix.SetsockoptString(fd, unix.SOL_SOCKET, unix.SO_BINDTODEVICE, l.Iface); err != nil {
-			return fail("SO_BINDTODEVICE "+l.Iface, err)
-		}
-	}
-	var addr [16]byte
-	if bind.IsValid() {
-		addr = flow.AddrBytes(bind)
-	}
-	salen := putSockaddr(&h.sa, v6, &addr, l.Port)
-	if e := bindRaw(fd, &h.sa, salen); e != 0 {
-		return fail("bind", e)
+		return err
 	}
 	idx := len(h.lst)
 	ref := flow.Ref{Kind: flow.KindUDPListen, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
-		return fail("epoll", err)
+		unix.Close(fd)
+		return fmt.Errorf("epoll for port %d: %w", l.Port, err)
 	}
 	h.lst = append(h.lst, listener{
 		fd: int32(fd), v6: v6, ns: ns, port: l.Port, toPort: l.ToPort, toAddr: l.ToAddr.Unmap(),

@@ -256,10 +256,8 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 	case to.IsValid():
 	case !l.ns:
 		to = fwd.SpliceDestination(h.n, h.loToLo, !client4)
-	case client4:
-		to = loopback4
 	default:
-		to = loopback6
+		to = fwd.Loopback(!client4)
 	}
 	v6 := to.Is6()
 	fd, err := h.socket(v6, !l.ns)
