@@ -55,11 +55,19 @@
 // (the responders write the payload after room for the headers, and the
 // headers are written in front), so nothing is copied.
 //
+// Fragments: the guest's IPv4 and IPv6 fragments go to a frag.Reassembler
+// (bounded: a fixed number of 64 KiB slots, a timeout); a completed
+// datagram is parsed and dispatched like any frame, from the
+// reassembler's buffer. A frame to the guest whose IP packet exceeds the
+// MTU (guest.Net.MTU), and that may be fragmented (IPv4 without DF, IPv6
+// without extension headers), is queued as fragments written into the
+// reply slab (frag.Fragmenter); frags_out and reassembled count both.
+//
 // # Counters
 //
 // Stats counts frames and bytes in each direction, replies per service,
 // frames handed to each handler, and every frame from the guest that is
-// dropped, by reason (see DropReason): parse errors by class, fragments,
+// dropped, by reason (see DropReason): parse errors by class, fragments the reassembler refused,
 // VLAN tags, unknown IP protocols, frames that need no answer (not_for_us),
 // services switched off, UDP with no handler. Dropped is their sum, so a
 // malformed frame is counted exactly once. Frames to the guest lost to a
@@ -69,7 +77,7 @@
 // once when Run returns. Its format is stable, fields are only ever
 // appended:
 //
-//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ethertype=N bad_l3=N bad_l4=N bad_checksum=N fragment=N proto=N not_for_us=N off=N no_udp=N no_handler=N) tap_full=N arp=N ndp=N ra=N dhcp=N dhcpv6=N tcp=N udp=N icmp=N wakeups=N
+//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ethertype=N bad_l3=N bad_l4=N bad_checksum=N fragment=N proto=N not_for_us=N off=N no_udp=N no_handler=N) tap_full=N arp=N ndp=N ra=N dhcp=N dhcpv6=N tcp=N udp=N icmp=N wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N frags_out=N reassembled=N
 //
 // # Allocation
 //

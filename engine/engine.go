@@ -14,6 +14,7 @@ import (
 	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/pcap"
+	"gopasst/proto/frag"
 	"gopasst/proto/l2"
 	"gopasst/tap"
 )
@@ -103,6 +104,12 @@ type Engine struct {
 	rxSizes []int
 	frame   l2.Frame
 
+	// Fragments: the guest's are reassembled, frames to it larger than
+	// the MTU are fragmented (package frag).
+	reasm  *frag.Reassembler
+	fragr  frag.Fragmenter
+	fragID uint32
+
 	txSlab []byte   // the engine's own replies
 	txPos  int      // bytes of txSlab in use
 	out    [][]byte // frames queued for the guest; cap maxOut, never grown
@@ -141,6 +148,7 @@ func New(cfg Config) (*Engine, error) {
 		out:        make([][]byte, 0, maxOut),
 	}
 	e.frame.Flags = l2.CheckIPv4Checksum
+	e.reasm = frag.New(0, 0)
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

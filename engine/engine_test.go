@@ -423,7 +423,7 @@ var malformedKinds = []malformedKind{
 			netip.AddrPortFrom(netip.MustParseAddr("255.255.255.255"), 67),
 			dhcpDiscover(l2test.GuestMAC, 1, false), l2test.WithBadL4Checksum())
 	}},
-	{"IPv4 fragment", DropFragment, func(r *rand.Rand) []byte {
+	{"IPv4 fragment of odd length before the last", DropFragment, func(r *rand.Rand) []byte {
 		b := l2test.UDP4(udpSrc4, udpDst4, []byte("x"))
 		ip := l2.IPv4(b[l2.EthernetSize:])
 		ip.SetFlagsFragmentOffset(l2.IPv4FlagMoreFragments, 0)
@@ -557,7 +557,7 @@ func TestStatsLine(t *testing.T) {
 	var s Stats
 	s.FramesIn, s.Dropped, s.Drops[DropTruncated], s.Service[SvcDHCP] = 7, 3, 3, 1
 	s.FlowsTCP, s.FlowsUDP, s.FlowsUsed, s.FlowsMax = 2, 1, 3, 131071
-	want := "stats: frames_in=7 frames_out=0 bytes_in=0 bytes_out=0 dropped=3 (truncated=3 bad_l2=0 ethertype=0 bad_l3=0 bad_l4=0 bad_checksum=0 fragment=0 proto=0 not_for_us=0 off=0 no_udp=0 no_handler=0) tap_full=0 arp=0 ndp=0 ra=0 dhcp=1 dhcpv6=0 tcp=0 udp=0 icmp=0 wakeups=0 tcp_flows=2 udp_flows=1 icmp_flows=0 flows=3 flows_max=131071"
+	want := "stats: frames_in=7 frames_out=0 bytes_in=0 bytes_out=0 dropped=3 (truncated=3 bad_l2=0 ethertype=0 bad_l3=0 bad_l4=0 bad_checksum=0 fragment=0 proto=0 not_for_us=0 off=0 no_udp=0 no_handler=0) tap_full=0 arp=0 ndp=0 ra=0 dhcp=1 dhcpv6=0 tcp=0 udp=0 icmp=0 wakeups=0 tcp_flows=2 udp_flows=1 icmp_flows=0 flows=3 flows_max=131071 frags_out=0 reassembled=0"
 	if got := s.Line(); got != want {
 		t.Fatalf("Line() =\n%s\nwant\n%s", got, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/proto/l2"
 )
 
 // tapSink implements flow.Tap: it queues references to the handlers'
@@ -34,10 +35,37 @@ func (e *Engine) queue(frames [][]byte) {
 		if len(f) == 0 {
 			continue
 		}
+		if mtu := e.n.MTU; mtu > 0 && len(f)-l2.EthernetSize > mtu {
+			e.fragID++
+			if e.fragr.Start(f, mtu, e.fragID) {
+				e.queueFragments()
+				continue
+			}
+		}
 		if len(e.out) == cap(e.out) {
 			e.flush()
 		}
 		e.out = append(e.out, f)
+	}
+}
+
+// queueFragments queues the fragments of the frame e.fragr was started
+// on, written into the reply slab.
+func (e *Engine) queueFragments() {
+	need := e.fragr.Size()
+	for {
+		if len(e.txSlab)-e.txPos < need {
+			e.flush()
+		}
+		n, more := e.fragr.Next(e.txSlab[e.txPos:])
+		if n == 0 {
+			return
+		}
+		e.st.Fragmented++
+		e.commit(n)
+		if !more {
+			return
+		}
 	}
 }
 

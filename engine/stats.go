@@ -20,7 +20,7 @@ const (
 	DropBadL3                         // bad IP version, IHL, lengths, extension headers
 	DropBadL4                         // bad TCP data offset or options, bad UDP length
 	DropBadChecksum                   // wrong IPv4 header checksum, or wrong UDP checksum on DHCP/DHCPv6
-	DropFragment                      // IPv4 or IPv6 fragment (not reassembled, as in passt)
+	DropFragment                      // a fragment the reassembler refused (package frag), or a reassembled datagram that does not parse
 	DropProto                         // IP protocol other than TCP, UDP, ICMP, ICMPv6
 	DropNotForUs                      // well formed but unanswered: ARP/NDP/DHCP that needs no reply, other ICMP types
 	DropOff                           // the service is switched off (--no-tcp, --no-icmp, ...)
@@ -102,6 +102,10 @@ type Stats struct {
 	// shared budget (Config.Budget): used and size.
 	FlowsTCP, FlowsUDP, FlowsICMP uint64
 	FlowsUsed, FlowsMax           uint64
+
+	// Fragmented counts fragments written for frames larger than the
+	// MTU; Reassembled datagrams put together from the guest's fragments.
+	Fragmented, Reassembled uint64
 }
 
 // Line formats s as the stats line the engine logs. The format is stable:
@@ -127,5 +131,6 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, " wakeups=%d", s.Wakeups)
 	fmt.Fprintf(&b, " tcp_flows=%d udp_flows=%d icmp_flows=%d flows=%d flows_max=%d",
 		s.FlowsTCP, s.FlowsUDP, s.FlowsICMP, s.FlowsUsed, s.FlowsMax)
+	fmt.Fprintf(&b, " frags_out=%d reassembled=%d", s.Fragmented, s.Reassembled)
 	return b.String()
 }

@@ -36,7 +36,8 @@
 //     No frame is involved. These flows have their own key space (client
 //     address and port, listener index).
 //
-// Tap side (HandleTap): datagrams that are fragments, have port 0, come
+// Tap side (HandleTap): datagrams that are fragments (the engine hands
+// over reassembled ones), have port 0, come
 // from an address that cannot receive replies or go to the unspecified,
 // loopback or limited broadcast address are dropped. Each datagram is
 // copied into a staging area; consecutive datagrams of one flow leave
@@ -46,7 +47,7 @@
 //
 // Socket side (HandleSock): recvmmsg(2) reads a batch straight into frame
 // buffers behind room for the headers; Ethernet (n.OurMAC to n.GuestMAC),
-// IP (TTL 64, DF) and UDP headers with checksums are written in front and
+// IP (TTL 64, DF unless larger than the MTU) and UDP headers with checksums are written in front and
 // the whole batch goes to flow.Tap.Send at once. The handler owns
 // Config.Batch frame buffers; one handed to the tap is reused only after
 // Deferred, i.e. after the engine's flush. When they run out, the rest
