@@ -91,7 +91,10 @@ func udpExchange(c *net.UDPConn, payload []byte, tries int, wait time.Duration) 
 			c.SetReadDeadline(deadline)
 			n, err := c.Read(buf)
 			if err != nil {
+				// An ICMP error (nothing bound yet) fails the read at
+				// once: wait out the try before the next.
 				last = err
+				time.Sleep(time.Until(deadline))
 				break
 			}
 			if bytes.Equal(buf[:n], payload) {

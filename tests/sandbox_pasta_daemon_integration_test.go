@@ -156,10 +156,11 @@ func startPasta(t *testing.T, cred *syscall.Credential, args ...string) (*exec.C
 
 // spawnFDs are what an engine serving a spawned command holds besides
 // stdio and the Go runtime's files: the tap, the engine's epoll and wake-up
-// eventfd, the pidfd of the command it waits for, and the four socket
+// eventfd, the pidfd of the command it waits for, and the twelve socket
 // tables of the default auto forwarding (tcp and tcp6 of the namespace for
-// -t auto, of the host for -T auto).
-var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4}
+// -t auto, of the host for -T auto; udp, udp6, tcp and tcp6 of each side
+// for -u auto and -U auto).
+var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 12}
 
 // TestIntegrationSandboxPastaSpawn: root runs pasta --config-net -- sleep
 // 30. The engine is the launcher's child and the command's parent; it
@@ -192,14 +193,15 @@ func TestIntegrationSandboxPastaNetnsDaemon(t *testing.T) {
 		fds      map[string]int
 	}{
 		{name: "netns default nobody", uid: 65534, gid: 65534,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 4}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 12}},
 		{name: "netns runas numeric", runas: []string{"--runas", "4242:4343"}, uid: 4242, gid: 4343,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 4}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 12}},
 		{name: "PID", pidTgt: true, uid: 65534, gid: 65534,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 12}},
 		// A -t listener on a port below 1024, bound as root before
 		// Enter: the nobody daemon keeps it open. -t is explicit, so only
-		// -T is auto: the host's two tables.
+		// -T is auto: the host's two tables (-u and -U are off: -U auto
+		// would follow whatever TCP ports this host listens on).
 		{name: "netns -t low port", lowPort: true, uid: 65534, gid: 65534,
 			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "socket": 1, "procnet": 2}},
 	}
@@ -221,7 +223,7 @@ func TestIntegrationSandboxPastaNetnsDaemon(t *testing.T) {
 			args := append([]string{"-I", "gptap", "-P", pidFile}, tt.runas...)
 			if tt.lowPort {
 				port := freeLowPort(t)
-				args = append(args, "-t", strconv.Itoa(port))
+				args = append(args, "-t", strconv.Itoa(port), "-u", "none", "-U", "none")
 			}
 			if tt.pidTgt {
 				args = append(args, target)
@@ -306,7 +308,7 @@ func TestIntegrationSandboxPastaRootless(t *testing.T) {
 			t.Fatalf("status %d: %s", st, errOut)
 		}
 		pid := readPidFile(t, pidFile)
-		checkPastaEngine(t, pid, cred.Uid, cred.Gid, map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4})
+		checkPastaEngine(t, pid, cred.Uid, cred.Gid, map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 12})
 		// The daemon is in the user's namespace (joined, not a new one).
 		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
 		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", sleeper.Process.Pid))

@@ -88,15 +88,20 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	if err != nil {
 		return err
 	}
-	idx := len(h.lst)
+	idx := h.freeSlot()
 	ref := flow.Ref{Kind: flow.KindUDPListen, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
 		return fmt.Errorf("epoll for port %d: %w", l.Port, err)
 	}
-	h.lst = append(h.lst, listener{
+	nl := listener{
 		fd: int32(fd), v6: v6, ns: ns, port: l.Port, toPort: l.ToPort, toAddr: l.ToAddr.Unmap(),
-	})
+	}
+	if idx == len(h.lst) {
+		h.lst = append(h.lst, nl)
+	} else {
+		h.lst[idx] = nl
+	}
 	return nil
 }
 
