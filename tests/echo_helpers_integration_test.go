@@ -11,6 +11,7 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -121,3 +122,28 @@ func curlIn(ns, url string) (string, error) {
 		"--max-time", "5", url).CombinedOutput()
 	return string(out), err
 }
+
+// nsTCPDial connects to dst with a TCP socket opened with nsSock (inside
+// that namespace).
+func nsTCPDial(nsSock func(domain, typ, proto int) (int, error), dst netip.AddrPort) (net.Conn, error) {
+	af := unix.AF_INET6
+	var sa unix.Sockaddr = &unix.SockaddrInet6{Addr: dst.Addr().As16(), Port: int(dst.Port())}
+	if dst.Addr().Is4() {
+		af = unix.AF_INET
+		sa = &unix.SockaddrInet4{Addr: dst.Addr().As4(), Port: int(dst.Port())}
+	}
+	fd, err := nsSock(af, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Connect(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := fileFromFd(fd)
+	defer f.Close()
+	return net.FileConn(f)
+}
+
+// readFull reads len(b) bytes or fails.
+func readFull(c net.Conn, b []byte) (int, error) { return io.ReadFull(c, b) }

@@ -116,29 +116,11 @@ func newPodmanEnv(t *testing.T) *podmanEnv {
 		}
 	}
 	e := &podmanEnv{bin: podmanBin(t)}
-	exec.Command("userdel", pmUser).Run()
 	base := t.TempDir()
 	os.Chmod(filepath.Dir(base), 0o755) // the user walks through it
 	os.Chmod(base, 0o755)
 	e.home = filepath.Join(base, "home")
-	mustRun(t, "useradd", "-M", "-d", e.home, "-s", "/bin/sh", pmUser)
-	t.Cleanup(func() { exec.Command("userdel", pmUser).Run() })
-	mustRun(t, "usermod", "--add-subuids", pmSubIDs, "--add-subgids", pmSubIDs, pmUser)
-	u, err := user.Lookup(pmUser)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-
-	st, err := os.Stat("/dev/net/tun")
-	if err != nil {
-		t.Fatalf("no /dev/net/tun: %v", err)
-	}
-	if err := os.Chmod("/dev/net/tun", 0o666); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.Chmod("/dev/net/tun", st.Mode().Perm()) })
+	uid, gid := subIDUser(t, pmUser, e.home, pmSubIDs)
 
 	conf := filepath.Join(e.home, ".config", "containers")
 	e.rootfs = filepath.Join(e.home, "rootfs")
@@ -187,6 +169,33 @@ helper_binaries_dir = [%q, "/usr/lib/podman"]
 		}
 	})
 	return e
+}
+
+// subIDUser creates an unprivileged user with home directory home (not
+// created) and subordinate IDs subIDs ("FIRST-LAST") for its user
+// namespaces, and makes /dev/net/tun usable by it (mode 0666), undoing
+// both on cleanup.
+func subIDUser(t *testing.T, name, home, subIDs string) (uid, gid int) {
+	t.Helper()
+	exec.Command("userdel", "-f", name).Run()
+	mustRun(t, "useradd", "-M", "-d", home, "-s", "/bin/sh", name)
+	t.Cleanup(func() { exec.Command("userdel", "-f", name).Run() })
+	mustRun(t, "usermod", "--add-subuids", subIDs, "--add-subgids", subIDs, name)
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	st, err := os.Stat("/dev/net/tun")
+	if err != nil {
+		t.Fatalf("no /dev/net/tun: %v", err)
+	}
+	if err := os.Chmod("/dev/net/tun", 0o666); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod("/dev/net/tun", st.Mode().Perm()) })
+	return uid, gid
 }
 
 func copyFile(t *testing.T, src, dst string) {
