@@ -5,6 +5,7 @@ package engine
 import (
 	"encoding/binary"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -15,21 +16,24 @@ import (
 	"gopasst/tap"
 )
 
-// countingHandler is a TapHandler and flow.Handler that counts calls and
-// answers every frame with a fixed frame through the engine's Tap.
+// countingHandler is a flow.Handler that counts calls and answers every
+// frame and event with a fixed frame through the engine's Tap.
 type countingHandler struct {
-	tap                     flow.Tap
-	reply                   [][]byte
-	frames, socks, deferred int
-	ticks                   int
-	lastRef                 flow.Ref
+	claim                       flow.Claim
+	tap                         flow.Tap
+	reply                       [][]byte
+	frames, socks, begins, ends int
+	ticks                       int
+	lastRef                     flow.Ref
 }
 
-func (c *countingHandler) HandleTap(f *l2.Frame, now int64) {
+func (c *countingHandler) Claim() flow.Claim { return c.claim }
+func (c *countingHandler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
 	c.frames++
 	if c.tap != nil && c.reply != nil {
 		c.tap.Send(c.reply)
 	}
+	return flow.Accept
 }
 func (c *countingHandler) HandleSock(ref flow.Ref, events uint32, now int64) {
 	c.socks++
@@ -40,8 +44,10 @@ func (c *countingHandler) HandleSock(ref flow.Ref, events uint32, now int64) {
 		c.tap.Send(c.reply)
 	}
 }
-func (c *countingHandler) Deferred(now int64) { c.deferred++ }
-func (c *countingHandler) Tick(now int64)     { c.ticks++ }
+func (c *countingHandler) Begin(now int64)   { c.begins++ }
+func (c *countingHandler) End(now int64)     { c.ends++ }
+func (c *countingHandler) Tick(now int64)    { c.ticks++ }
+func (c *countingHandler) Stats() flow.Stats { return flow.Stats{flow.Opens: uint64(c.frames)} }
 
 // newDirect returns an Engine that the test drives by calling iterate,
 // without Run, and the raw fd of the guest's end.
@@ -56,7 +62,10 @@ func newDirect(tb testing.TB) (*Engine, int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	addServices(tb, e)
 	unix.SetNonblock(fds[1], true)
+	e.start(monotime()) // as Run: the unsolicited RA goes out
+	unix.Read(fds[1], make([]byte, 1<<16))
 	tb.Cleanup(func() { e.Close(); dev.Close(); unix.Close(fds[1]) })
 	return e, fds[1]
 }
@@ -69,9 +78,9 @@ func framedBytes(f []byte) []byte {
 // wake-up (epoll_pwait, read, parse, dispatch, reply, flush) and expects no
 // allocation.
 func TestSteadyStateAllocs(t *testing.T) {
-	dhcpReq := fixUDPChecksum(l2test.UDP4(netip.AddrPortFrom(netip.IPv4Unspecified(), 68),
+	dhcpReq := l2test.UDP4(netip.AddrPortFrom(netip.IPv4Unspecified(), 68),
 		netip.AddrPortFrom(netip.MustParseAddr("255.255.255.255"), 67),
-		dhcpDiscover(l2test.GuestMAC, 7, false), l2test.WithDstMAC(l2.BroadcastMAC)))
+		dhcpDiscover(l2test.GuestMAC, 7, false), l2test.WithDstMAC(l2.BroadcastMAC))
 	tests := []struct {
 		name    string
 		frame   []byte
@@ -91,8 +100,10 @@ func TestSteadyStateAllocs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e, peer := newDirect(t)
 			h := &countingHandler{tap: e.Tap(), reply: [][]byte{l2test.UDP4(udpDst4, udpSrc4, []byte("reply"))}}
-			e.SetTCP(h)
-			e.SetICMP(h)
+			h.claim = flow.Claim{Name: "test", Frames: flow.FramesOf(flow.FrameTCP, flow.FrameEcho)}
+			if err := e.Add(h); err != nil {
+				t.Fatal(err)
+			}
 			in := framedBytes(tc.frame)
 			drain := make([]byte, 1<<16)
 			step := func() {
@@ -116,12 +127,18 @@ func TestSteadyStateAllocs(t *testing.T) {
 }
 
 // TestHandlerDispatch checks the flow contract: an fd added through Poller
-// with a Ref reaches the registered handler with that Ref, frames sent from
-// HandleSock reach the guest, and Deferred and Tick run.
+// with a Ref reaches the handler that claimed its kind, with that Ref,
+// frames sent from HandleSock reach the guest, Begin and End frame every
+// wake-up, Tick runs when due, and the handler's counters reach the
+// stats line under its name.
 func TestHandlerDispatch(t *testing.T) {
 	e, peer := newDirect(t)
+	out0 := e.st.FramesOut
 	h := &countingHandler{tap: e.Tap(), reply: [][]byte{l2test.UDP4(udpDst4, udpSrc4, []byte("from a socket"))}}
-	e.Register(flow.KindUDP, h)
+	h.claim = flow.Claim{Name: "test", Kinds: []flow.Kind{flow.KindUDP}, Counters: flow.CountersOf(flow.Opens)}
+	if err := e.Add(h); err != nil {
+		t.Fatal(err)
+	}
 	e.nextTick = 1 << 62 // no Tick until the test asks
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
@@ -141,8 +158,8 @@ func TestHandlerDispatch(t *testing.T) {
 	if h.socks != 1 || h.lastRef != ref {
 		t.Fatalf("HandleSock calls = %d, ref = %+v; want 1, %+v", h.socks, h.lastRef, ref)
 	}
-	if h.deferred != 1 {
-		t.Fatalf("Deferred calls = %d, want 1", h.deferred)
+	if h.begins != 1 || h.ends != 1 {
+		t.Fatalf("Begin calls = %d, End calls = %d, want 1, 1", h.begins, h.ends)
 	}
 	buf := make([]byte, 4096)
 	n, _ := unix.Read(peer, buf)
@@ -154,14 +171,47 @@ func TestHandlerDispatch(t *testing.T) {
 	if err := e.iterate(1); err != nil {
 		t.Fatal(err)
 	}
-	if h.ticks != 1 {
-		t.Fatalf("Tick calls = %d, want 1", h.ticks)
+	if h.ticks != 1 || h.begins != 2 || h.ends != 2 {
+		t.Fatalf("Tick, Begin, End calls = %d, %d, %d, want 1, 2, 2", h.ticks, h.begins, h.ends)
 	}
 	if err := e.Poller().Del(efd); err != nil {
 		t.Fatal(err)
 	}
-	if s := e.Stats(); s.FramesOut != 1 {
+	if s := e.Stats(); s.FramesOut != out0+1 {
 		t.Fatalf("stats: %s", s.Line())
+	}
+	h.frames = 42
+	e.nextTick = 0
+	if err := e.iterate(1); err != nil {
+		t.Fatal(err)
+	}
+	if l := e.Stats().Line(); !strings.HasSuffix(l, " test_opens=42") {
+		t.Fatalf("stats line does not end with the handler's counter: %s", l)
+	}
+}
+
+// TestAddRefusesConflicts: a kind or frame class has one owner, engine
+// kinds none, and names are unique.
+func TestAddRefusesConflicts(t *testing.T) {
+	e, _ := newDirect(t) // the link services own ARP, NDP, DHCP, DHCPv6
+	tests := []struct {
+		name  string
+		claim flow.Claim
+		ok    bool
+	}{
+		{"tcp", flow.Claim{Name: "tcp", Kinds: []flow.Kind{flow.KindTCP}, Frames: flow.FramesOf(flow.FrameTCP)}, true},
+		{"same kind", flow.Claim{Name: "x", Kinds: []flow.Kind{flow.KindTCP}}, false},
+		{"same frames", flow.Claim{Name: "y", Frames: flow.FramesOf(flow.FrameARP)}, false},
+		{"tap kind", flow.Claim{Name: "z", Kinds: []flow.Kind{flow.KindTap}}, false},
+		{"engine kind", flow.Claim{Name: "w", Kinds: []flow.Kind{flow.KindEngine}}, false},
+		{"no kind", flow.Claim{Name: "v", Kinds: []flow.Kind{0}}, false},
+		{"same name", flow.Claim{Name: "tcp", Kinds: []flow.Kind{flow.KindUDP}}, false},
+	}
+	for _, tc := range tests {
+		err := e.Add(&countingHandler{claim: tc.claim})
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: Add = %v, want ok %v", tc.name, err, tc.ok)
+		}
 	}
 }
 
@@ -169,6 +219,7 @@ func TestHandlerDispatch(t *testing.T) {
 // one wake-up: the queue is flushed early and nothing is lost.
 func TestSendQueueOverflow(t *testing.T) {
 	e, peer := newDirect(t)
+	out0 := e.st.FramesOut
 	unix.SetsockoptInt(e.dev.Fd(), unix.SOL_SOCKET, unix.SO_SNDBUF, 8<<20)
 	f := l2test.UDP4(udpDst4, udpSrc4, []byte("x"))
 	frames := make([][]byte, maxOut*2+5)
@@ -178,7 +229,7 @@ func TestSendQueueOverflow(t *testing.T) {
 	e.Tap().Send(frames)
 	e.flush()
 	s := e.st
-	if s.FramesOut != uint64(len(frames)) || s.TapFull != 0 {
+	if s.FramesOut != out0+uint64(len(frames)) || s.TapFull != 0 {
 		t.Fatalf("stats: %s", s.Line())
 	}
 	_ = peer
@@ -205,8 +256,8 @@ func BenchmarkDispatch(b *testing.B) {
 	f := l2test.ARPRequest(l2test.GuestMAC, guestAddr4, gateway4)
 	b.ReportAllocs()
 	for b.Loop() {
+		e.begin(0)
 		e.handleFrame(f, 0, 0)
 		e.out = e.out[:0]
-		e.txPos = 0
 	}
 }

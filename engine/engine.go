@@ -36,19 +36,7 @@ const (
 	// maxOut is how many frames towards the guest are queued before a
 	// flush is forced in the middle of a wake-up.
 	maxOut = 1024
-	// txSlabSize holds the replies the engine builds itself (ARP, NDP,
-	// DHCP, DHCPv6) between two flushes.
-	txSlabSize = 256 << 10
-	// replySlot is the room reserved for one such reply, headers included.
-	replySlot = 8192
 )
-
-// TapHandler takes frames from the guest for a protocol whose state lives
-// outside the engine (TCP, UDP, ICMP echo). f is valid only during the call:
-// its bytes are reused for the next frame.
-type TapHandler interface {
-	HandleTap(f *l2.Frame, now int64)
-}
 
 // Config configures an Engine.
 type Config struct {
@@ -70,9 +58,18 @@ type Config struct {
 	Budget *flow.Budget
 }
 
-// Engine is the event loop. See the package comment. Configure it
-// (Register, SetTCP, SetUDP, SetICMP) before Run; after that everything
-// runs on Run's goroutine, except Stats.
+// MaxHandlers is the most handlers one engine takes (Add).
+const MaxHandlers = 16
+
+// entry is an added handler and what it claimed.
+type entry struct {
+	h     flow.Handler
+	claim flow.Claim
+}
+
+// Engine is the event loop. See the package comment. Add its handlers
+// before Run; after that everything runs on Run's goroutine, except
+// Stats.
 type Engine struct {
 	n     *guest.Net
 	dev   tap.Device
@@ -93,11 +90,10 @@ type Engine struct {
 	tapMore  bool                       // the last read filled every batch: read again without waiting
 	devErr   error                      // the device failed: Run returns it
 
-	handlers [flow.NumKinds]flow.Handler // by Ref.Kind
-	all      []flow.Handler              // each handler once, for Deferred and Tick
-	tcp      TapHandler
-	udp      TapHandler
-	icmp     TapHandler
+	handlers []entry                            // in the order of Add; cap MaxHandlers
+	byKind   [flow.NumKinds]flow.Handler        // owner of each Ref.Kind
+	byFrame  [flow.NumFrameClasses]flow.Handler // owner of each frame class
+	counted  tap.Counted                        // dev, if it counts its losses
 
 	rxSlab  []byte
 	rxBufs  [][]byte // views of rxSlab, FrameSize each
@@ -105,20 +101,23 @@ type Engine struct {
 	frame   l2.Frame
 
 	// Fragments: the guest's are reassembled, frames to it larger than
-	// the MTU are fragmented (package frag).
-	reasm  *frag.Reassembler
-	fragr  frag.Fragmenter
-	fragID uint32
+	// the MTU are fragmented into fragSlab (package frag).
+	reasm    *frag.Reassembler
+	fragr    frag.Fragmenter
+	fragID   uint32
+	fragSlab []byte
+	fragPos  int // bytes of fragSlab queued; reset by flush
 
-	txSlab []byte   // the engine's own replies
-	txPos  int      // bytes of txSlab in use
-	out    [][]byte // frames queued for the guest; cap maxOut, never grown
+	out [][]byte // frames queued for the guest; cap maxOut, never grown
 
 	st     Stats
 	budget *flow.Budget
 
-	mu  sync.Mutex // guards pub
-	pub Stats      // copy of st, published at the end of every wake-up
+	hst [MaxHandlers]HandlerStats // each handler's counters, as of the last gather
+
+	mu   sync.Mutex                // guards pub and pubH
+	pub  Stats                     // copy of st, published at the end of every wake-up
+	pubH [MaxHandlers]HandlerStats // copy of hst, published by gather
 }
 
 // New creates the epoll set, registers cfg.Device with it, and allocates
@@ -144,8 +143,9 @@ func New(cfg Config) (*Engine, error) {
 		rxSlab:     make([]byte, batch*FrameSize),
 		rxBufs:     make([][]byte, batch),
 		rxSizes:    make([]int, batch),
-		txSlab:     make([]byte, txSlabSize),
+		handlers:   make([]entry, 0, MaxHandlers),
 		out:        make([][]byte, 0, maxOut),
+		fragSlab:   make([]byte, fragSlabSize),
 	}
 	e.frame.Flags = l2.CheckIPv4Checksum
 	e.reasm = frag.New(0, 0)
@@ -155,6 +155,7 @@ func New(cfg Config) (*Engine, error) {
 	if b, ok := cfg.Device.(tap.Backlogger); ok {
 		e.back = b
 	}
+	e.counted, _ = cfg.Device.(tap.Counted)
 	for i := range e.rxBufs {
 		e.rxBufs[i] = e.rxSlab[i*FrameSize : (i+1)*FrameSize : (i+1)*FrameSize]
 	}
@@ -166,7 +167,7 @@ func New(cfg Config) (*Engine, error) {
 		e.Close()
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	if err := e.epollCtl(unix.EPOLL_CTL_ADD, e.wakeFd, unix.EPOLLIN, flow.Ref{Kind: flow.KindStats, Fd: int32(e.wakeFd)}); err != nil {
+	if err := e.epollCtl(unix.EPOLL_CTL_ADD, e.wakeFd, unix.EPOLLIN, flow.Ref{Kind: flow.KindEngine, Fd: int32(e.wakeFd)}); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("epoll_ctl add eventfd: %w", err)
 	}
@@ -192,51 +193,51 @@ func (e *Engine) Close() error {
 	return err
 }
 
-// Register makes h the owner of fds registered with kind: their events go
-// to h.HandleSock. h also gets Deferred and Tick calls.
-func (e *Engine) Register(kind flow.Kind, h flow.Handler) {
-	if int(kind) >= flow.NumKinds || kind == flow.KindTap || kind == flow.KindStats {
-		panic(fmt.Sprintf("engine: cannot register a handler for kind %d", kind))
-	}
-	e.handlers[kind] = h
-	e.addHandler(h)
-}
-
-// Attach adds a handler that owns no fd of the epoll set, for its Deferred
-// and Tick calls only (pasta's auto-forwarding scanner).
-func (e *Engine) Attach(h flow.Handler) { e.addHandler(h) }
-
-// addHandler puts h in the Deferred/Tick list once.
-func (e *Engine) addHandler(h flow.Handler) {
+// Add gives h to the engine, which reads its Claim once: events of fds
+// registered with one of its Kinds go to h.HandleSock, frames from the
+// guest of one of its Frames classes to h.HandleTap, and h gets Begin,
+// Tick, End and Stats calls (see flow.Handler), in the order handlers
+// were added. A kind or class already claimed, an engine kind, or more
+// than MaxHandlers handlers is an error. Add before Run.
+func (e *Engine) Add(h flow.Handler) error {
 	if h == nil {
-		return
+		return errors.New("engine: nil handler")
 	}
-	for _, x := range e.all {
-		if x == h {
-			return
+	c := h.Claim()
+	if len(e.handlers) == MaxHandlers {
+		return fmt.Errorf("engine: handler %q: more than %d handlers", c.Name, MaxHandlers)
+	}
+	for _, x := range e.handlers {
+		if x.h == h || x.claim.Name == c.Name {
+			return fmt.Errorf("engine: handler %q added twice", c.Name)
 		}
 	}
-	e.all = append(e.all, h)
-}
-
-// setTapHandler also lists h for Deferred and Tick when it is a
-// flow.Handler, so that a handler without fds still gets its timers.
-func (e *Engine) setTapHandler(dst *TapHandler, h TapHandler) {
-	*dst = h
-	if fh, ok := h.(flow.Handler); ok {
-		e.addHandler(fh)
+	for _, k := range c.Kinds {
+		switch {
+		case k == 0 || int(k) >= flow.NumKinds || k == flow.KindTap || k == flow.KindEngine:
+			return fmt.Errorf("engine: handler %q cannot own kind %d", c.Name, k)
+		case e.byKind[k] != nil:
+			return fmt.Errorf("engine: handler %q: kind %d already owned", c.Name, k)
+		}
 	}
+	for fc := range flow.NumFrameClasses {
+		if c.Frames.Has(fc) && e.byFrame[fc] != nil {
+			return fmt.Errorf("engine: handler %q: %s frames already taken", c.Name, fc)
+		}
+	}
+	for _, k := range c.Kinds {
+		e.byKind[k] = h
+	}
+	for fc := range flow.NumFrameClasses {
+		if c.Frames.Has(fc) {
+			e.byFrame[fc] = h
+		}
+	}
+	e.handlers = append(e.handlers, entry{h: h, claim: c})
+	e.hst[len(e.handlers)-1] = HandlerStats{Name: c.Name, Frames: c.Frames, Counters: c.Counters}
+	e.pubH = e.hst
+	return nil
 }
-
-// SetTCP sets the handler for TCP segments from the guest.
-func (e *Engine) SetTCP(h TapHandler) { e.setTapHandler(&e.tcp, h) }
-
-// SetUDP sets the handler for UDP datagrams from the guest other than DHCP
-// and DHCPv6.
-func (e *Engine) SetUDP(h TapHandler) { e.setTapHandler(&e.udp, h) }
-
-// SetICMP sets the handler for ICMP and ICMPv6 echo requests.
-func (e *Engine) SetICMP(h TapHandler) { e.setTapHandler(&e.icmp, h) }
 
 // Poller returns the handlers' view of the epoll set.
 func (e *Engine) Poller() flow.Poller { return (*poller)(e) }
@@ -244,34 +245,64 @@ func (e *Engine) Poller() flow.Poller { return (*poller)(e) }
 // Tap returns the handlers' way to send frames to the guest.
 func (e *Engine) Tap() flow.Tap { return (*tapSink)(e) }
 
-// Stats returns the counters as of the end of the last wake-up. It is
-// safe to call from any goroutine.
+// Stats returns the engine's counters as of the end of the last wake-up,
+// and the handlers' as of the last Tick. It is safe to call from any
+// goroutine (it allocates the Handlers slice).
 func (e *Engine) Stats() Stats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.pub
+	s := e.pub
+	s.Handlers = make([]HandlerStats, 0, MaxHandlers)
+	for _, h := range e.pubH {
+		if h.Name == "" {
+			break
+		}
+		s.Handlers = append(s.Handlers, h)
+	}
+	return s
 }
 
-// flowCounter is implemented by handlers that can say how many flows they
-// hold.
-type flowCounter interface{ Len() int }
+// gather reads every handler's counters and the device's into e.st: at
+// each Tick and when Run ends, never per packet.
+func (e *Engine) gather() {
+	e.st.FlowsTCP, e.st.FlowsUDP, e.st.FlowsICMP = 0, 0, 0
+	e.st.Service[SvcRA] = 0
+	for i := range e.handlers {
+		x := &e.handlers[i]
+		hs := &e.hst[i]
+		hs.Stats = x.h.Stats()
+		switch f := x.claim.Frames; {
+		case f.Has(flow.FrameTCP):
+			e.st.FlowsTCP = hs.Stats[flow.Flows]
+		case f.Has(flow.FrameUDP):
+			e.st.FlowsUDP = hs.Stats[flow.Flows]
+		case f.Has(flow.FrameEcho):
+			e.st.FlowsICMP = hs.Stats[flow.Flows]
+		}
+		e.st.Service[SvcRA] += hs.Stats[flow.Unsolicited]
+	}
+	if e.counted != nil {
+		e.st.Tap = e.counted.Counters()
+	}
+	e.mu.Lock()
+	e.pubH = e.hst
+	e.mu.Unlock()
+}
+
+// line returns the stats line of the counters as they are now, handlers'
+// as of the last gather.
+func (e *Engine) line() string {
+	s := e.st
+	s.Handlers = e.hst[:len(e.handlers)]
+	return s.Line()
+}
 
 // publish makes the counters visible to Stats.
 func (e *Engine) publish() {
-	e.st.FlowsTCP = flowsOf(e.tcp)
-	e.st.FlowsUDP = flowsOf(e.udp)
-	e.st.FlowsICMP = flowsOf(e.icmp)
 	e.st.FlowsUsed, e.st.FlowsMax = uint64(e.budget.Used()), uint64(e.budget.Max())
 	e.mu.Lock()
 	e.pub = e.st
 	e.mu.Unlock()
-}
-
-func flowsOf(h TapHandler) uint64 {
-	if c, ok := h.(flowCounter); ok {
-		return uint64(c.Len())
-	}
-	return 0
 }
 
 // poller implements flow.Poller on the engine's epoll set.

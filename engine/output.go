@@ -49,53 +49,38 @@ func (e *Engine) queue(frames [][]byte) {
 	}
 }
 
+// fragSlabSize holds the fragments of at least one datagram of any size
+// at any MTU: 65,535 bytes of packet plus, per fragment, the Ethernet,
+// IP and fragment headers.
+const fragSlabSize = 256 << 10
+
 // queueFragments queues the fragments of the frame e.fragr was started
-// on, written into the reply slab.
+// on, written into the fragment slab (flushed first when full).
 func (e *Engine) queueFragments() {
-	need := e.fragr.Size()
+	need := (e.fragr.Size() + 7) &^ 7
 	for {
-		if len(e.txSlab)-e.txPos < need {
+		if len(e.fragSlab)-e.fragPos < need || len(e.out) == cap(e.out) {
 			e.flush()
 		}
-		n, more := e.fragr.Next(e.txSlab[e.txPos:])
+		dst := e.fragSlab[e.fragPos:]
+		n, more := e.fragr.Next(dst)
 		if n == 0 {
 			return
 		}
+		e.fragPos += (n + 7) &^ 7
 		e.st.Fragmented++
-		e.commit(n)
+		e.out = append(e.out, dst[:n:n])
 		if !more {
 			return
 		}
 	}
 }
 
-// reserve returns free room in the reply slab, at least replySlot bytes,
-// flushing first if the slab is nearly full.
-func (e *Engine) reserve() []byte {
-	if len(e.txSlab)-e.txPos < replySlot {
-		e.flush()
-	}
-	return e.txSlab[e.txPos:]
-}
-
-// commit queues the first n bytes of the room reserve returned.
-func (e *Engine) commit(n int) {
-	f := e.txSlab[e.txPos : e.txPos+n : e.txPos+n]
-	e.txPos += (n + 7) &^ 7
-	if e.txPos > len(e.txSlab) {
-		e.txPos = len(e.txSlab)
-	}
-	if len(e.out) == cap(e.out) {
-		e.flush() // keeps f's bytes: the slab is reset only after writing
-	}
-	e.out = append(e.out, f)
-}
-
 // flush writes the queued frames to the device, captures the ones written,
-// and counts the rest as TapFull. Afterwards the reply slab is free.
+// and counts the rest as TapFull. Afterwards no queued frame is referenced.
 func (e *Engine) flush() {
 	if len(e.out) == 0 {
-		e.txPos = 0
+		e.fragPos = 0
 		return
 	}
 	n, err := e.dev.WriteFrames(e.out)
@@ -116,7 +101,7 @@ func (e *Engine) flush() {
 	e.st.TapFull += uint64(len(e.out) - n)
 	clear(e.out) // do not keep the handlers' buffers reachable
 	e.out = e.out[:0]
-	e.txPos = 0
+	e.fragPos = 0
 	if err != nil && e.devErr == nil {
 		e.devErr = err
 	}

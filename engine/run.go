@@ -27,14 +27,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { wake(wakeFd) })
 	defer stop()
 
-	now := monotime()
-	e.nextTick = now + int64(flow.TickInterval)
-	if e.statsEvery > 0 {
-		e.nextStats = now + int64(e.statsEvery)
-	}
-	e.routerAdvertisement()
-	e.flush()
-	e.publish()
+	e.start(monotime())
 
 	var err error
 	for err == nil && ctx.Err() == nil {
@@ -42,17 +35,57 @@ func (e *Engine) Run(ctx context.Context) error {
 		err = e.iterate(timeout)
 	}
 	e.flush()
+	e.gather()
 	e.publish()
 	level := slog.LevelDebug
 	if e.statsEvery > 0 {
 		level = slog.LevelInfo
 	}
-	e.log.Log(context.Background(), level, e.st.Line())
+	e.log.Log(context.Background(), level, e.line())
 	return err
 }
 
-// iterate is one turn of the loop: wait at most timeout ms, handle what
-// woke us (wakeup), run timers, the Deferred hooks, and flush the output.
+// start is wake-up zero: Begin and End on every handler without events,
+// so that what a handler sends unprompted at start goes out at once (the
+// NDP handler's unsolicited router advertisement, from its first Begin).
+// The first Tick comes a TickInterval later, as in every wake-up.
+func (e *Engine) start(now int64) {
+	e.nextTick = now + int64(flow.TickInterval)
+	if e.statsEvery > 0 {
+		e.nextStats = now + int64(e.statsEvery)
+	}
+	e.begin(now)
+	e.end(now)
+	e.flush()
+	e.gather()
+	e.publish()
+}
+
+// begin calls every handler's Begin: a wake-up starts.
+func (e *Engine) begin(now int64) {
+	for i := range e.handlers {
+		e.handlers[i].h.Begin(now)
+	}
+}
+
+// tick calls every handler's Tick and sets the next deadline.
+func (e *Engine) tick(now int64) {
+	for i := range e.handlers {
+		e.handlers[i].h.Tick(now)
+	}
+	e.nextTick = now + int64(flow.TickInterval)
+}
+
+// end calls every handler's End: the wake-up's deferred work.
+func (e *Engine) end(now int64) {
+	for i := range e.handlers {
+		e.handlers[i].h.End(now)
+	}
+}
+
+// iterate is one turn of the loop: wait at most timeout ms; Begin; handle
+// what woke us (wakeup); run timers (Tick) when due; End; flush the
+// output.
 func (e *Engine) iterate(timeout int) error {
 	if timeout < 0 || e.tapMore {
 		timeout = 0
@@ -63,20 +96,20 @@ func (e *Engine) iterate(timeout int) error {
 	}
 	n = max(n, 0)
 	now := monotime()
+	e.begin(now)
 	e.wakeup(n, now)
-	if now >= e.nextTick {
-		for _, h := range e.all {
-			h.Tick(now)
-		}
-		e.nextTick = now + int64(flow.TickInterval)
+	ticked := now >= e.nextTick
+	if ticked {
+		e.tick(now)
 	}
-	for _, h := range e.all {
-		h.Deferred(now)
-	}
+	e.end(now)
 	e.flush()
+	if ticked {
+		e.gather()
+	}
 	e.publish()
 	if e.nextStats != 0 && now >= e.nextStats {
-		e.log.Info(e.st.Line())
+		e.log.Info(e.line())
 		e.nextStats = now + int64(e.statsEvery)
 	}
 	if e.devErr != nil {
@@ -113,7 +146,7 @@ func (e *Engine) wakeup(n int, now int64) {
 		switch ref.Kind {
 		case flow.KindTap:
 			continue
-		case flow.KindStats:
+		case flow.KindEngine:
 			if int(ref.Fd) == e.wakeFd {
 				var b [8]byte
 				unix.Read(e.wakeFd, b[:])
@@ -121,8 +154,8 @@ func (e *Engine) wakeup(n int, now int64) {
 			continue
 		}
 		var h flow.Handler
-		if int(ref.Kind) < len(e.handlers) {
-			h = e.handlers[ref.Kind]
+		if int(ref.Kind) < len(e.byKind) {
+			h = e.byKind[ref.Kind]
 		}
 		if h == nil {
 			// Nobody owns it: stop the event from spinning the loop.

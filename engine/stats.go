@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"gopasst/flow"
 	"gopasst/proto/l2"
+	"gopasst/tap"
 )
 
 // DropReason says why a frame from the guest was dropped.
@@ -24,8 +26,8 @@ const (
 	DropProto                         // IP protocol other than TCP, UDP, ICMP, ICMPv6
 	DropNotForUs                      // well formed but unanswered: ARP/NDP/DHCP that needs no reply, other ICMP types
 	DropOff                           // the service is switched off (--no-tcp, --no-icmp, ...)
-	DropNoUDP                         // UDP with no UDP handler set
-	DropNoHandler                     // TCP or ICMP echo with no handler set
+	DropNoUDP                         // UDP with no UDP handler added
+	DropNoHandler                     // TCP, ICMP echo, ARP, NDP, DHCP or DHCPv6 with no handler added
 	NumDropReasons
 )
 
@@ -60,21 +62,29 @@ func dropReasonOf(err error) DropReason {
 	}
 }
 
-// Service names a reply the engine builds itself, or a handler it feeds.
+// Service names a class of frames from the guest the engine hands to a
+// handler, counted when the handler accepts them (flow.Accept).
 type Service uint8
 
 // Services, in the order of the stats line.
 const (
-	SvcARP    Service = iota // ARP replies sent
-	SvcNDP                   // NDP replies (RA, NA) to solicitations
-	SvcRA                    // unsolicited router advertisements
-	SvcDHCP                  // DHCP replies
-	SvcDHCPv6                // DHCPv6 replies
-	SvcTCP                   // frames passed to the TCP handler
-	SvcUDP                   // frames passed to the UDP handler
-	SvcICMP                  // echo requests passed to the ICMP handler
+	SvcARP    Service = iota // ARP requests answered (the handler of flow.FrameARP accepted them)
+	SvcNDP                   // NDP solicitations answered (flow.FrameNDP)
+	SvcRA                    // unsolicited router advertisements: the flow.Unsolicited counters of every handler
+	SvcDHCP                  // DHCP requests answered (flow.FrameDHCP)
+	SvcDHCPv6                // DHCPv6 requests answered (flow.FrameDHCPv6)
+	SvcTCP                   // frames passed to the TCP handler (flow.FrameTCP)
+	SvcUDP                   // frames passed to the UDP handler (flow.FrameUDP)
+	SvcICMP                  // echo requests passed to the ICMP handler (flow.FrameEcho)
 	NumServices
 )
+
+// serviceOf is the Service counting each frame class.
+var serviceOf = [flow.NumFrameClasses]Service{
+	flow.FrameARP: SvcARP, flow.FrameNDP: SvcNDP, flow.FrameDHCP: SvcDHCP,
+	flow.FrameDHCPv6: SvcDHCPv6, flow.FrameTCP: SvcTCP, flow.FrameUDP: SvcUDP,
+	flow.FrameEcho: SvcICMP,
+}
 
 var serviceNames = [NumServices]string{"arp", "ndp", "ra", "dhcp", "dhcpv6", "tcp", "udp", "icmp"}
 
@@ -98,22 +108,44 @@ type Stats struct {
 	Service   [NumServices]uint64
 	Wakeups   uint64 // epoll_pwait returns
 
-	// Flows held at the end of the last wake-up, by handler, and of the
-	// shared budget (Config.Budget): used and size.
+	// Flows held by the handlers of TCP, UDP and echo frames (their
+	// flow.Flows, as of the last Tick), and of the shared budget
+	// (Config.Budget, at the end of the last wake-up): used and size.
 	FlowsTCP, FlowsUDP, FlowsICMP uint64
 	FlowsUsed, FlowsMax           uint64
 
 	// Fragmented counts fragments written for frames larger than the
 	// MTU; Reassembled datagrams put together from the guest's fragments.
 	Fragmented, Reassembled uint64
+
+	// Tap are the device's own counters (tap.Counted), as of the last
+	// Tick.
+	Tap tap.Counters
+
+	// Handlers are the counters of every handler, in the order of Add,
+	// as of the last Tick.
+	Handlers []HandlerStats
+}
+
+// HandlerStats are one handler's counters and what it claimed.
+type HandlerStats struct {
+	Name     string
+	Frames   flow.Frames   // the frame classes it takes
+	Counters flow.Counters // the counters it fills
+	Stats    flow.Stats
 }
 
 // Line formats s as the stats line the engine logs. The format is stable:
 //
-//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N
+//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N HANDLER_COUNTER=N ...
 //
-// Tests and tools match it with `dropped=(\d+)` and `(\w+)=(\d+)`; fields
-// may be appended at the end, never renamed or reordered.
+// then, for each handler in the order of Add, each counter it fills as
+// NAME_COUNTER=N (tcp_opens=N tcp_refused=N ... udp_opens=N ...), in
+// flow.Counter order. The flows of the handlers of TCP, UDP and echo
+// frames are the fields tcp_flows, udp_flows and icmp_flows and are not
+// repeated. Tests and tools match the line with `dropped=(\d+)` and
+// `(\w+)=(\d+)`: every name is unique; fields may be appended at the
+// end, never renamed or reordered.
 func (s Stats) Line() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stats: frames_in=%d frames_out=%d bytes_in=%d bytes_out=%d dropped=%d (",
@@ -131,6 +163,17 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, " wakeups=%d", s.Wakeups)
 	fmt.Fprintf(&b, " tcp_flows=%d udp_flows=%d icmp_flows=%d flows=%d flows_max=%d",
 		s.FlowsTCP, s.FlowsUDP, s.FlowsICMP, s.FlowsUsed, s.FlowsMax)
+	fmt.Fprintf(&b, " tap_write_errors=%d tap_unframable=%d tap_partial_writes=%d",
+		s.Tap.WriteErrors, s.Tap.Unframable, s.Tap.PartialWrites)
 	fmt.Fprintf(&b, " frags_out=%d reassembled=%d", s.Fragmented, s.Reassembled)
+	for _, h := range s.Handlers {
+		legacy := h.Frames.Has(flow.FrameTCP) || h.Frames.Has(flow.FrameUDP) || h.Frames.Has(flow.FrameEcho)
+		for c := range flow.NumCounters {
+			if !h.Counters.Has(c) || (c == flow.Flows && legacy) {
+				continue
+			}
+			fmt.Fprintf(&b, " %s_%s=%d", h.Name, c, h.Stats[c])
+		}
+	}
 	return b.String()
 }

@@ -7,24 +7,18 @@ import "time"
 // Kind names the owner of an epoll-registered file descriptor.
 type Kind uint8
 
-// Kinds of epoll owners. New protocols append; the values are not persisted.
+// Kinds of epoll owners. The zero Kind is no owner. New protocols append;
+// the values are not persisted.
 const (
-	KindNone         Kind = iota
-	KindTap               // the tap device or the qemu stream socket
-	KindTapListen         // passt: the listening UNIX socket
-	KindTCP               // a TCP connection's host socket
-	KindTCPListen         // a TCP listening socket for -t/-T forwarding
-	KindTCPTimer          // a TCP connection's timerfd
-	KindUDP               // a UDP flow's host socket
-	KindUDPListen         // a UDP socket bound for -u/-U forwarding
-	KindPing              // an ICMP/ICMPv6 echo (ping) socket
-	KindNetlink           // netlink: host address/route changes
-	KindSignal            // signalfd
-	KindTimer             // the engine's periodic timerfd
-	KindNsQuit            // pasta: inotify/pidfd watching the target namespace
-	KindStats             // anything else the engine needs
-	KindSplice            // pasta: a spliced (socket-to-socket) TCP connection's socket
-	KindSpliceListen      // pasta: a -T listening socket inside the namespace
+	KindTap          Kind = iota + 1 // the tap device or the qemu stream socket (the engine's)
+	KindEngine                       // the engine's other fds: the eventfd that ends Run
+	KindTCP                          // a TCP connection's host socket
+	KindTCPListen                    // a TCP listening socket for -t forwarding
+	KindUDP                          // a UDP flow's host socket
+	KindUDPListen                    // a UDP socket bound for -u/-U forwarding
+	KindPing                         // an ICMP/ICMPv6 echo (ping) socket
+	KindSplice                       // pasta: a spliced (socket-to-socket) TCP connection's socket
+	KindSpliceListen                 // pasta: a -T listening socket inside the namespace
 	numKinds
 )
 
@@ -83,14 +77,3 @@ type Flusher interface {
 
 // TickInterval is the longest the engine waits between two Tick calls.
 const TickInterval = 10 * time.Millisecond
-
-// Handler is implemented by each protocol that owns fds.
-type Handler interface {
-	// HandleSock is called for a ready fd of one of the handler's kinds.
-	HandleSock(ref Ref, events uint32, now int64)
-	// Deferred runs once at the end of every wake-up, before the tap output
-	// is flushed.
-	Deferred(now int64)
-	// Tick runs timers; now is monotonic nanoseconds.
-	Tick(now int64)
-}

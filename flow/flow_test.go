@@ -22,3 +22,21 @@ func TestRefPackRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestNames(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{FrameTCP.String(), "tcp"}, {FrameClass(99).String(), "FrameClass(99)"},
+		{Retrans.String(), "retrans"}, {DropUnmapped.String(), "drop_unmapped"}, {NumCounters.String(), "Counter(21)"},
+		{BadChecksum.String(), "bad_checksum"}, {Verdict(7).String(), "Verdict(7)"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%q, want %q", tc.got, tc.want)
+		}
+	}
+	if s := FramesOf(FrameARP, FrameEcho); !s.Has(FrameARP) || !s.Has(FrameEcho) || s.Has(FrameTCP) {
+		t.Errorf("FramesOf: %b", s)
+	}
+	if s := CountersOf(Flows, DropRecv); !s.Has(Flows) || !s.Has(DropRecv) || s.Has(Opens) {
+		t.Errorf("CountersOf: %b", s)
+	}
+}

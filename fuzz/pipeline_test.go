@@ -16,6 +16,7 @@ import (
 	"gopasst/guest"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
+	"gopasst/proto/linksvc"
 	"gopasst/tap"
 )
 
@@ -83,11 +84,21 @@ func FuzzStreamPipeline(f *testing.F) {
 		defer unix.Close(guestEnd)
 		dev := tap.NewStream(fds[0])
 		defer dev.Close()
-		e, err := engine.New(engine.Config{Net: testNet(), Device: dev})
+		n := testNet()
+		e, err := engine.New(engine.Config{Net: n, Device: dev})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer e.Close()
+		links, err := linksvc.New(n, e.Tap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range links {
+			if err := e.Add(h); err != nil {
+				t.Fatal(err)
+			}
+		}
 
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -54,8 +54,7 @@ func TestAuto(t *testing.T) {
 	rewrite(t, dir, "tcp", listen4("0050")) // 80
 	s := NewScanner(dir, "tcp", forward(t, "auto"), nil)
 	rec := &recOpener{refuse: map[uint16]bool{22: true}}
-	a := NewAuto(nil)
-	a.Add("-t auto", s, rec)
+	a := NewAuto(AutoConfig{Rules: []AutoRule{{Name: "-t auto", Scanner: s, To: rec}}})
 	defer a.Close()
 	const sec = ScanInterval
 

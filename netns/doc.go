@@ -113,9 +113,9 @@
 // QuitWatcher holds a pidfd for a process target (pasta PID, or a path
 // /proc/PID/...), readable once the process exits, and otherwise an inotify
 // descriptor on the namespace file's directory (IN_DELETE and friends, as
-// pasta's netns_quit). Its Fd fits the engine's epoll set (flow.KindNsQuit);
-// Check says whether the target is gone, from the inotify events alone (no
-// path resolves in the sandbox's empty root); Done wraps both in a channel.
+// pasta's netns_quit). Its Fd can be polled; Check says whether the
+// target is gone, from the inotify events alone (no path resolves in the
+// sandbox's empty root); Done wraps both in a channel, which pasta uses.
 //
 // # Sandbox
 //

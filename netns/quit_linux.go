@@ -21,8 +21,8 @@ import (
 // entries are deleted or the directory goes away. Mirrors pasta_netns_quit_init()
 // in passt pasta.c, with a pidfd instead of a timer on /proc/PID.
 //
-// Fd can join the engine's epoll set (flow.KindNsQuit, EPOLLIN); when it is
-// readable, call Check. Done offers the same as a channel. A QuitWatcher is
+// Fd can be polled (EPOLLIN); when it is readable, call Check. Done
+// offers the same as a channel (pasta uses Done). A QuitWatcher is
 // not safe for concurrent use; use either Fd and Check, or Done.
 type QuitWatcher struct {
 	fd   int

@@ -34,6 +34,20 @@ type Backlogger interface {
 	Flush() error
 }
 
+// Counted is implemented by devices that count frames they lost or split
+// on the way out (Tun, Stream); the engine puts the counts on its stats
+// line.
+type Counted interface {
+	Counters() Counters
+}
+
+// Counters are a device's own counts, since it was made.
+type Counters struct {
+	WriteErrors   uint64 // Tun: frames write(2) refused with an error other than a full queue (dropped)
+	Unframable    uint64 // Stream: frames skipped because they cannot be framed (empty, longer than MaxStreamFrame)
+	PartialWrites uint64 // Stream: times the socket took only part of a frame (the tail waits for EPOLLOUT)
+}
+
 // Errors returned by the devices. They are preallocated: returning them
 // allocates nothing.
 var (

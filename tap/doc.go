@@ -20,6 +20,11 @@
 // per-frame write errors (EIO while the link is down) drop that frame only
 // and are counted in WriteErrors.
 //
+// Both count what they lose or split on the way out (Counters: write
+// errors, unframable frames, partial writes); the engine prints these on
+// its stats line as tap_write_errors, tap_unframable and
+// tap_partial_writes.
+//
 // Stream (NewStream) is the qemu "-netdev stream" protocol: a 4-byte
 // big-endian length, then the frame. Reads go into a 256 KiB reassembly
 // buffer; complete frames are copied out into the caller's buffers, a frame

@@ -257,6 +257,11 @@ func (s *Stream) Dropped() uint64 { return s.dropped }
 // frame.
 func (s *Stream) PartialWrites() uint64 { return s.partials }
 
+// Counters implements Counted.
+func (s *Stream) Counters() Counters {
+	return Counters{Unframable: s.dropped, PartialWrites: s.partials}
+}
+
 // Close closes the socket.
 func (s *Stream) Close() error {
 	if s.fd < 0 {

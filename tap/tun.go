@@ -79,6 +79,9 @@ func (t *Tun) WriteFrames(frames [][]byte) (int, error) {
 // counted them as written and dropped them.
 func (t *Tun) WriteErrors() uint64 { return t.writeErrors }
 
+// Counters implements Counted.
+func (t *Tun) Counters() Counters { return Counters{WriteErrors: t.writeErrors} }
+
 // Close closes the tap file descriptor.
 func (t *Tun) Close() error {
 	if t.fd < 0 {

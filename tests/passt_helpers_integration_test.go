@@ -168,8 +168,14 @@ func (p *passtProc) lastStats(t *testing.T) map[string]uint64 {
 	if len(all) == 0 {
 		t.Fatalf("no stats line in the log:\n%s", p.logText())
 	}
+	return parseStats(all[len(all)-1])
+}
+
+// parseStats returns the fields of a stats line (engine.Stats.Line) by
+// name; every name on the line is unique.
+func parseStats(line string) map[string]uint64 {
 	m := map[string]uint64{}
-	for _, kv := range regexp.MustCompile(`(\w+)=(\d+)`).FindAllStringSubmatch(all[len(all)-1], -1) {
+	for _, kv := range regexp.MustCompile(`(\w+)=(\d+)`).FindAllStringSubmatch(line, -1) {
 		v, _ := strconv.ParseUint(kv[2], 10, 64)
 		m[kv[1]] = v
 	}

@@ -25,12 +25,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/engine"
-	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/pcap"
 	"gopasst/proto/icmp"
 	"gopasst/proto/l2"
 	"gopasst/proto/l2/l2test"
+	"gopasst/proto/linksvc"
 	"gopasst/tap"
 	"gopasst/tap/taptest"
 )
@@ -87,9 +87,19 @@ func svcStart(t *testing.T) *svcEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ih := icmp.New(n, e.Poller(), e.Tap(), 64)
-	e.Register(flow.KindPing, ih)
-	e.SetICMP(ih)
+	links, err := linksvc.New(n, e.Tap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ih, err := icmp.New(icmp.Config{Net: n, Poller: e.Poller(), Tap: e.Tap(), Capacity: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range append(links, ih) {
+		if err := e.Add(h); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &svcEnv{t: t, ns: ns, n: n, e: e, pcap: path, cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- e.Run(ctx) }()

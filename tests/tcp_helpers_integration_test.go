@@ -56,6 +56,14 @@ func startTCPNet(t *testing.T, name string, extra ...string) *tcpNet {
 		t.Fatalf("pasta %v: status %d: %s", args, st, errOut)
 	}
 	n.pid = readPidFile(t, pidFile)
+	n.attach(t)
+	return n
+}
+
+// attach brings the namespace's loopback up, opens the namespace for in,
+// and waits up to 5 s for pasta to configure its addresses and routes.
+func (n *tcpNet) attach(t *testing.T) {
+	t.Helper()
 	mustRun(t, "ip", "-n", n.name, "link", "set", "lo", "up")
 	fd, err := unix.Open(n.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -79,7 +87,6 @@ func startTCPNet(t *testing.T, name string, extra ...string) *tcpNet {
 	if n.gw4 == "" || n.addr4 == "" {
 		t.Fatalf("namespace %s: no IPv4 default route or address", n.name)
 	}
-	return n
 }
 
 // routeVia returns the gateway of the default route in namespace ns.

@@ -146,16 +146,16 @@ func TestIntegrationUDPNsSplice(t *testing.T) {
 		for _, ev := range events[:max(n, 0)] {
 			h.HandleSock(flow.Unpack(uint64(uint32(ev.Fd))|uint64(uint32(ev.Pad))<<32), ev.Events, 0)
 		}
-		h.Deferred(0)
+		h.End(0)
 		if m, err := unix.Read(cl, buf); err == nil {
 			if string(buf[:m]) != "through the namespace" {
 				t.Fatalf("client got %q", buf[:m])
 			}
-			if st := h.Stats(); st.Spliced != 2 || tap.n != 0 {
+			if st := h.Counts(); st.Spliced != 2 || tap.n != 0 {
 				t.Errorf("stats %+v, %d frames to the tap", st, tap.n)
 			}
 			return
 		}
 	}
-	t.Fatalf("no echo; stats %+v", h.Stats())
+	t.Fatalf("no echo; stats %+v", h.Counts())
 }

@@ -19,9 +19,9 @@ import (
 	"gopasst/tap"
 )
 
-// newEngine builds the event loop on the tap fd with its handlers: ARP,
-// NDP, DHCP and DHCPv6 inside the engine; TCP, UDP and ICMP echo as
-// handlers, with the -t/-u listeners in the host's namespace and the
+// newEngine builds the event loop on the tap fd with its handlers (see
+// cmd/internal/handlers): ARP, NDP, DHCP, DHCPv6, TCP, UDP and ICMP echo,
+// with the -t/-u listeners in the host's namespace and the
 // -T/-U ones inside the guest's (made by the namespace worker w): -T
 // connections are spliced to the host's loopback without the tap.
 func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, error) {
@@ -48,7 +48,12 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 		return nil, err
 	}
 	if auto := autoForwarding(cfg, w, hs, log); auto != nil {
-		e.Attach(auto)
+		if err := e.Add(auto); err != nil {
+			auto.Close()
+			hs.Close()
+			e.Close()
+			return nil, err
+		}
 	}
 	return e, nil
 }
@@ -66,7 +71,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 // when no rule says auto.
 func autoForwarding(cfg *policy.Config, w *netns.Worker, hs *handlers.Set, log *slog.Logger) *fwd.Auto {
 	th, sh, uh := hs.TCP, hs.Splice, hs.UDP
-	a := fwd.NewAuto(log)
+	var rules []fwd.AutoRule
 	open := func(name string) (fd int, err error) {
 		err = w.Do(func() error {
 			fd, err = unix.Open("/proc/thread-self/net/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -79,14 +84,14 @@ func autoForwarding(cfg *policy.Config, w *netns.Worker, hs *handlers.Set, log *
 		if sh != nil {
 			own = sh.Bound
 		}
-		a.Add("-t auto", fwd.NewScannerOpen(open, "tcp", f, own), th)
+		rules = append(rules, fwd.AutoRule{Name: "-t auto", Scanner: fwd.NewScannerOpen(open, "tcp", f, own), To: th})
 	}
 	if f := autoRules(cfg.TCPOut); f != nil && sh != nil {
 		var own func(uint16) bool
 		if th != nil {
 			own = th.Bound
 		}
-		a.Add("-T auto", fwd.NewScanner("/proc/self/net", "tcp", f, own), sh)
+		rules = append(rules, fwd.AutoRule{Name: "-T auto", Scanner: fwd.NewScanner("/proc/self/net", "tcp", f, own), To: sh})
 	}
 	if uh != nil {
 		// Each side's own ports: UDP listeners, and the TCP ones the
@@ -94,16 +99,16 @@ func autoForwarding(cfg *policy.Config, w *netns.Worker, hs *handlers.Set, log *
 		nsOwn := func(p uint16) bool { return uh.Opener(true).Bound(p) || (sh != nil && sh.Bound(p)) }
 		hostOwn := func(p uint16) bool { return uh.Opener(false).Bound(p) || (th != nil && th.Bound(p)) }
 		if f := autoRules(cfg.UDPIn); f != nil {
-			a.Add("-u auto", fwd.NewScannerOpen(open, "udp", f, nsOwn), uh.Opener(false))
+			rules = append(rules, fwd.AutoRule{Name: "-u auto", Scanner: fwd.NewScannerOpen(open, "udp", f, nsOwn), To: uh.Opener(false)})
 		}
 		if f := autoRules(cfg.UDPOut); f != nil {
-			a.Add("-U auto", fwd.NewScanner("/proc/self/net", "udp", f, hostOwn), uh.Opener(true))
+			rules = append(rules, fwd.AutoRule{Name: "-U auto", Scanner: fwd.NewScanner("/proc/self/net", "udp", f, hostOwn), To: uh.Opener(true)})
 		}
 	}
-	if a.Len() == 0 {
+	if len(rules) == 0 {
 		return nil
 	}
-	return a
+	return fwd.NewAuto(fwd.AutoConfig{Rules: rules, Log: log})
 }
 
 // autoRules returns f when it has an "auto" rule; a nil f (the option was

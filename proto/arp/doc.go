@@ -31,9 +31,16 @@
 //
 // The reply, written into out, is op=reply, sender = (n.OurMAC, requested
 // IP), target = (requester's MAC, requester's IP) — for a probe the target
-// IP is therefore 0.0.0.0, as in passt. The engine wraps it in an Ethernet
-// header addressed to out.TargetHW() from n.OurMAC. req and out may be the
-// same buffer (reply in place).
+// IP is therefore 0.0.0.0, as in passt. req and out may be the same buffer
+// (reply in place).
 //
-// Reply allocates nothing and never panics on any input.
+// Handler is the flow.Handler of ARP (the frame class flow.FrameARP; no
+// fds): New takes a Config of guest.Net and the engine's Tap. HandleTap
+// calls Reply into one of its flow.ReplySlots, writes an Ethernet header
+// addressed to the requester's MAC from n.OurMAC in front, sends it and
+// returns flow.Accept; a request that needs no answer is flow.NotForUs,
+// which the engine counts as a drop (not_for_us). Its Stats counts
+// replies (arp_replies on the stats line).
+//
+// Reply and Handler allocate nothing and never panic on any input.
 package arp

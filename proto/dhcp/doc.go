@@ -6,11 +6,18 @@
 //
 // # Theory of operation
 //
-// The event loop hands Reply the UDP payload of a frame the guest sent to
-// port 67 and a buffer it owns; Reply writes the answer there, and the event
-// loop wraps it in UDP (67 → 68), IPv4 (from the gateway address, which is
-// also the server identifier) and Ethernet. The package does no I/O, keeps
-// no state between calls and allocates nothing: like passt, it has exactly
+// Handler is the flow.Handler of DHCP: the engine hands it every UDP
+// datagram the guest sends over IPv4 to port 67 (the frame class
+// flow.FrameDHCP; no fds). HandleTap drops a datagram whose UDP checksum
+// is wrong (flow.BadChecksum), then hands Reply the UDP payload and one of
+// its flow.ReplySlots; Reply writes the answer there, and the handler
+// wraps it with l2.BuildUDP4 in UDP (67 → 68, with its checksum: busybox
+// udhcpc drops replies without a correct one), IPv4 (from the gateway
+// address, which is also the server identifier) and Ethernet, to the
+// guest's address and MAC or to broadcast, and returns flow.Accept; a
+// message that needs no answer is flow.NotForUs. Stats counts replies.
+// The package does no I/O of its own, keeps no state between calls and
+// allocates nothing: like passt, it has exactly
 // one lease to give, n.V4.Addr, with an infinite lifetime, so there is no
 // lease table to keep.
 //

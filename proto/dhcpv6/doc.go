@@ -6,13 +6,17 @@
 //
 // # Theory of operation
 //
-// The event loop hands Reply the UDP payload of a frame the guest sent to
-// port 547 (passt answers only messages sent to a multicast address; that
-// check belongs to the event loop, which sees the IPv6 header) and a buffer
-// it owns. Reply writes the answer there; the event loop sends it from our
-// link-local address, port 547, to the guest's link-local address, port
-// 546. The package does no I/O, keeps no state between calls, and
-// allocates nothing. There is one address and it never expires, so there is
+// Handler is the flow.Handler of DHCPv6: the engine hands it every UDP
+// datagram the guest sends over IPv6 to port 547 (the frame class
+// flow.FrameDHCPv6; no fds). HandleTap drops a datagram whose UDP
+// checksum is wrong (flow.BadChecksum), then hands Reply the UDP payload
+// and one of its flow.ReplySlots. (passt answers only messages sent to a
+// multicast address; gopasst answers unicast ones too.) Reply writes the
+// answer there; the handler sends it with l2.BuildUDP6 (checksum
+// included) from our link-local address, port 547, to the sender's
+// address, port 546, and returns flow.Accept; a message that needs no
+// answer is flow.NotForUs. Stats counts replies. The package does no I/O
+// of its own, keeps no state between calls, and allocates nothing. There is one address and it never expires, so there is
 // no binding table: every answer follows from the request and guest.Net.
 //
 // Message is a view over the header (msg-type, transaction-id; RFC 8415

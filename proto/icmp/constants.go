@@ -14,7 +14,7 @@ const (
 	scanInterval = 1e9
 	// ReplyBatch is how many reply frames the handler can have handed to
 	// the tap in one wake-up: the frame buffers are reused only after
-	// Deferred, when the engine has flushed them.
+	// End, when the engine has flushed them.
 	ReplyBatch = 8
 	// maxReadsPerEvent bounds the datagrams read per HandleSock call, so
 	// one busy flow cannot starve the others (level-triggered epoll

@@ -7,6 +7,12 @@
 //
 // # Theory of operation
 //
+// Handler is the flow.Handler of ICMP echo: New takes one Config (the
+// engine's Poller and Tap, guest.Net, the shared flow.Budget, the logger
+// that is told once when ping sockets cannot be opened); it claims the
+// frame class flow.FrameEcho (echo requests, as the engine sorts them)
+// and the epoll kind flow.KindPing.
+//
 // A ping socket is socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP) or
 // socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6). Any user whose group is in
 // the sysctl net.ipv4.ping_group_range (which also governs IPv6) may open
@@ -19,9 +25,11 @@
 //
 // A flow is keyed by (IP version, the guest's echo identifier, the
 // address the guest pinged). The flow table is a flow.Table: a dense
-// array of pointer-free entries with a fixed capacity, indexed by an
-// open-addressing hash table of indices (flow.Index) keyed with a
-// per-handler random seed (so the guest cannot choose colliding keys). Each socket is registered with the
+// array of pointer-free entries with a fixed capacity (Config.Capacity,
+// 1024 by default; a flow also takes a unit of the shared budget),
+// indexed by an open-addressing hash table of indices (flow.Index) keyed
+// with a per-handler random seed (so the guest cannot choose colliding
+// keys). Each socket is registered with the
 // engine's poller under flow.KindPing with the flow's index in the Ref.
 // Closing a flow moves the last entry into the hole (passt compacts its
 // flow table the same way) and re-registers that socket with its new
@@ -46,8 +54,8 @@
 // place (Ethernet n.OurMAC → n.GuestMAC, IP source the address the guest
 // pinged, destination the guest's address, TTL/hop limit 64, checksums) and
 // handed to flow.Tap.Send. The handler owns ReplyBatch frame buffers; a
-// buffer given to the tap is reused only after Deferred, i.e. after the
-// engine's end-of-wake-up flush. When they run out, the rest waits in the
+// buffer given to the tap is reused only after End, i.e. after the
+// engine's end-of-wake-up flush (End frees them for the next wake-up). When they run out, the rest waits in the
 // socket until the next wake-up (epoll is level-triggered).
 //
 // Timer (Tick): a flow with no echo request from the guest for Timeout
@@ -65,5 +73,7 @@
 // calls and preallocated socket addresses (sock_unsafe.go); opening a flow
 // allocates nothing either. Nothing here is safe for concurrent use: the
 // handler belongs to the event-loop goroutine. A table-full, socket or
-// send failure drops the request and is counted in Stats.
+// send failure drops the request and is counted (Counts); Stats gives the
+// engine flows, opens, refused (table or budget full), expired, replies
+// and the drops by reason, on the stats line as icmp_opens=N and so on.
 package icmp

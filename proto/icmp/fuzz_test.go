@@ -38,7 +38,7 @@ func FuzzHandleTap(f *testing.F) {
 			return
 		}
 		p := &fakePoller{}
-		h := New(n, p, &flowtest.Tap{}, 2)
+		h := mustNew(t, Config{Net: n, Poller: p, Tap: &flowtest.Tap{}, Capacity: 2})
 		h.mapper = loopbackMapper{}
 		h.HandleTap(&fr, 0)
 		if h.Len() > 0 {

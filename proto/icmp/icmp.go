@@ -3,6 +3,9 @@
 package icmp
 
 import (
+	"errors"
+	"fmt"
+	"log/slog"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -19,8 +22,29 @@ type hostMapper interface {
 	HostDestination(dst netip.Addr, port uint16, udp bool) (netip.Addr, uint16)
 }
 
-// Stats counts what the handler did; for tests and the engine's counters.
-type Stats struct {
+// Config is what New needs. Net, Poller and Tap belong to the event loop.
+type Config struct {
+	Net    *guest.Net  // the guest's view; its mapping methods translate destinations
+	Poller flow.Poller // flow sockets register as flow.KindPing
+	Tap    flow.Tap    // reply frames towards the guest
+	// Capacity is the flow table size, allocated once; at most
+	// flow.MaxIndex+1. 0: DefaultCapacity.
+	Capacity int
+	// Budget is the flow capacity shared with the engine's other
+	// handlers: a new flow also takes a unit of it. Nil: no shared limit.
+	Budget *flow.Budget
+	// Log is told once that ping sockets cannot be opened (like passt's
+	// warning about net.ipv4.ping_group_range). Nil: discard.
+	Log *slog.Logger
+}
+
+// DefaultCapacity is the flow table size when Config.Capacity is 0: pings
+// are few.
+const DefaultCapacity = 1024
+
+// Counts are what the handler did; Stats gives them to the engine in the
+// shape of flow.Stats.
+type Counts struct {
 	Requests    uint64 // echo requests sent to a socket
 	Replies     uint64 // echo replies sent to the guest
 	NewFlows    uint64 // flows (sockets) opened
@@ -37,11 +61,12 @@ type Stats struct {
 // unprivileged ping sockets and turns the replies into frames. See the
 // package comment. Not safe for concurrent use.
 type Handler struct {
-	n      *guest.Net
-	poller flow.Poller
-	tap    flow.Tap
-	mapper hostMapper // fwd.NAT of n
-	tbl    table
+	flow.Nop // Begin
+	n        *guest.Net
+	poller   flow.Poller
+	tap      flow.Tap
+	mapper   hostMapper // fwd.NAT of n
+	tbl      table
 
 	// Preallocated socket addresses for bind, sendto and recvfrom.
 	sa4  unix.RawSockaddrInet4
@@ -54,20 +79,29 @@ type Handler struct {
 
 	lastScan int64
 	warned   bool
+	log      *slog.Logger
 
-	// Warnf, if set, is told once that ping sockets cannot be opened
-	// (like passt's warning about net.ipv4.ping_group_range).
-	Warnf func(format string, args ...any)
-
-	Stats Stats
+	counts Counts
 }
 
-// New returns a handler with room for capacity flows (at most
-// flow.MaxIndex+1). Sockets are registered with p under flow.KindPing;
-// reply frames go to tap.
-func New(n *guest.Net, p flow.Poller, tap flow.Tap, capacity int) *Handler {
-	capacity = max(1, min(capacity, flow.MaxIndex+1))
-	h := &Handler{n: n, poller: p, tap: tap, tbl: newTable(capacity)}
+// New returns a handler with room for cfg.Capacity flows. Sockets are
+// registered with cfg.Poller under flow.KindPing; reply frames go to
+// cfg.Tap.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Net == nil || cfg.Poller == nil || cfg.Tap == nil {
+		return nil, errors.New("icmp: Net, Poller and Tap are required")
+	}
+	capacity := cfg.Capacity
+	if capacity <= 0 {
+		capacity = DefaultCapacity
+	}
+	capacity = min(capacity, flow.MaxIndex+1)
+	n := cfg.Net
+	h := &Handler{n: n, poller: cfg.Poller, tap: cfg.Tap, tbl: newTable(capacity), log: cfg.Log}
+	h.tbl.Budget = cfg.Budget
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
 	h.mapper = fwd.NAT{Net: n}
 	slab := make([]byte, ReplyBatch*frameSize)
 	for i := range h.bufs {
@@ -75,8 +109,39 @@ func New(n *guest.Net, p flow.Poller, tap flow.Tap, capacity int) *Handler {
 	}
 	h.sa4.Family = unix.AF_INET
 	h.sa6.Family = unix.AF_INET6
-	return h
+	return h, nil
 }
+
+// Claim implements flow.Handler: echo requests, ping sockets.
+func (h *Handler) Claim() flow.Claim {
+	return flow.Claim{
+		Name:   "icmp",
+		Kinds:  []flow.Kind{flow.KindPing},
+		Frames: flow.FramesOf(flow.FrameEcho),
+		Counters: flow.CountersOf(flow.Flows, flow.Opens, flow.Refused, flow.Expired,
+			flow.Replies, flow.DropMalformed, flow.DropSocket, flow.DropSend,
+			flow.DropRecv),
+	}
+}
+
+// Stats implements flow.Handler.
+func (h *Handler) Stats() flow.Stats {
+	c := &h.counts
+	var s flow.Stats
+	s[flow.Flows] = uint64(h.tbl.Len())
+	s[flow.Opens] = c.NewFlows
+	s[flow.Refused] = c.TableFull
+	s[flow.Expired] = c.Expired
+	s[flow.Replies] = c.Replies
+	s[flow.DropMalformed] = c.DropRequest
+	s[flow.DropSocket] = c.SocketError
+	s[flow.DropSend] = c.SendError
+	s[flow.DropRecv] = c.RecvError + c.DropReply
+	return s
+}
+
+// Counts returns the handler's own counters.
+func (h *Handler) Counts() Counts { return h.counts }
 
 // Len returns the number of live flows.
 func (h *Handler) Len() int { return h.tbl.Len() }
@@ -84,10 +149,16 @@ func (h *Handler) Len() int { return h.tbl.Len() }
 // HandleTap relays an ICMP or ICMPv6 echo request from the guest. f must
 // have been parsed without error. Other ICMP types, fragments and requests
 // to addresses we cannot or will not reach are dropped. now is monotonic
-// nanoseconds. Mirrors icmp_tap_handler() in passt icmp.c.
-func (h *Handler) HandleTap(f *l2.Frame, now int64) {
+// nanoseconds. Mirrors icmp_tap_handler() in passt icmp.c. Drops are
+// counted here: every request is accepted.
+func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
+	h.handleTap(f, now)
+	return flow.Accept
+}
+
+func (h *Handler) handleTap(f *l2.Frame, now int64) {
 	if h.n.NoICMP || f.IsFragment {
-		h.Stats.DropRequest++
+		h.counts.DropRequest++
 		return
 	}
 	var v6 bool
@@ -96,7 +167,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 	case f.EtherType == l2.EtherTypeIPv6 && f.L4Proto == l2.ProtoICMPv6:
 		v6 = true
 	default:
-		h.Stats.DropRequest++
+		h.counts.DropRequest++
 		return
 	}
 	msg := f.L4Bytes()
@@ -106,7 +177,7 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 	}
 	// The kernel refuses anything but an echo request with code 0.
 	if len(msg) < l2.ICMPv4MinSize || msg[0] != want || msg[1] != 0 || !reachable(f.Dst, v6) || !validSource(f.Src) {
-		h.Stats.DropRequest++
+		h.counts.DropRequest++
 		return
 	}
 	id := l2.ICMPv4(msg).Ident()
@@ -130,11 +201,11 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 		e = sendto4(int(pf.fd), msg, &h.sa4)
 	}
 	if e != 0 {
-		h.Stats.SendError++
+		h.counts.SendError++
 		return
 	}
 	pf.requests++
-	h.Stats.Requests++
+	h.counts.Requests++
 }
 
 // reachable reports whether the guest may ping dst: a unicast address that
@@ -167,12 +238,12 @@ func (h *Handler) hostDestination(dst netip.Addr) netip.Addr {
 // the flow index, or -1 (counted) on failure.
 func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst netip.Addr) int {
 	if h.tbl.Full() {
-		h.Stats.TableFull++
+		h.counts.TableFull++
 		return -1
 	}
 	host := h.hostDestination(dst)
 	if !host.IsValid() || host.Is6() != v6 || host.Is4In6() {
-		h.Stats.DropRequest++
+		h.counts.DropRequest++
 		return -1
 	}
 	af, proto := unix.AF_INET, unix.IPPROTO_ICMP
@@ -181,27 +252,27 @@ func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst
 	}
 	fd, err := unix.Socket(af, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {
-		h.Stats.SocketError++
-		if !h.warned && h.Warnf != nil {
+		h.counts.SocketError++
+		if !h.warned {
 			h.warned = true
-			h.Warnf("cannot open ping socket (%v): echo requests will fail; you might need: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"", err)
+			h.log.Warn(fmt.Sprintf("cannot open ping socket (%v): echo requests will fail; you might need: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"", err))
 		}
 		return -1
 	}
 	if !h.bindOutbound(fd, v6) {
 		unix.Close(fd)
-		h.Stats.SocketError++
+		h.counts.SocketError++
 		return -1
 	}
 	idx := h.tbl.Len()
 	ref := flow.Ref{Kind: flow.KindPing, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
-		h.Stats.SocketError++
+		h.counts.SocketError++
 		return -1
 	}
 	h.tbl.Add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host)}, hash)
-	h.Stats.NewFlows++
+	h.counts.NewFlows++
 	return idx
 }
 
@@ -234,7 +305,3 @@ func (h *Handler) Close() {
 		h.closeFlow(h.tbl.Len() - 1)
 	}
 }
-
-// SetBudget makes new flows also take a unit of b, the flow capacity the
-// engine's handlers share. Call it before the first echo request.
-func (h *Handler) SetBudget(b *flow.Budget) { h.tbl.Budget = b }

@@ -55,7 +55,7 @@ func pump(t *testing.T, h *Handler, p *flowtest.Poller, tap *flowtest.Tap, want 
 			}
 			h.HandleSock(ref, unix.EPOLLIN, 0)
 		}
-		h.Deferred(0)
+		h.End(0)
 	}
 	if len(tap.Frames) != want {
 		t.Fatalf("tap got %d frames, want %d", len(tap.Frames), want)
@@ -79,7 +79,7 @@ func TestEchoLoopback(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := flowtest.NewPoller(t)
 			tap := &flowtest.Tap{}
-			h := New(testNet(), p, tap, 4)
+			h := mustNew(t, Config{Net: testNet(), Poller: p, Tap: tap, Capacity: 4})
 			t.Cleanup(h.Close)
 
 			const id = 0x1234
@@ -100,8 +100,8 @@ func TestEchoLoopback(t *testing.T) {
 					l2test.SrcMAC(l2test.OurMAC), l2test.DstMAC(l2test.GuestMAC),
 					l2test.SrcAddr(tc.dst), l2test.DstAddr(tc.guest), icmp)
 			}
-			if h.Len() != 1 || h.Stats.NewFlows != 1 || h.Stats.Requests != 3 || h.Stats.Replies != 3 {
-				t.Errorf("Len %d, stats %+v", h.Len(), h.Stats)
+			if h.Len() != 1 || h.counts.NewFlows != 1 || h.counts.Requests != 3 || h.counts.Replies != 3 {
+				t.Errorf("Len %d, stats %+v", h.Len(), h.counts)
 			}
 			if len(p.Live) != 1 {
 				t.Errorf("%d fds registered, want 1", len(p.Live))
@@ -116,7 +116,7 @@ func TestTwoIdentifiers(t *testing.T) {
 	enablePingSockets(t)
 	p := flowtest.NewPoller(t)
 	tap := &flowtest.Tap{}
-	h := New(testNet(), p, tap, 4)
+	h := mustNew(t, Config{Net: testNet(), Poller: p, Tap: tap, Capacity: 4})
 	t.Cleanup(h.Close)
 	h.HandleTap(parse(t, l2test.Echo4(guestV4, hostLoV4, 7, 1, []byte("a"))), 0)
 	h.HandleTap(parse(t, l2test.Echo4(guestV4, hostLoV4, 8, 1, []byte("b"))), 0)
@@ -161,10 +161,10 @@ func TestDropped(t *testing.T) {
 				tc.net(n)
 			}
 			p := &fakePoller{}
-			h := New(n, p, &flowtest.Tap{}, 4)
+			h := mustNew(t, Config{Net: n, Poller: p, Tap: &flowtest.Tap{}, Capacity: 4})
 			h.HandleTap(parse(t, tc.frame), 0)
-			if h.Len() != 0 || p.adds != 0 || h.Stats.DropRequest != 1 {
-				t.Errorf("Len %d, adds %d, stats %+v", h.Len(), p.adds, h.Stats)
+			if h.Len() != 0 || p.adds != 0 || h.counts.DropRequest != 1 {
+				t.Errorf("Len %d, adds %d, stats %+v", h.Len(), p.adds, h.counts)
 			}
 		})
 	}
@@ -191,7 +191,7 @@ func TestHostDestination(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.dst, func(t *testing.T) {
-			h := New(n, &fakePoller{}, &flowtest.Tap{}, 1)
+			h := mustNew(t, Config{Net: n, Poller: &fakePoller{}, Tap: &flowtest.Tap{}, Capacity: 1})
 			if got := h.hostDestination(netip.MustParseAddr(tc.dst)); got != netip.MustParseAddr(tc.want) {
 				t.Errorf("hostDestination(%s) = %v, want %s", tc.dst, got, tc.want)
 			}
@@ -203,7 +203,7 @@ func TestTimeout(t *testing.T) {
 	enablePingSockets(t)
 	p := flowtest.NewPoller(t)
 	tap := &flowtest.Tap{}
-	h := New(testNet(), p, tap, 8)
+	h := mustNew(t, Config{Net: testNet(), Poller: p, Tap: tap, Capacity: 8})
 	t.Cleanup(h.Close)
 	const s = int64(time.Second)
 	// Flows created at 0, 10 s, 20 s (v6), 30 s; the first one is
@@ -243,8 +243,8 @@ func TestTimeout(t *testing.T) {
 			}
 		}
 	}
-	if h.Stats.Expired != 4 {
-		t.Errorf("Expired = %d", h.Stats.Expired)
+	if h.counts.Expired != 4 {
+		t.Errorf("Expired = %d", h.counts.Expired)
 	}
 	// A ping after expiry opens a new flow, and replies flow again.
 	h.HandleTap(parse(t, l2test.Echo4(guestV4, hostLoV4, 4, 9, []byte("again"))), 120*s)
@@ -253,25 +253,25 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestStaleRef(t *testing.T) {
-	h := New(testNet(), &fakePoller{}, &flowtest.Tap{}, 4)
+	h := mustNew(t, Config{Net: testNet(), Poller: &fakePoller{}, Tap: &flowtest.Tap{}, Capacity: 4})
 	// No flow: must not touch anything.
 	h.HandleSock(flow.Ref{Kind: flow.KindPing, Index: 3, Fd: 99}, unix.EPOLLIN, 0)
 	h.HandleSock(flow.Ref{Kind: flow.KindPing, Index: flow.MaxIndex, Fd: 99}, unix.EPOLLIN, 0)
-	if h.Stats != (Stats{}) {
-		t.Errorf("stats changed: %+v", h.Stats)
+	if h.counts != (Counts{}) {
+		t.Errorf("stats changed: %+v", h.counts)
 	}
 }
 
 func TestTableFull(t *testing.T) {
 	enablePingSockets(t)
 	p := flowtest.NewPoller(t)
-	h := New(testNet(), p, &flowtest.Tap{}, 2)
+	h := mustNew(t, Config{Net: testNet(), Poller: p, Tap: &flowtest.Tap{}, Capacity: 2})
 	t.Cleanup(h.Close)
 	for id := uint16(1); id <= 3; id++ {
 		h.HandleTap(parse(t, l2test.Echo4(guestV4, hostLoV4, id, 1, nil)), 0)
 	}
-	if h.Len() != 2 || h.Stats.TableFull != 1 {
-		t.Errorf("Len %d, stats %+v", h.Len(), h.Stats)
+	if h.Len() != 2 || h.counts.TableFull != 1 {
+		t.Errorf("Len %d, stats %+v", h.Len(), h.counts)
 	}
 }
 
@@ -279,7 +279,7 @@ func TestAllocs(t *testing.T) {
 	enablePingSockets(t)
 	p := flowtest.NewPoller(t)
 	tap := &flowtest.Tap{Discard: true}
-	h := New(testNet(), p, tap, 4)
+	h := mustNew(t, Config{Net: testNet(), Poller: p, Tap: tap, Capacity: 4})
 	t.Cleanup(h.Close)
 	tests := []struct {
 		name string
@@ -300,14 +300,14 @@ func TestAllocs(t *testing.T) {
 			// Drain the first reply.
 			waitReadable(t, int(ref.Fd))
 			h.HandleSock(ref, unix.EPOLLIN, 0)
-			h.Deferred(0)
+			h.End(0)
 
 			before := tap.Count
 			allocs := testing.AllocsPerRun(200, func() {
 				h.HandleTap(f, 0)
 				waitReadable(t, int(ref.Fd))
 				h.HandleSock(ref, unix.EPOLLIN, 0)
-				h.Deferred(0)
+				h.End(0)
 			})
 			if allocs != 0 {
 				t.Errorf("request+reply: %v allocs, want 0", allocs)
@@ -334,8 +334,8 @@ func TestAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("open+expire: %v allocs, want 0", allocs)
 	}
-	if h.Stats.NewFlows < runs || h.Len() != 0 {
-		t.Errorf("flows opened %d, live %d", h.Stats.NewFlows, h.Len())
+	if h.counts.NewFlows < runs || h.Len() != 0 {
+		t.Errorf("flows opened %d, live %d", h.counts.NewFlows, h.Len())
 	}
 }
 
@@ -350,7 +350,7 @@ func waitReadable(t *testing.T, fd int) {
 }
 
 // BenchmarkEcho measures one request from the guest and its reply over
-// loopback: HandleTap, the kernel round trip, HandleSock, Deferred.
+// loopback: HandleTap, the kernel round trip, HandleSock, End.
 func BenchmarkEcho(b *testing.B) {
 	for _, v6 := range []bool{false, true} {
 		name := "ipv4"
@@ -362,7 +362,7 @@ func BenchmarkEcho(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			enablePingSockets(b)
 			tap := &flowtest.Tap{Discard: true}
-			h := New(testNet(), &fakePoller{}, tap, 4)
+			h := mustNew(b, Config{Net: testNet(), Poller: &fakePoller{}, Tap: tap, Capacity: 4})
 			b.Cleanup(h.Close)
 			var f l2.Frame
 			if err := f.Parse(req); err != nil {
@@ -376,17 +376,27 @@ func BenchmarkEcho(b *testing.B) {
 			pfd := [1]unix.PollFd{{Fd: ref.Fd, Events: unix.POLLIN}}
 			unix.Poll(pfd[:], 1000)
 			h.HandleSock(ref, unix.EPOLLIN, 0)
-			h.Deferred(0)
+			h.End(0)
 			b.ReportAllocs()
 			for b.Loop() {
 				h.HandleTap(&f, 0)
 				unix.Poll(pfd[:], 1000)
 				h.HandleSock(ref, unix.EPOLLIN, 0)
-				h.Deferred(0)
+				h.End(0)
 			}
 			if tap.Count < b.N {
 				b.Fatalf("%d replies for %d requests", tap.Count, b.N)
 			}
 		})
 	}
+}
+
+// mustNew is New for tests: the configuration is valid.
+func mustNew(t testing.TB, cfg Config) *Handler {
+	t.Helper()
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

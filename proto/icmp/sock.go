@@ -22,7 +22,7 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 	pf := h.tbl.At(idx)
 	for range maxReadsPerEvent {
 		if h.used == len(h.bufs) {
-			return // out of frame buffers until Deferred; epoll brings us back
+			return // out of frame buffers until End; epoll brings us back
 		}
 		buf := h.bufs[h.used]
 		hdr, maxMsg := hdr4, maxMsg4
@@ -36,16 +36,16 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 		if e != 0 {
 			// A pending socket error (e.g. EHOSTUNREACH) is reported,
 			// and cleared, by this read; try the next datagram.
-			h.Stats.RecvError++
+			h.counts.RecvError++
 			continue
 		}
 		if !h.replyOK(pf, buf[hdr:hdr+n], salen) {
-			h.Stats.DropReply++
+			h.counts.DropReply++
 			continue
 		}
 		m := h.buildReply(pf, buf, hdr, n)
 		if m == 0 {
-			h.Stats.DropReply++
+			h.counts.DropReply++
 			continue
 		}
 		h.used++
@@ -53,7 +53,7 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 		h.tap.Send(h.out[:])
 		h.out[0] = nil
 		pf.replies++
-		h.Stats.Replies++
+		h.counts.Replies++
 	}
 }
 

@@ -8,10 +8,9 @@ import (
 	"gopasst/flow"
 )
 
-// Deferred runs at the end of every wake-up. The engine flushes the tap
-// after it, so the reply frame buffers are free again for the next
-// wake-up.
-func (h *Handler) Deferred(now int64) { h.used = 0 }
+// End implements flow.Handler. The engine flushes the tap after it, so
+// the reply frame buffers are free again for the next wake-up.
+func (h *Handler) End(now int64) { h.used = 0 }
 
 // Tick closes flows that saw no echo request from the guest for Timeout.
 // It scans the table at most once a second. Mirrors icmp_ping_timer() in
@@ -26,7 +25,7 @@ func (h *Handler) Tick(now int64) {
 	for i := h.tbl.Len() - 1; i >= 0; i-- {
 		if now-h.tbl.At(i).lastTap > Timeout {
 			h.closeFlow(i)
-			h.Stats.Expired++
+			h.counts.Expired++
 		}
 	}
 }
@@ -43,7 +42,7 @@ func (h *Handler) closeFlow(idx int) {
 		if err := h.poller.Mod(int(mfd), unix.EPOLLIN, ref); err != nil {
 			// Its events would carry a stale index and be ignored
 			// while level-triggered epoll keeps reporting them.
-			h.Stats.SocketError++
+			h.counts.SocketError++
 			h.closeFlow(idx)
 		}
 	}

@@ -6,13 +6,18 @@
 //
 // # Theory of operation
 //
-// The engine hands every ICMPv6 message of type 133–137 from the guest to
-// Handle, with the IPv6 source, destination and hop limit. Handle validates
-// the message (RFC 4861 §6.1.1 and §7.1.1), decides whether to answer, and
-// writes the reply ICMPv6 message, checksum included, into a buffer the
-// caller owns. The engine wraps it in IPv6 (source n.OurLL6, the returned
-// destination, hop limit 255, next header 58) and Ethernet (source
-// n.OurMAC). Nothing is kept between calls; learning the guest's addresses
+// Handler is the flow.Handler of NDP: the engine hands it every ICMPv6
+// message of type 133–137 from the guest (the frame class flow.FrameNDP;
+// no fds). HandleTap calls Handle with the IPv6 source, destination and
+// hop limit. Handle validates the message (RFC 4861 §6.1.1 and §7.1.1),
+// decides whether to answer, and writes the reply ICMPv6 message,
+// checksum included, into a buffer the caller owns (one of the handler's
+// flow.ReplySlots). The handler wraps it in IPv6 (source n.OurLL6, the
+// returned destination, hop limit 255, next header 58) and Ethernet
+// (source n.OurMAC, to the solicitation's source MAC, or 33:33:… for a
+// multicast destination) and returns flow.Accept; a message that needs no
+// answer, or fails validation, is flow.NotForUs (the engine's not_for_us
+// drop). Nothing is kept between calls; learning the guest's addresses
 // from what it sends is the engine's job.
 //
 // Validation, for every message: hop limit 255 (so the message cannot have
@@ -67,9 +72,12 @@
 // ignored.
 //
 // RouterAdvertisement builds the same advertisement for unsolicited use:
-// the engine sends it to ff02::1 at start-up and then every few hundred
-// seconds (passt: random between 200 and 600 s, RFC 4861 §6.2.1).
+// the handler's first Begin, which the engine runs before it first waits,
+// sends it to ff02::1 once (passt repeats it every 200 to 600 s, RFC 4861
+// §6.2.1; gopasst does not). Stats counts replies and unsolicited RAs
+// (ndp_replies, ndp_unsolicited; the engine's ra field is the latter).
 //
-// Handle and RouterAdvertisement allocate nothing and never panic on any
-// input; they are not safe for concurrent use with writers of n.
+// Handle, RouterAdvertisement and Handler allocate nothing and never
+// panic on any input; they are not safe for concurrent use with writers
+// of n.
 package ndp

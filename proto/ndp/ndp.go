@@ -43,7 +43,7 @@ var AllNodes = netip.AddrFrom16([16]byte{0xff, 0x02, 15: 1})
 // src sent to dst with IPv6 hop limit hopLimit. When an answer is due it
 // writes the reply ICMPv6 message (checksum computed for source n.OurLL6
 // and destination replyDst) into out and returns its length m, replyDst and
-// true. The engine sends it with hop limit HopLimit. See the package
+// true. Handler sends it with hop limit HopLimit. See the package
 // comment for what is answered. Mirrors ndp() in passt ndp.c.
 func Handle(n *guest.Net, hopLimit uint8, src, dst netip.Addr, msg []byte, out []byte) (m int, replyDst netip.Addr, ok bool) {
 	if n.NoNDP || !n.HasV6() || !n.OurLL6.Is6() || n.OurLL6.Is4In6() || !src.Is6() || !dst.Is6() {

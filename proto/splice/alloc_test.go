@@ -120,7 +120,7 @@ func TestRelayAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations per relayed chunk, want 0", allocs)
 	}
-	if got := rp.h.Stats.BytesToHost; got != 101*64<<10 {
+	if got := rp.h.counts.BytesToHost; got != 101*64<<10 {
 		t.Fatalf("BytesToHost %d", got)
 	}
 }

@@ -153,7 +153,7 @@ func (h *Handler) sockEvent(idx, side int, events uint32) {
 	c := &h.conns[idx]
 	if events&unix.EPOLLERR != 0 {
 		if c.ev&evConnecting != 0 {
-			h.Stats.ConnectFailed++
+			h.counts.ConnectFailed++
 		} else if c.ev&finRcvd(side) == 0 {
 			// Best effort, as a direct connection would: what the
 			// resetting peer sent before its RST is still readable
@@ -172,7 +172,7 @@ func (h *Handler) sockEvent(idx, side int, events uint32) {
 			return
 		}
 		if v, err := unix.GetsockoptInt(int(c.sock[1]), unix.SOL_SOCKET, unix.SO_ERROR); err != nil || v != 0 {
-			h.Stats.ConnectFailed++
+			h.counts.ConnectFailed++
 			h.closeConn(idx, true)
 			return
 		}
@@ -301,9 +301,9 @@ func (h *Handler) relay(idx, from int) bool {
 // count adds n bytes moved from side from to the statistics.
 func (h *Handler) count(from int, in bool, n int) {
 	if (from == 0) != in {
-		h.Stats.BytesToHost += uint64(n)
+		h.counts.BytesToHost += uint64(n)
 	} else {
-		h.Stats.BytesToNs += uint64(n)
+		h.counts.BytesToNs += uint64(n)
 	}
 }
 
@@ -318,9 +318,9 @@ func (h *Handler) closeConn(idx int, abort bool) {
 		h.log.Debug("splice: close", "idx", idx, "events", c.ev.String(), "abort", abort)
 	}
 	if abort {
-		h.Stats.Aborted++
+		h.counts.Aborted++
 	} else {
-		h.Stats.Closed++
+		h.counts.Closed++
 	}
 	for side := range 2 {
 		if fd := int(c.sock[side]); fd >= 0 {

@@ -58,13 +58,13 @@
 //
 // Connections live in a fixed-capacity array of values allocated by New,
 // kept dense: a closed connection's slot is filled with the last one in
-// Deferred (passt's flow table compaction), and the moved sockets' epoll
+// End (passt's flow table compaction), and the moved sockets' epoll
 // references are updated. A socket's flow.Ref carries Kind KindSplice,
 // Index = slot<<1 | side, and the fd; events whose fd no longer matches the
 // slot are ignored. Listening sockets use KindSpliceListen with the index
-// of the listener slot. Both kinds were appended to package flow for this
-// package, since the engine dispatches one Handler per Kind and proto/tcp
-// already owns KindTCP and KindTCPListen.
+// of the listener slot. The handler claims both kinds (flow.Claim), since
+// the engine dispatches each Kind to one Handler and proto/tcp already
+// owns KindTCP and KindTCPListen; it takes no frames from the tap.
 //
 // A full table refuses new connections with a reset. When accept fails for
 // want of file descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM), the listener

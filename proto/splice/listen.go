@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -131,10 +132,8 @@ func (h *Handler) closeListener(i int) {
 // ListenPorts returns the ports of the open listeners, one per port.
 func (h *Handler) ListenPorts() []uint16 {
 	var out []uint16
-	seen := map[uint16]bool{}
 	for _, l := range h.listeners {
-		if l.fd >= 0 && !seen[l.port] {
-			seen[l.port] = true
+		if l.fd >= 0 && !slices.Contains(out, l.port) {
 			out = append(out, l.port)
 		}
 	}
@@ -171,7 +170,7 @@ func (h *Handler) accept(li int, now int64) {
 		case unix.ECONNABORTED, unix.EPERM, unix.EPROTO:
 			continue
 		case unix.EMFILE, unix.ENFILE, unix.ENOBUFS, unix.ENOMEM:
-			h.Stats.AcceptPaused++
+			h.counts.AcceptPaused++
 			if l.pausedUntil == 0 {
 				h.paused++
 			}
@@ -187,16 +186,16 @@ func (h *Handler) accept(li int, now int64) {
 		ap, ok := fwd.RawAddrPort(&h.rsa)
 		src := ap.Addr()
 		if !ok || !src.IsLoopback() {
-			h.Stats.NotLoopback++
+			h.counts.NotLoopback++
 			unix.Close(fd)
 			continue
 		}
 		if h.n == len(h.conns) {
-			h.Stats.TableFull++
+			h.counts.TableFull++
 			closeReset(fd)
 			continue
 		}
-		h.Stats.Accepted++
+		h.counts.Accepted++
 		h.open(fd, src.Is4(), l)
 	}
 }
@@ -225,11 +224,11 @@ func (h *Handler) open(fd int, v4 bool, l *listener) {
 // connection was refused (reset).
 func (h *Handler) Adopt(fd int, dst netip.AddrPort) bool {
 	if h.nsSocket == nil || h.n == len(h.conns) {
-		h.Stats.TableFull++
+		h.counts.TableFull++
 		closeReset(fd)
 		return false
 	}
-	h.Stats.Adopted++
+	h.counts.Adopted++
 	return h.start(fd, dst, true)
 }
 
@@ -266,7 +265,7 @@ func (h *Handler) start(fd int, dst netip.AddrPort, in bool) bool {
 		s, err = unix.Socket(domain, typ, 0)
 	}
 	if err != nil {
-		h.Stats.ConnectFailed++
+		h.counts.ConnectFailed++
 		h.closeConn(idx, true)
 		return false
 	}
@@ -280,7 +279,7 @@ func (h *Handler) start(fd int, dst netip.AddrPort, in bool) bool {
 		}
 	case unix.EINPROGRESS:
 	default:
-		h.Stats.ConnectFailed++
+		h.counts.ConnectFailed++
 		h.closeConn(idx, true)
 		return false
 	}

@@ -23,7 +23,7 @@ func newPoller(tb testing.TB) *flowtest.Poller {
 }
 
 // step waits up to timeoutMs for events and dispatches them to h as the
-// engine does: HandleSock for each, then Deferred and Tick. It returns the
+// engine does: HandleSock for each, then End and Tick. It returns the
 // number of events.
 func step(p *flowtest.Poller, h *Handler, timeoutMs int) int {
 	var now int64
@@ -39,7 +39,7 @@ func step(p *flowtest.Poller, h *Handler, timeoutMs int) int {
 	if now == 0 {
 		now = time.Now().UnixNano()
 	}
-	h.Deferred(now)
+	h.End(now)
 	h.Tick(now)
 	return n
 }
@@ -112,8 +112,8 @@ func (l *loop) do(f func()) {
 }
 
 // stats returns a copy of the handler's counters and its Len.
-func (l *loop) stats() (s Stats, n int) {
-	l.do(func() { s, n = l.h.Stats, l.h.Len() })
+func (l *loop) stats() (s Counts, n int) {
+	l.do(func() { s, n = l.h.counts, l.h.Len() })
 	return s, n
 }
 

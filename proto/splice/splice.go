@@ -33,8 +33,9 @@ type Config struct {
 	Trace bool
 }
 
-// Stats counts what the handler did and refused.
-type Stats struct {
+// Counts are what the handler did and refused; Stats gives them to the
+// engine in the shape of flow.Stats.
+type Counts struct {
 	Accepted      uint64 // connections accepted in the namespace
 	Adopted       uint64 // host loopback connections taken from -t listeners (Adopt)
 	NotLoopback   uint64 // connections closed: source was not loopback
@@ -51,6 +52,7 @@ type Stats struct {
 // flow.KindSplice and flow.KindSpliceListen, runs on the event-loop
 // goroutine and is unsafe for concurrent use.
 type Handler struct {
+	flow.Nop // Begin, HandleTap: no frames
 	poller   flow.Poller
 	nsSocket func(domain, typ, proto int) (int, error)
 	log      *slog.Logger
@@ -60,7 +62,7 @@ type Handler struct {
 	conns     []conn // dense: conns[:n] are live or closed-pending
 	n         int
 	live      int
-	closed    []int // slots to compact in Deferred
+	closed    []int // slots to compact in End
 	listeners []listener
 	paused    int // listeners currently paused
 
@@ -68,7 +70,7 @@ type Handler struct {
 	sa4 unix.SockaddrInet4  // connect targets, reused
 	sa6 unix.SockaddrInet6
 
-	Stats Stats
+	counts Counts
 }
 
 // New probes the pipe size, allocates the table and opens cfg.Listeners.
@@ -153,8 +155,34 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 	}
 }
 
-// Deferred compacts the table.
-func (h *Handler) Deferred(now int64) { h.compact() }
+// End implements flow.Handler: it compacts the table.
+func (h *Handler) End(now int64) { h.compact() }
+
+// Claim implements flow.Handler: spliced connections' sockets and -T
+// listeners; no frames (the tap is not involved).
+func (h *Handler) Claim() flow.Claim {
+	return flow.Claim{
+		Name:  "splice",
+		Kinds: []flow.Kind{flow.KindSplice, flow.KindSpliceListen},
+		Counters: flow.CountersOf(flow.Flows, flow.Opens, flow.Refused, flow.Resets,
+			flow.NoBuffer),
+	}
+}
+
+// Stats implements flow.Handler.
+func (h *Handler) Stats() flow.Stats {
+	c := &h.counts
+	var s flow.Stats
+	s[flow.Flows] = uint64(h.live)
+	s[flow.Opens] = c.Accepted + c.Adopted
+	s[flow.Refused] = c.NotLoopback + c.TableFull + c.ConnectFailed
+	s[flow.Resets] = c.Aborted
+	s[flow.NoBuffer] = c.AcceptPaused
+	return s
+}
+
+// Counts returns the handler's own counters.
+func (h *Handler) Counts() Counts { return h.counts }
 
 // Tick resumes listeners paused for want of file descriptors.
 func (h *Handler) Tick(now int64) {

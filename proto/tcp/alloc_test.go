@@ -78,7 +78,7 @@ func (b *bulk) fromGuest(payload []byte) {
 // host side.
 func (b *bulk) tapToSock() {
 	b.fromGuest(b.segs.Payload[:cap(b.segs.Payload)])
-	b.e.h.Deferred(b.e.now)
+	b.e.h.endWakeup(b.e.now)
 }
 
 // sockToTap writes data on the host side, lets the handler forward it and
@@ -91,11 +91,11 @@ func (b *bulk) sockToTap(data []byte) {
 	ref := b.e.h.ref(c, 0)
 	for c.seqToTap.sub(seqnum(b.g.ack)) < uint32(len(data)) {
 		b.e.h.HandleSock(ref, unix.EPOLLIN, b.e.now)
-		b.e.h.Deferred(b.e.now)
+		b.e.h.endWakeup(b.e.now)
 	}
 	b.g.ack = uint32(c.seqToTap)
 	b.fromGuest(nil)
-	b.e.h.Deferred(b.e.now)
+	b.e.h.endWakeup(b.e.now)
 }
 
 func drain(srv *net.TCPConn) {
@@ -108,7 +108,7 @@ func TestAllocsTapToSock(t *testing.T) {
 	if n := testing.AllocsPerRun(200, b.tapToSock); n != 0 {
 		t.Fatalf("%v allocations per segment from the guest", n)
 	}
-	if b.e.h.Stats.ShortWrites != 0 {
+	if b.e.h.counts.ShortWrites != 0 {
 		t.Fatalf("short writes")
 	}
 }

@@ -30,13 +30,13 @@ func TestSharedBudget(t *testing.T) {
 	e.waitSeg("RST for the SYN beyond the budget", func(s seg) bool {
 		return s.flags&l2.TCPFlagRst != 0 && s.dst.Port() == 41002
 	})
-	if e.h.Stats.TableFull != 1 {
-		t.Fatalf("TableFull = %d, want 1", e.h.Stats.TableFull)
+	if e.h.counts.TableFull != 1 {
+		t.Fatalf("TableFull = %d, want 1", e.h.counts.TableFull)
 	}
 
 	g.send(l2.TCPFlagRst, nil)
 	e.poll(0)
-	e.h.Deferred(0)
+	e.h.endWakeup(0)
 	if b.Used() != 0 || e.h.Len() != 0 {
 		t.Fatalf("after the reset: budget used %d, Len %d; want 0, 0", b.Used(), e.h.Len())
 	}

@@ -45,7 +45,7 @@ const (
 	flSockReadable                   // the socket may hold data not yet sent to the guest
 	flAckToTapDue                    // an ACK (or window update) to the guest is due
 	flPollOut                        // EPOLLOUT is in the epoll interest (connecting or send buffer full)
-	flDirty                          // on Handler.dirty for the Deferred pass
+	flDirty                          // on Handler.dirty for End
 	flPending                        // stopped for want of frames; retry next wake-up
 	flZeroWndToTap                   // we advertised a small or zero window
 	flActiveClose                    // the guest closed first

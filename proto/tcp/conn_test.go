@@ -277,8 +277,8 @@ func TestDupAckRewind(t *testing.T) {
 	if r.seq != g.ack || !bytes.Equal(r.payload, data[len(got[0].payload):len(got[0].payload)+len(r.payload)]) {
 		t.Fatalf("retransmission at %d (want %d)", r.seq, g.ack)
 	}
-	if e.h.Stats.DupAckRewinds != 1 {
-		t.Errorf("DupAckRewinds = %d", e.h.Stats.DupAckRewinds)
+	if e.h.counts.DupAckRewinds != 1 {
+		t.Errorf("DupAckRewinds = %d", e.h.counts.DupAckRewinds)
 	}
 }
 
@@ -307,8 +307,8 @@ func TestOutOfOrderFromGuest(t *testing.T) {
 	if n != 100 || buf[0] != 'a' {
 		t.Fatalf("host got %d bytes", n)
 	}
-	if e.h.Stats.OutOfOrder != 2 {
-		t.Errorf("OutOfOrder = %d", e.h.Stats.OutOfOrder)
+	if e.h.counts.OutOfOrder != 2 {
+		t.Errorf("OutOfOrder = %d", e.h.counts.OutOfOrder)
 	}
 }
 
@@ -375,9 +375,9 @@ func TestFlushWhenOutOfFrames(t *testing.T) {
 		got += len(e.parse(b).payload)
 	}
 	if got != size {
-		t.Fatalf("one wake-up sent %d bytes of %d (flushes %d, FramesShort %d)", got, size, ft.flushes, h.Stats.FramesShort)
+		t.Fatalf("one wake-up sent %d bytes of %d (flushes %d, FramesShort %d)", got, size, ft.flushes, h.counts.FramesShort)
 	}
-	if ft.flushes < size/1460/batchFrames || h.Stats.Flushes != uint64(ft.flushes) {
-		t.Fatalf("%d flushes (Stats %d) for %d frames of %d per batch", ft.flushes, h.Stats.Flushes, size/1460+1, batchFrames)
+	if ft.flushes < size/1460/batchFrames || h.counts.Flushes != uint64(ft.flushes) {
+		t.Fatalf("%d flushes (Stats %d) for %d frames of %d per batch", ft.flushes, h.counts.Flushes, size/1460+1, batchFrames)
 	}
 }

@@ -46,9 +46,11 @@ const (
 	// dupAckThreshold is the number of duplicate ACKs from the guest that
 	// make us resend from its acknowledged sequence (passt uses 2 too).
 	dupAckThreshold = 2
-	// defaultCapacity is the table size when Config.Capacity is 0.
-	defaultCapacity = 1 << 13
-	// maxCapacity is the largest table a flow.Ref index can address.
+	// initialCapacity is the size the connection table starts at; it
+	// doubles when full, up to Config.Capacity.
+	initialCapacity = 1 << 8
+	// maxCapacity is the largest table allowed (a flow.Ref index could
+	// address 1<<24), and the limit without a flow budget.
 	maxCapacity = 1 << 17
 )
 

@@ -19,7 +19,7 @@ func (h *Handler) sendCtl(idx int, fl l2.TCPFlags, seq seqnum) bool {
 	c := &h.tab.conns[idx]
 	b := h.ctlBuf()
 	if b == nil {
-		h.Stats.CtlDropped++
+		h.counts.CtlDropped++
 		return false
 	}
 	var opts [8]byte
@@ -42,6 +42,9 @@ func (h *Handler) sendCtl(idx int, fl l2.TCPFlags, seq seqnum) bool {
 	n := c.tmpl.Write(b, uint32(seq), ack, fl, uint16(min(wnd, 0xffff)), opts[:ol], 0)
 	if n == 0 {
 		return false
+	}
+	if fl&l2.TCPFlagRst != 0 {
+		h.counts.Resets++
 	}
 	h.fr.out = append(h.fr.out[:0], b[:n])
 	h.tap.Send(h.fr.out)
@@ -138,7 +141,7 @@ func (h *Handler) checkLowWindow(idx int) {
 func (h *Handler) rstNoConn(src, dst netip.AddrPort, t l2.TCP, plen int) {
 	b := h.ctlBuf()
 	if b == nil {
-		h.Stats.CtlDropped++
+		h.counts.CtlDropped++
 		return
 	}
 	s := l2.TCPSegment{
@@ -168,6 +171,7 @@ func (h *Handler) rstNoConn(src, dst netip.AddrPort, t l2.TCP, plen int) {
 	if n == 0 {
 		return
 	}
+	h.counts.Resets++
 	h.fr.out = append(h.fr.out[:0], b[:n])
 	h.tap.Send(h.fr.out)
 	h.fr.out = h.fr.out[:0]

@@ -6,6 +6,14 @@
 //
 // # Theory of operation
 //
+// Handler is the flow.Handler of TCP: New takes one Config (the engine's
+// Poller and Tap, guest.Net, the shared flow.Budget, the -t listeners,
+// the logger); it claims the frame class flow.FrameTCP and the epoll
+// kinds flow.KindTCP (connection sockets) and flow.KindTCPListen (-t
+// listeners). The engine hands it every TCP segment from the guest
+// (HandleTap, tap.go) and every event of those sockets (HandleSock,
+// sock.go), between Begin and End of each wake-up.
+//
 // Each connection pairs the guest's side, seen as frames, with one
 // non-blocking host socket. Two kernels do the real work (congestion
 // control, segmentation, reassembly); the handler mirrors what it sees on
@@ -33,8 +41,7 @@
 //     before 6.10), the peek starts at 0 and the bytes already sent land
 //     in a 16 MiB discard buffer.
 //   - Guest → host: in-sequence data is written to the socket at once and
-//     acknowledged in the Deferred pass (one ACK per connection and
-//     wake-up). (ACKs sent in the middle of a wake-up, with a tap flush,
+//     acknowledged in End (one ACK per connection and wake-up). (ACKs sent in the middle of a wake-up, with a tap flush,
 //     after every 256 KiB were tried and cost 20-40% of the throughput:
 //     each one makes the guest's kernel transmit from our context.)
 //     Only bytes the socket took are acknowledged. A segment below the
@@ -70,15 +77,19 @@
 //     so the guest reaches its duplicate-ACK threshold and fast-retransmits
 //     instead of waiting for an RTO.
 //
-// The table (table.go) has a fixed capacity, allocated once: a dense
-// array, compacted at the end of each wake-up by moving the last
-// connection into a freed slot and re-pointing its epoll reference, and an
-// open-addressing hash (flow.Index) with a per-process random seed keyed
-// by both ends. Frames towards the guest come from a slab allocated once;
-// flow.Tap may keep a frame until the end of the wake-up, so a buffer is
-// used once per wake-up unless the tap is flushed (flow.Flusher: then all
-// are free again); a connection that runs out of frames when the tap
-// cannot take more is retried at the start of the next wake-up.
+// The table (table.go) is a dense array, compacted in End by moving the
+// last connection into a freed slot and re-pointing its epoll reference,
+// and an open-addressing hash (flow.Index) with a per-process random seed
+// keyed by both ends. It starts at 256 connections and doubles when full
+// (an allocation per doubling, none per connection), up to
+// Config.Capacity: by default the size of the shared flow.Budget (131071,
+// passt's FLOW_MAX), which a connection also takes a unit of, so the
+// engine's flows_max is the limit. Frames towards the guest come from a
+// slab allocated once; flow.Tap may keep a frame until the engine's flush
+// after End, so a buffer is used once per wake-up (Begin frees them all)
+// unless the tap is flushed (flow.Flusher: then all are free again); a
+// connection that runs out of frames when the tap cannot take more is
+// retried in the next Begin.
 //
 // # Events and states
 //
@@ -104,9 +115,10 @@
 // duplicate ACKs: no second rewind until the ACK advances), FIN_QUEUED,
 // ACTIVE_CLOSE, PENDING (ran out of frames), DIRTY.
 //
-// Operations per event: HandleTap (tap.go) for frames, HandleSock
-// (sock.go) for epoll events, Deferred for the ACKs due and the table
-// compaction, Tick (timer.go) for timeouts. Caveats: indices are stable
+// Operations per event: Begin frees the frames and retries the pending
+// connections, HandleTap (tap.go) for frames, HandleSock (sock.go) for
+// epoll events, Tick (timer.go) for timeouts, End for the ACKs due and
+// the table compaction. Caveats: indices are stable
 // only within a wake-up; HandleSock checks the fd of its Ref against the
 // slot, so a stale event for a closed connection is ignored.
 //
@@ -142,8 +154,21 @@
 // pasta's -T (listeners inside the namespace towards the host's loopback)
 // is not this package's: proto/splice relays those connections between
 // two sockets with splice(2), never through the tap. Not implemented
-// here: TCP_WINDOW_CLAMP from the guest's window; the LRU of low-RTT ("local") destinations. Segment
-// checksums from the guest are not verified here (the engine's parser may).
-// The table holds at most 1<<17 connections; SYN floods fill it (as in
+// here: the splice path for -t connections from the host's loopback (they
+// use the tap); TCP_WINDOW_CLAMP from the guest's window; the LRU of
+// low-RTT ("local") destinations. Segment checksums from the guest are
+// not verified here (the engine's parser may). The table holds at most
+// Config.Capacity connections (at most 1<<17); SYN floods fill it (as in
 // passt, a known gap).
+//
+// # Counters
+//
+// Stats gives the engine, in the shape of flow.Stats: flows (live
+// connections), opens, refused (table or budget full, no host
+// destination, host connect failed: each answered with RST), rst (RSTs
+// sent), retrans (duplicate-ACK rewinds plus timeouts), ooo, short_writes,
+// timeouts, no_buffer (connections that waited for frames), flushes
+// (mid-wake-up tap flushes), drop_malformed, drop_no_flow (segments for
+// no connection) and drop_no_buffer (control frames not sent). They
+// appear on the stats line as tcp_opens=N and so on.
 package tcp

@@ -37,10 +37,10 @@ func FuzzHandleTap(f *testing.F) {
 			return
 		}
 		e.h.HandleTap(&fr, e.now)
-		e.h.Deferred(e.now)
+		e.h.endWakeup(e.now)
 		e.now += synTimeout + 1
 		e.h.Tick(e.now)
-		e.h.Deferred(e.now)
+		e.h.endWakeup(e.now)
 		if e.h.Len() != e.h.tab.n || e.h.Len() > 1 {
 			t.Fatalf("Len %d, slots %d", e.h.Len(), e.h.tab.n)
 		}

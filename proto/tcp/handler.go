@@ -21,18 +21,18 @@ type Config struct {
 	Net    *guest.Net
 	Poller flow.Poller
 	Tap    flow.Tap
-	// Capacity is the size of the connection table, allocated once;
-	// 0 means 8192. At most 1<<17.
+	// Capacity is the most connections the table holds. It starts
+	// small and doubles when full (so an idle handler stays small), up
+	// to Capacity. 0: the size of Budget, or maxCapacity without one.
+	// At most maxCapacity (1<<17, within flow.MaxIndex).
 	Capacity int
 	// Budget is the flow capacity shared with the engine's other handlers:
 	// a connection also takes a unit of it. Nil: no shared limit.
 	Budget *flow.Budget
 	// Inbound are the -t listeners: sockets in the host's netns whose
 	// connections are forwarded to the guest (or spliced: see Splice).
+	// (pasta's -T listeners are proto/splice's.)
 	Inbound []policy.Listener
-	// NsSocket creates a socket inside the guest's netns (pasta); nil in
-	// passt.
-	NsSocket func(domain, typ, proto int) (int, error)
 	// Splice, if set (pasta, unless --no-splice), takes connections
 	// accepted on a -t listener with no target address from a loopback
 	// client: they go socket to socket into the namespace (see
@@ -54,11 +54,15 @@ type Splicer interface {
 	Adopt(fd int, dst netip.AddrPort) bool
 }
 
-// Stats counts what the handler dropped or did, for the engine's logs.
-type Stats struct {
+// Counts are what the handler did and dropped; Stats gives them to the
+// engine in the shape of flow.Stats.
+type Counts struct {
+	Opens         uint64 // connections opened, both directions
+	Refused       uint64 // connections refused: table or budget full, host connect failed, no host destination
+	Resets        uint64 // RSTs sent to the guest
 	BadSegments   uint64 // segments from the guest that were malformed
 	NoConn        uint64 // segments for no connection (answered with RST)
-	TableFull     uint64 // connections refused because the table was full
+	TableFull     uint64 // connections refused because the table or the budget was full
 	OutOfOrder    uint64 // segments from the guest ahead of the expected sequence
 	ShortWrites   uint64 // socket writes that took less than the segment
 	DupAckRewinds uint64 // retransmissions started by duplicate ACKs
@@ -87,10 +91,9 @@ type Handler struct {
 	isnSeed    maphash.Seed
 	peekOff    bool   // SO_PEEK_OFF works on TCP sockets
 	mtu        int    // tap MTU
-	dirty      []int  // connections to visit in Deferred
-	closed     []int  // slots to compact in Deferred
+	dirty      []int  // connections to visit in End
+	closed     []int  // slots to compact in End
 	pending    int    // connections with flPending
-	inWakeup   bool   // between the first call of a wake-up and Deferred
 	nextCheck  int64  // earliest deadline of any connection
 	scratch    int32  // getsockopt/ioctl result
 	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
@@ -98,7 +101,7 @@ type Handler struct {
 	ccBuf      [16]byte // TCP_CONGESTION name (localCC)
 	discardB   []byte   // peek target for bytes already sent without SO_PEEK_OFF
 
-	Stats Stats
+	counts Counts
 }
 
 // listener is a listening socket and where its connections go.
@@ -115,7 +118,10 @@ func New(cfg Config) (*Handler, error) {
 	}
 	capacity := cfg.Capacity
 	if capacity <= 0 {
-		capacity = defaultCapacity
+		capacity = cfg.Budget.Max() // 0 without a budget
+	}
+	if capacity <= 0 {
+		capacity = maxCapacity
 	}
 	if capacity > maxCapacity {
 		return nil, fmt.Errorf("tcp: capacity %d above %d", capacity, maxCapacity)
@@ -138,8 +144,8 @@ func New(cfg Config) (*Handler, error) {
 		tab:     newTable(capacity),
 		isnSeed: maphash.MakeSeed(),
 		mtu:     mtu,
-		dirty:   make([]int, 0, capacity),
-		closed:  make([]int, 0, capacity),
+		dirty:   make([]int, 0, initialCapacity),
+		closed:  make([]int, 0, initialCapacity),
 	}
 	h.tab.budget = cfg.Budget
 	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
@@ -157,6 +163,22 @@ func New(cfg Config) (*Handler, error) {
 	}
 	return h, nil
 }
+
+// addConn takes a slot in the table for a new connection (see table.add)
+// and keeps the per-wake-up lists as long as the table, so that appending
+// to them never allocates.
+func (h *Handler) addConn(local, peer netip.AddrPort) int {
+	idx := h.tab.add(local, peer)
+	if c := len(h.tab.conns); cap(h.dirty) < c {
+		h.dirty = append(make([]int, 0, c), h.dirty...)
+		h.closed = append(make([]int, 0, c), h.closed...)
+	}
+	return idx
+}
+
+// Cap returns the size of the connection table now; it grows up to
+// Config.Capacity.
+func (h *Handler) Cap() int { return len(h.tab.conns) }
 
 // Len returns the number of live connections.
 func (h *Handler) Len() int { return h.tab.live }
@@ -188,13 +210,46 @@ func probePeekOff() bool {
 	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PEEK_OFF, 0) == nil
 }
 
-// begin starts a wake-up: frames used in the last one are free again, and
-// connections that ran out of them get another turn.
-func (h *Handler) begin(now int64) {
-	if h.inWakeup {
-		return
+// Claim implements flow.Handler: TCP frames, connection and -t listening
+// sockets.
+func (h *Handler) Claim() flow.Claim {
+	return flow.Claim{
+		Name:   "tcp",
+		Kinds:  []flow.Kind{flow.KindTCP, flow.KindTCPListen},
+		Frames: flow.FramesOf(flow.FrameTCP),
+		Counters: flow.CountersOf(flow.Flows, flow.Opens, flow.Refused, flow.Resets,
+			flow.Retrans, flow.OutOfOrder, flow.ShortWrites, flow.Timeouts,
+			flow.NoBuffer, flow.Flushes, flow.DropMalformed, flow.DropNoFlow,
+			flow.DropNoBuffer),
 	}
-	h.inWakeup = true
+}
+
+// Stats implements flow.Handler.
+func (h *Handler) Stats() flow.Stats {
+	c := &h.counts
+	var s flow.Stats
+	s[flow.Flows] = uint64(h.tab.live)
+	s[flow.Opens] = c.Opens
+	s[flow.Refused] = c.Refused
+	s[flow.Resets] = c.Resets
+	s[flow.Retrans] = c.DupAckRewinds + c.Timeouts
+	s[flow.OutOfOrder] = c.OutOfOrder
+	s[flow.ShortWrites] = c.ShortWrites
+	s[flow.Timeouts] = c.Timeouts
+	s[flow.NoBuffer] = c.FramesShort
+	s[flow.Flushes] = c.Flushes
+	s[flow.DropMalformed] = c.BadSegments
+	s[flow.DropNoFlow] = c.NoConn
+	s[flow.DropNoBuffer] = c.CtlDropped
+	return s
+}
+
+// Counts returns the handler's own counters.
+func (h *Handler) Counts() Counts { return h.counts }
+
+// Begin implements flow.Handler: the frames used in the last wake-up are
+// free again, and connections that ran out of them get another turn.
+func (h *Handler) Begin(now int64) {
 	h.fr.reset()
 	if h.pending == 0 {
 		return
@@ -211,7 +266,7 @@ func (h *Handler) begin(now int64) {
 	}
 }
 
-// markDirty queues the connection for the Deferred pass.
+// markDirty queues the connection for End.
 func (h *Handler) markDirty(idx int) {
 	c := &h.tab.conns[idx]
 	if c.fl&flDirty == 0 {
@@ -220,13 +275,10 @@ func (h *Handler) markDirty(idx int) {
 	}
 }
 
-// Deferred sends the ACKs and window updates due, then compacts the table.
-// It ends the wake-up: frames handed to the tap are free after it.
-func (h *Handler) Deferred(now int64) {
-	h.begin(now)
-	h.settle(now)
-	h.inWakeup = false
-}
+// End implements flow.Handler: it sends the ACKs and window updates due,
+// then compacts the table. Frames handed to the tap are free after the
+// engine's flush that follows.
+func (h *Handler) End(now int64) { h.settle(now) }
 
 // settle sends the ACKs due on the dirty connections, re-arms their timers
 // and compacts the table.

@@ -75,12 +75,20 @@ func newEnvTap(t testing.TB, capacity, mtu int, flush bool, inbound ...policy.Li
 		t.Fatal(err)
 	}
 	e.h = h
+	h.Begin(e.now)
 	t.Cleanup(h.Close)
 	return e
 }
 
+// endWakeup ends a wake-up and begins the next, as the engine would
+// around its flush (the frames recorded by the test Tap are copies).
+func (h *Handler) endWakeup(now int64) {
+	h.End(now)
+	h.Begin(now)
+}
+
 // poll runs one epoll round with a timeout in milliseconds, dispatching
-// events like the engine, then Deferred.
+// events like the engine, then End and Begin.
 func (e *env) poll(ms int) {
 	e.now += int64(time.Millisecond)
 	if _, err := e.ep.Dispatch(ms, func(ref flow.Ref, events uint32) {
@@ -88,7 +96,7 @@ func (e *env) poll(ms int) {
 	}); err != nil {
 		e.t.Fatal(err)
 	}
-	e.h.Deferred(e.now)
+	e.h.endWakeup(e.now)
 }
 
 // tapIn delivers a frame from the guest.
@@ -99,7 +107,7 @@ func (e *env) tapIn(frame []byte) {
 		e.t.Fatalf("test frame does not parse: %v", err)
 	}
 	e.h.HandleTap(&f, e.now)
-	e.h.Deferred(e.now)
+	e.h.endWakeup(e.now)
 }
 
 // take returns and forgets the frames recorded so far.

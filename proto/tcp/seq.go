@@ -10,20 +10,14 @@ type seqnum uint32
 // lt reports whether s comes before t.
 func (s seqnum) lt(t seqnum) bool { return int32(s-t) < 0 }
 
-// le reports whether s comes before t or equals it.
-func (s seqnum) le(t seqnum) bool { return int32(s-t) <= 0 }
-
 // gt reports whether s comes after t.
 func (s seqnum) gt(t seqnum) bool { return int32(s-t) > 0 }
-
-// ge reports whether s comes after t or equals it.
-func (s seqnum) ge(t seqnum) bool { return int32(s-t) >= 0 }
 
 // add returns s advanced by n bytes.
 func (s seqnum) add(n uint32) seqnum { return s + seqnum(n) }
 
 // sub returns the distance from t to s, s - t, as a byte count. It is
-// meaningful only when t.le(s).
+// meaningful only when t does not come after s.
 func (s seqnum) sub(t seqnum) uint32 { return uint32(s - t) }
 
 // inWindow reports whether s is in [lo, lo+size).

@@ -20,7 +20,6 @@ import (
 // HandleSock handles an epoll event on a listening socket or a
 // connection's socket.
 func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
-	h.begin(now)
 	switch ref.Kind {
 	case flow.KindTCPListen:
 		if int(ref.Index) < len(h.listeners) {
@@ -87,6 +86,7 @@ func (h *Handler) connected(idx int, now int64) {
 		if h.trace {
 			h.log.Debug("tcp: connect failed", "local", c.local, "peer", c.peer, "errno", unix.Errno(h.scratch))
 		}
+		h.counts.Refused++
 		h.sendCtl(idx, l2.TCPFlagRst|l2.TCPFlagAck, 0)
 		h.closeConn(idx, false)
 		return
@@ -210,11 +210,13 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	if h.tab.lookup(local, peer) >= 0 {
 		return false
 	}
-	idx := h.tab.add(local, peer)
+	idx := h.addConn(local, peer)
 	if idx < 0 {
-		h.Stats.TableFull++
+		h.counts.TableFull++
+		h.counts.Refused++
 		return false
 	}
+	h.counts.Opens++
 	c := &h.tab.conns[idx]
 	c.sock = fd
 	c.v6 = !v4
@@ -372,7 +374,7 @@ func (h *Handler) setPending(c *conn) {
 	if c.fl&flPending == 0 {
 		c.fl |= flPending
 		h.pending++
-		h.Stats.FramesShort++
+		h.counts.FramesShort++
 	}
 }
 
@@ -383,7 +385,7 @@ func (h *Handler) flushFrames() bool {
 		return false
 	}
 	h.fr.reset()
-	h.Stats.Flushes++
+	h.counts.Flushes++
 	return true
 }
 

@@ -8,28 +8,48 @@ import (
 	"net/netip"
 )
 
-// table is the connection table: a dense array of fixed capacity, and a
-// flow.Index (open addressing, linear probing, load at most 50%) from the
-// connection's addresses to its index. The hash is seeded per process, so a
-// guest cannot aim for collisions. Closing a connection moves the last one
-// into its slot (see compact); indices are stable within a wake-up.
+// table is the connection table: a dense array, and a flow.Index (open
+// addressing, linear probing, load at most 50%) from the connection's
+// addresses to its index. The hash is seeded per process, so a guest
+// cannot aim for collisions. Closing a connection moves the last one into
+// its slot (see compact); indices are stable within a wake-up. The array
+// starts at initialCapacity and doubles when full, up to max, so that an
+// idle handler stays small while the limit is the shared flow budget.
 //
 // A table is unsafe for concurrent use.
 type table struct {
-	conns []conn // [0:n] live or closed-pending-compaction
+	conns []conn // [0:n] live or closed-pending-compaction; len is the current capacity
 	n     int    // slots in use
 	live  int    // slots with events != 0
+	max   int    // the most slots conns may grow to
 	idx   flow.Index
 	// budget is the flow capacity shared with the engine's other handlers
 	// (one unit per live connection); nil: unlimited.
 	budget *flow.Budget
 }
 
-func newTable(capacity int) table {
+// newTable returns a table of at most max connections, starting small.
+func newTable(max int) table {
+	c := min(initialCapacity, max)
 	return table{
-		conns: make([]conn, capacity),
-		idx:   flow.NewIndex(capacity),
+		conns: make([]conn, c),
+		max:   max,
+		idx:   flow.NewIndex(c),
 	}
+}
+
+// grow doubles the table, up to max; false if it is at max already. It
+// allocates, once per doubling; pointers into conns are stale after it.
+func (t *table) grow() bool {
+	c := min(2*len(t.conns), t.max)
+	if c <= len(t.conns) {
+		return false
+	}
+	conns := make([]conn, c)
+	copy(conns, t.conns[:t.n])
+	t.conns = conns
+	t.idx.Grow(c)
+	return true
 }
 
 // hashKey hashes the two ends of a connection, IPv4 as IPv4-mapped IPv6.
@@ -55,10 +75,12 @@ func (t *table) lookup(local, peer netip.AddrPort) int {
 	return -1
 }
 
-// add takes a free slot, fills its key and hash entry and returns its index,
-// or -1 if the table is full. The caller fills the rest.
+// add takes a free slot, growing the table if it is full, fills its key
+// and hash entry and returns its index, or -1 if the table is at its
+// maximum or the budget is spent. The caller fills the rest; pointers
+// into conns taken before add are stale after it.
 func (t *table) add(local, peer netip.AddrPort) int {
-	if t.n == len(t.conns) || !t.budget.Take() {
+	if !t.budget.Available() || (t.n == len(t.conns) && !t.grow()) || !t.budget.Take() {
 		return -1
 	}
 	idx := t.idx.Insert(t.hashKey(local, peer))

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/flow"
 	"gopasst/fwd"
 	"gopasst/proto/l2"
 )
@@ -14,13 +15,13 @@ import (
 // The tap side: segments from the guest. Mirrors tcp_tap_handler() and
 // tcp_data_from_tap() in passt tcp.c.
 
-// HandleTap handles one TCP segment from the guest. f must have been parsed
-// without error; anything malformed is dropped and counted.
-func (h *Handler) HandleTap(f *l2.Frame, now int64) {
-	h.begin(now)
+// HandleTap implements flow.Handler: it handles one TCP segment from the
+// guest. f must have been parsed without error; anything malformed is
+// dropped and counted here, so every segment is accepted.
+func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
 	if f.L4Proto != l2.ProtoTCP || f.IsFragment || f.Payload-f.L4 < l2.TCPMinSize || f.Payload > f.End {
-		h.Stats.BadSegments++
-		return
+		h.counts.BadSegments++
+		return flow.Accept
 	}
 	t := f.TCP()
 	payload := f.PayloadBytes()
@@ -33,12 +34,13 @@ func (h *Handler) HandleTap(f *l2.Frame, now int64) {
 		case fl&(l2.TCPFlagSyn|l2.TCPFlagAck|l2.TCPFlagRst) == l2.TCPFlagSyn:
 			h.tapSyn(src, dst, t, now)
 		case fl&l2.TCPFlagRst == 0:
-			h.Stats.NoConn++
+			h.counts.NoConn++
 			h.rstNoConn(src, dst, t, len(payload))
 		}
-		return
+		return flow.Accept
 	}
 	h.tapSegment(idx, t, payload, now)
+	return flow.Accept
 }
 
 // tapSyn opens a host socket for a guest's SYN and starts connecting it.
@@ -48,20 +50,23 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 	da := dst.Addr()
 	if dst.Port() == 0 || src.Port() == 0 || !da.IsValid() || da.IsUnspecified() || da.IsMulticast() ||
 		(da.Is4() && da == netip.AddrFrom4([4]byte{255, 255, 255, 255})) || src.Addr().Is4() != da.Is4() {
-		h.Stats.BadSegments++
+		h.counts.BadSegments++
 		return
 	}
 	hostAddr, hostPort := fwd.HostDestination(h.net, da, dst.Port(), false)
 	if !hostAddr.IsValid() {
+		h.counts.Refused++
 		h.rstNoConn(src, dst, t, 0)
 		return
 	}
-	idx := h.tab.add(src, dst)
+	idx := h.addConn(src, dst)
 	if idx < 0 {
-		h.Stats.TableFull++
+		h.counts.TableFull++
+		h.counts.Refused++
 		h.rstNoConn(src, dst, t, 0)
 		return
 	}
+	h.counts.Opens++
 	c := &h.tab.conns[idx]
 	c.v6 = !src.Addr().Is4()
 	if !h.initTemplate(c) {
@@ -263,7 +268,7 @@ func (h *Handler) tapAck(idx int, ack seqnum, wnd uint32, pure bool, now int64) 
 		} else if wnd == c.wndFromTap && c.fl&flRecovering == 0 {
 			c.dupAcks++
 			if c.dupAcks >= dupAckThreshold {
-				h.Stats.DupAckRewinds++
+				h.counts.DupAckRewinds++
 				h.rewind(c)
 				c.fl |= flRecovering
 			}
@@ -289,7 +294,7 @@ func (h *Handler) tapData(idx int, seq seqnum, payload []byte, fin bool) {
 		return
 	}
 	if seq.gt(c.seqFromTap) {
-		h.Stats.OutOfOrder++
+		h.counts.OutOfOrder++
 		h.ackNow(idx, true)
 		return
 	}
@@ -311,7 +316,7 @@ func (h *Handler) tapData(idx int, seq seqnum, payload []byte, fin bool) {
 		c.seqFromTap = c.seqFromTap.add(uint32(n))
 		c.fl |= flAckToTapDue
 		if n < len(data) {
-			h.Stats.ShortWrites++
+			h.counts.ShortWrites++
 			h.setPollOut(idx, true)
 			return
 		}

@@ -54,7 +54,6 @@ func (h *Handler) rearm(c *conn, now int64) {
 
 // Tick runs the timers that are due. now is monotonic nanoseconds.
 func (h *Handler) Tick(now int64) {
-	h.begin(now)
 	if now < h.nextCheck {
 		return
 	}
@@ -103,7 +102,7 @@ func (h *Handler) expire(idx int, now int64) {
 			return
 		}
 		c.retrans++
-		h.Stats.Timeouts++
+		h.counts.Timeouts++
 		h.rewind(c)
 		c.ackSince = now
 		if c.wndFromTap == 0 {

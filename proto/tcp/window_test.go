@@ -70,8 +70,8 @@ func TestWindowBoundBySocket(t *testing.T) {
 		t.Fatalf("the guest sent %d bytes and still has %d of window: the socket never filled", sent, int32(right-g.seq))
 	}
 	t.Logf("socket full after %d bytes", sent)
-	if e.h.Stats.ShortWrites != 0 {
-		t.Fatalf("%d short writes", e.h.Stats.ShortWrites)
+	if e.h.counts.ShortWrites != 0 {
+		t.Fatalf("%d short writes", e.h.counts.ShortWrites)
 	}
 	if acked != g.seq {
 		t.Fatalf("acked %d of %d", acked-1001, g.seq-1001)
@@ -89,8 +89,8 @@ func TestWindowBoundBySocket(t *testing.T) {
 		t.Fatalf("no window update: %d bytes of window", int32(right-g.seq))
 	}
 	fill()
-	if e.h.Stats.ShortWrites != 0 {
-		t.Fatalf("%d short writes", e.h.Stats.ShortWrites)
+	if e.h.counts.ShortWrites != 0 {
+		t.Fatalf("%d short writes", e.h.counts.ShortWrites)
 	}
 }
 
@@ -118,7 +118,7 @@ func TestCompaction(t *testing.T) {
 		f.Parse(gs[i].frame(l2.TCPFlagRst|l2.TCPFlagAck, gs[i].seq, nil))
 		e.h.HandleTap(&f, e.now)
 	}
-	e.h.Deferred(e.now)
+	e.h.endWakeup(e.now)
 	if e.h.Len() != n/2 || e.h.tab.n != n/2 {
 		t.Fatalf("Len %d, slots %d; want %d", e.h.Len(), e.h.tab.n, n/2)
 	}

@@ -79,12 +79,12 @@ func TestAllocs(t *testing.T) {
 		h, _, _ := allocEnv(t, 4)
 		f := parsed(t, l2test.UDP4(ap(guestV4, 41000), ap(hostLoV4, sink.addr.Port()), bytes.Repeat([]byte("x"), 1400)))
 		h.HandleTap(f, 0)
-		h.Deferred(0)
-		if a := testing.AllocsPerRun(200, func() { h.HandleTap(f, 0); h.HandleTap(f, 0); h.Deferred(0) }); a != 0 {
+		h.End(0)
+		if a := testing.AllocsPerRun(200, func() { h.HandleTap(f, 0); h.HandleTap(f, 0); h.End(0) }); a != 0 {
 			t.Errorf("%v allocations per datagram pair", a)
 		}
-		if h.Stats().FromGuest < 400 {
-			t.Errorf("stats %+v", h.Stats())
+		if h.Counts().FromGuest < 400 {
+			t.Errorf("stats %+v", h.Counts())
 		}
 	})
 	t.Run("new flow", func(t *testing.T) {
@@ -95,7 +95,7 @@ func TestAllocs(t *testing.T) {
 			frames = append(frames, parsed(t, l2test.UDP4(ap(guestV4, uint16(42000+i)), ap(hostLoV4, sink.addr.Port()), []byte("x"))))
 		}
 		i := 0
-		if a := testing.AllocsPerRun(100, func() { h.HandleTap(frames[i], 0); h.Deferred(0); i++ }); a != 0 {
+		if a := testing.AllocsPerRun(100, func() { h.HandleTap(frames[i], 0); h.End(0); i++ }); a != 0 {
 			t.Errorf("%v allocations per new flow", a)
 		}
 		if h.Len() != i {
@@ -106,7 +106,7 @@ func TestAllocs(t *testing.T) {
 		srv := newServer(t, lo4, true)
 		h, _, tap := allocEnv(t, 4)
 		h.HandleTap(parsed(t, l2test.UDP4(ap(guestV4, 41001), ap(hostLoV4, srv.addr.Port()), []byte("x"))), 0)
-		h.Deferred(0)
+		h.End(0)
 		fd := peerSocket(t, h, srv)
 		msg := bytes.Repeat([]byte("y"), 1400)
 		ref := flowRef(h, 0)
@@ -114,7 +114,7 @@ func TestAllocs(t *testing.T) {
 			unix.Write(fd, msg)
 			unix.Write(fd, msg)
 			h.HandleSock(ref, unix.EPOLLIN, 0)
-			h.Deferred(0)
+			h.End(0)
 		}); a != 0 {
 			t.Errorf("%v allocations per batch", a)
 		}
@@ -126,10 +126,10 @@ func TestAllocs(t *testing.T) {
 		sink := newServer(t, lo4, false)
 		h, _, tap := allocEnv(t, 4)
 		h.HandleTap(parsed(t, l2test.UDP4(ap(guestV4, 41002), ap(hostLoV4, sink.addr.Port()), []byte("x"))), 0)
-		h.Deferred(0)
+		h.End(0)
 		ee := extErr{origin: unix.SO_EE_ORIGIN_ICMP, typ: 3, code: 3, offender: lo4}
 		data := []byte("x")
-		if a := testing.AllocsPerRun(200, func() { h.icmpError(h.tbl.At(0), &ee, data); h.Deferred(0) }); a != 0 {
+		if a := testing.AllocsPerRun(200, func() { h.icmpError(h.tbl.At(0), &ee, data); h.End(0) }); a != 0 {
 			t.Errorf("%v allocations per ICMP error", a)
 		}
 		if tap.Count < 200 {
@@ -149,10 +149,10 @@ func BenchmarkTapToSock(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				h.HandleTap(f, 0)
 				if i%32 == 31 {
-					h.Deferred(0)
+					h.End(0)
 				}
 			}
-			h.Deferred(0)
+			h.End(0)
 		})
 	}
 }
@@ -163,7 +163,7 @@ func BenchmarkSockToTap(b *testing.B) {
 			srv := newServer(b, lo4, true)
 			h, _, tap := allocEnv(b, 4)
 			h.HandleTap(parsed(b, l2test.UDP4(ap(guestV4, 41004), ap(hostLoV4, srv.addr.Port()), []byte("x"))), 0)
-			h.Deferred(0)
+			h.End(0)
 			fd := peerSocket(b, h, srv)
 			msg := bytes.Repeat([]byte("y"), size)
 			ref := flowRef(h, 0)
@@ -172,7 +172,7 @@ func BenchmarkSockToTap(b *testing.B) {
 			for b.Loop() {
 				unix.Write(fd, msg)
 				h.HandleSock(ref, unix.EPOLLIN, 0)
-				h.Deferred(0)
+				h.End(0)
 			}
 			b.ReportMetric(float64(tap.Count)/float64(b.N), "frames/op")
 		})

@@ -37,7 +37,7 @@ const (
 	// DefaultBatch is how many frames the handler can have handed to the
 	// tap in one wake-up, and the most datagrams one recvmmsg(2) or
 	// sendmmsg(2) moves. Buffers given to the tap are reused after
-	// Deferred, once the engine has flushed them.
+	// End, once the engine has flushed them.
 	DefaultBatch = 64
 	// stageBytes is the staging area for datagrams from the guest that
 	// wait for one sendmmsg(2) at the end of the run of datagrams of the

@@ -7,6 +7,13 @@
 //
 // # Theory of operation
 //
+// Handler is the flow.Handler of UDP: New takes one Config (the engine's
+// Poller and Tap, guest.Net, the shared flow.Budget, the -u and -U
+// listeners, the logger); it claims the frame class flow.FrameUDP (every
+// UDP datagram from the guest except DHCP and DHCPv6, which the engine
+// gives to the link services while they are on) and the epoll kinds
+// flow.KindUDP (flow sockets) and flow.KindUDPListen (listeners).
+//
 // Every datagram belongs to a flow. A guest-side flow is keyed by the
 // tuple the guest sees: (IP version, the guest's address and port, the
 // remote address and port). There are three kinds:
@@ -42,7 +49,7 @@
 // loopback or limited broadcast address are dropped. Each datagram is
 // copied into a staging area; consecutive datagrams of one flow leave
 // with one sendmmsg(2) when a datagram of another flow arrives, or in
-// Deferred at the end of the wake-up. An error left pending on the socket
+// End at the end of the wake-up. An error left pending on the socket
 // by an earlier ICMP error fails one send; that send is retried once.
 //
 // Socket side (HandleSock): recvmmsg(2) reads a batch straight into frame
@@ -50,7 +57,7 @@
 // IP (TTL 64, DF unless larger than the MTU) and UDP headers with checksums are written in front and
 // the whole batch goes to flow.Tap.Send at once. The handler owns
 // Config.Batch frame buffers; one handed to the tap is reused only after
-// Deferred, i.e. after the engine's flush. When they run out, the rest
+// End, i.e. after the engine's flush. When they run out, the rest
 // waits in the socket until the next wake-up (epoll is level-triggered).
 //
 // ICMP errors: with IP_RECVERR/IPV6_RECVERR, an ICMP error for a flow
@@ -71,8 +78,9 @@
 // being dropped.
 //
 // The flow table is a flow.Table: a dense array of pointer-free entries
-// with a fixed capacity (Config.Capacity, DefaultCapacity when zero),
-// indexed by an open-addressing hash table of indices (flow.Index) whose
+// with a fixed capacity (Config.Capacity, DefaultCapacity when zero; a
+// flow also takes a unit of the shared budget), indexed by an
+// open-addressing hash table of indices (flow.Index) whose
 // hash has a per-handler random seed (so the guest cannot choose
 // colliding keys). A flow socket's Ref carries the flow's index; closing
 // a flow moves the last entry into the hole (as passt compacts its flow
@@ -86,6 +94,13 @@
 // StreamTimeout (120 s, nf_conntrack_udp_timeout_stream); both are read
 // from those sysctls when present, as passt does. Tick scans the table at
 // most once a second and closes expired flows with their sockets.
+//
+// # Counters
+//
+// The handler counts into Counts (flows opened and expired, datagrams
+// each way, ICMP errors, drops by reason); Stats gives the engine flows,
+// opens, refused (table or budget full), expired, icmp_errors, no_buffer
+// and the drops by reason, on the stats line as udp_opens=N and so on.
 //
 // # Limits
 //

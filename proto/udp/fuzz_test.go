@@ -51,7 +51,7 @@ func FuzzHandleTap(f *testing.F) {
 			return
 		}
 		h.HandleTap(&fr, now)
-		h.Deferred(now)
+		h.End(now)
 		if h.Len() > 0 {
 			if fr.L4Proto != l2.ProtoUDP || fr.IsFragment {
 				t.Fatalf("flow opened for % x", frame)

@@ -74,19 +74,19 @@ func (e *testEnv) tapFrame(t testing.TB, frame []byte, now int64) {
 }
 
 // pumpUntil feeds socket events to the handler, ending each round with
-// Deferred, until done returns true or 3 seconds pass.
+// End, until done returns true or 3 seconds pass.
 func (e *testEnv) pumpUntil(t testing.TB, now int64, done func() bool) {
 	t.Helper()
-	e.h.Deferred(now)
+	e.h.End(now)
 	deadline := time.Now().Add(3 * time.Second)
 	for !done() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out; tap has %d frames; stats %+v", len(e.tap.Frames), e.h.Stats())
+			t.Fatalf("timed out; tap has %d frames; stats %+v", len(e.tap.Frames), e.h.Counts())
 		}
 		for _, ev := range e.p.Wait(t, 50*time.Millisecond) {
 			e.h.HandleSock(ev.Ref, ev.Events, now)
 		}
-		e.h.Deferred(now)
+		e.h.End(now)
 	}
 }
 

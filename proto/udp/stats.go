@@ -2,6 +2,8 @@
 
 package udp
 
+import "gopasst/flow"
+
 // DropReason says why a datagram was not relayed.
 type DropReason uint8
 
@@ -25,12 +27,13 @@ func (r DropReason) String() string {
 	return "unknown"
 }
 
-// NumDropReasons is the number of drop reasons; Stats.Drops is indexed by
+// NumDropReasons is the number of drop reasons; Counts.Drops is indexed by
 // DropReason.
 const NumDropReasons = int(numDropReasons)
 
-// Stats counts what the handler did.
-type Stats struct {
+// Counts are what the handler did; Stats gives them to the engine in the
+// shape of flow.Stats.
+type Counts struct {
 	FlowsOpened  uint64 // flows created (guest-initiated, -u and -U)
 	FlowsExpired uint64 // flows closed by their timeout
 	FromGuest    uint64 // datagrams from the guest sent to a host socket
@@ -40,4 +43,35 @@ type Stats struct {
 	ErrQueue     uint64 // error-queue messages read (relayed or not)
 	BufferFull   uint64 // a socket was left unread until the next wake-up: no frame buffer left
 	Drops        [NumDropReasons]uint64
+}
+
+// Claim implements flow.Handler: UDP frames (other than DHCP and DHCPv6),
+// flow sockets and -u/-U listeners.
+func (h *Handler) Claim() flow.Claim {
+	return flow.Claim{
+		Name:   "udp",
+		Kinds:  []flow.Kind{flow.KindUDP, flow.KindUDPListen},
+		Frames: flow.FramesOf(flow.FrameUDP),
+		Counters: flow.CountersOf(flow.Flows, flow.Opens, flow.Refused, flow.Expired,
+			flow.ICMPErrors, flow.NoBuffer, flow.DropMalformed, flow.DropSocket,
+			flow.DropSend, flow.DropRecv, flow.DropUnmapped),
+	}
+}
+
+// Stats implements flow.Handler.
+func (h *Handler) Stats() flow.Stats {
+	c := &h.st
+	var s flow.Stats
+	s[flow.Flows] = uint64(h.tbl.Len())
+	s[flow.Opens] = c.FlowsOpened
+	s[flow.Refused] = c.Drops[DropTableFull]
+	s[flow.Expired] = c.FlowsExpired
+	s[flow.ICMPErrors] = c.ICMPErrors
+	s[flow.NoBuffer] = c.BufferFull
+	s[flow.DropMalformed] = c.Drops[DropInvalid]
+	s[flow.DropSocket] = c.Drops[DropSocket]
+	s[flow.DropSend] = c.Drops[DropSend]
+	s[flow.DropRecv] = c.Drops[DropRecv]
+	s[flow.DropUnmapped] = c.Drops[DropUnmapped]
+	return s
 }

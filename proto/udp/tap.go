@@ -15,9 +15,14 @@ import (
 // parsed without error; the engine gives every UDP datagram here except
 // DHCP and DHCPv6. The datagram is copied to the staging area and sent
 // with the other datagrams of the same flow that follow it, by one
-// sendmmsg(2), at the latest in Deferred. Mirrors udp_tap_handler() in
-// passt udp.c.
-func (h *Handler) HandleTap(f *l2.Frame, now int64) {
+// sendmmsg(2), at the latest in End. Mirrors udp_tap_handler() in passt
+// udp.c. Drops are counted here: every datagram is accepted.
+func (h *Handler) HandleTap(f *l2.Frame, now int64) flow.Verdict {
+	h.handleTap(f, now)
+	return flow.Accept
+}
+
+func (h *Handler) handleTap(f *l2.Frame, now int64) {
 	var v6 bool
 	switch {
 	case h.n.NoUDP || f.L4Proto != l2.ProtoUDP || f.IsFragment:

@@ -12,10 +12,10 @@ import (
 	"gopasst/flow"
 )
 
-// Deferred runs at the end of every wake-up: the datagrams from the guest
-// still staged are sent, and the frame buffers are free again for the
-// next wake-up (the engine flushes the tap right after).
-func (h *Handler) Deferred(now int64) {
+// End implements flow.Handler: the datagrams from the guest still staged
+// are sent, and the frame buffers are free again for the next wake-up
+// (the engine flushes the tap right after).
+func (h *Handler) End(now int64) {
 	h.flush()
 	h.used = 0
 }

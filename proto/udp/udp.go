@@ -81,12 +81,13 @@ type listener struct {
 // Handler translates the guest's UDP datagrams to host sockets and back.
 // See the package comment. Not safe for concurrent use.
 type Handler struct {
-	n      *guest.Net
-	poller flow.Poller
-	tap    flow.Tap
-	mapper hostMapper
-	nsSock func(domain, typ, proto int) (int, error)
-	log    *slog.Logger
+	flow.Nop // Begin
+	n        *guest.Net
+	poller   flow.Poller
+	tap      flow.Tap
+	mapper   hostMapper
+	nsSock   func(domain, typ, proto int) (int, error)
+	log      *slog.Logger
 	// spliceLo, loToLo: Config.SpliceLoopback (with NsSocket), HostLoToNsLo.
 	spliceLo, loToLo bool
 	tbl              table
@@ -118,7 +119,7 @@ type Handler struct {
 
 	sa sockaddr // scratch socket address for bind/connect/sendto
 
-	st Stats
+	st Counts
 }
 
 // stager collects consecutive datagrams of one flow for one sendmmsg(2).
@@ -200,8 +201,8 @@ func New(cfg Config) (*Handler, error) {
 // Len returns the number of live flows.
 func (h *Handler) Len() int { return h.tbl.Len() }
 
-// Stats returns a copy of the counters.
-func (h *Handler) Stats() Stats { return h.st }
+// Counts returns a copy of the handler's own counters.
+func (h *Handler) Counts() Counts { return h.st }
 
 // Listeners returns the number of bound -u and -U sockets.
 func (h *Handler) Listeners() int { return len(h.lst) }

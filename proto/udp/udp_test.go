@@ -50,7 +50,7 @@ func TestEcho(t *testing.T) {
 			if peer := <-srv.peers; peer.Port() != gport {
 				t.Errorf("host saw source port %d, want the guest's %d", peer.Port(), gport)
 			}
-			st := e.h.Stats()
+			st := e.h.Counts()
 			if e.h.Len() != 1 || st.FlowsOpened != 1 || st.FromGuest != 3 || st.ToGuest != 3 {
 				t.Errorf("Len %d, stats %+v", e.h.Len(), st)
 			}
@@ -90,7 +90,7 @@ func TestManyFlows(t *testing.T) {
 	if len(got) != flows {
 		t.Errorf("replies reached %d ports, want %d", len(got), flows)
 	}
-	if st := e.h.Stats(); e.h.Len() != flows || st.FromGuest != 2*flows || st.ToGuest != 2*flows {
+	if st := e.h.Counts(); e.h.Len() != flows || st.FromGuest != 2*flows || st.ToGuest != 2*flows {
 		t.Errorf("Len %d, stats %+v", e.h.Len(), st)
 	}
 }
@@ -102,8 +102,8 @@ func TestTableFull(t *testing.T) {
 	for i := range 3 {
 		e.tapFrame(t, l2test.UDP4(ap(guestV4, uint16(41000+i)), ap(hostLoV4, srv.addr.Port()), []byte("x")), 0)
 	}
-	e.h.Deferred(0)
-	if st := e.h.Stats(); e.h.Len() != 2 || st.Drops[DropTableFull] != 1 || st.FromGuest != 2 {
+	e.h.End(0)
+	if st := e.h.Counts(); e.h.Len() != 2 || st.Drops[DropTableFull] != 1 || st.FromGuest != 2 {
 		t.Errorf("Len %d, stats %+v", e.h.Len(), st)
 	}
 }
@@ -121,8 +121,8 @@ func TestSharedBudget(t *testing.T) {
 	for i := range 4 {
 		e.tapFrame(t, l2test.UDP4(ap(guestV4, uint16(42000+i)), ap(hostLoV4, srv.addr.Port()), []byte("x")), 0)
 	}
-	e.h.Deferred(0)
-	if st := e.h.Stats(); e.h.Len() != 2 || st.Drops[DropTableFull] != 2 || b.Used() != 3 {
+	e.h.End(0)
+	if st := e.h.Counts(); e.h.Len() != 2 || st.Drops[DropTableFull] != 2 || b.Used() != 3 {
 		t.Fatalf("Len %d, budget used %d, stats %+v", e.h.Len(), b.Used(), st)
 	}
 	e.h.Tick(int64(DefaultStreamTimeout) + int64(time.Minute))
@@ -152,8 +152,8 @@ func TestDropInvalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, Config{})
 			e.tapFrame(t, tc.frame, 0)
-			e.h.Deferred(0)
-			if st := e.h.Stats(); e.h.Len() != 0 || st.Drops[DropInvalid] != 1 || st.FromGuest != 0 {
+			e.h.End(0)
+			if st := e.h.Counts(); e.h.Len() != 0 || st.Drops[DropInvalid] != 1 || st.FromGuest != 0 {
 				t.Errorf("Len %d, stats %+v", e.h.Len(), st)
 			}
 		})
@@ -199,7 +199,7 @@ func TestInbound(t *testing.T) {
 			for i := range 3 {
 				e.tapFrame(t, tc.fam.build(ap(tc.fam.guest, toPort), ap(tc.fam.mapLo, cport), []byte(fmt.Sprint("pong", i))), 1)
 			}
-			e.h.Deferred(1)
+			e.h.End(1)
 			c.SetReadDeadline(time.Now().Add(3 * time.Second))
 			buf := make([]byte, 100)
 			for i := range 3 {
@@ -211,7 +211,7 @@ func TestInbound(t *testing.T) {
 					t.Errorf("client got %q, want %q", buf[:n], want)
 				}
 			}
-			if st := e.h.Stats(); e.h.Len() != 1 || st.FlowsOpened != 1 || st.FromGuest != 3 || st.ToGuest != 1 {
+			if st := e.h.Counts(); e.h.Len() != 1 || st.FlowsOpened != 1 || st.FromGuest != 3 || st.ToGuest != 1 {
 				t.Errorf("Len %d, stats %+v", e.h.Len(), st)
 			}
 		})
@@ -231,7 +231,7 @@ func TestInboundUnmapped(t *testing.T) {
 	}
 	defer c.Close()
 	c.Write([]byte("x"))
-	e.pumpUntil(t, 0, func() bool { return e.h.Stats().Drops[DropUnmapped] == 1 })
+	e.pumpUntil(t, 0, func() bool { return e.h.Counts().Drops[DropUnmapped] == 1 })
 	if len(e.tap.Frames) != 0 || e.h.Len() != 0 {
 		t.Errorf("%d frames, %d flows", len(e.tap.Frames), e.h.Len())
 	}
@@ -259,7 +259,7 @@ func TestNsInbound(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			e.pumpUntil(t, 0, func() bool { return e.h.Stats().Spliced == 6 })
+			e.pumpUntil(t, 0, func() bool { return e.h.Counts().Spliced == 6 })
 			c.SetReadDeadline(time.Now().Add(3 * time.Second))
 			buf := make([]byte, 100)
 			for i := range 3 {
@@ -327,7 +327,7 @@ func TestPortUnreachable(t *testing.T) {
 				e.pump(t, 0, round+1)
 				checkPortUnreachable(t, fam, e.tap.Frames[round], gport, port, payload)
 			}
-			if st := e.h.Stats(); st.ICMPErrors != 2 || st.FromGuest != 2 || st.Drops[DropSend] != 0 {
+			if st := e.h.Counts(); st.ICMPErrors != 2 || st.FromGuest != 2 || st.Drops[DropSend] != 0 {
 				t.Errorf("stats %+v", st)
 			}
 		})
@@ -400,21 +400,21 @@ func TestExpiry(t *testing.T) {
 	for i := range flows {
 		e.tapFrame(t, l2test.UDP4(ap(guestV4, uint16(20000+i)), ap(hostLoV4, sink.addr.Port()), []byte("x")), t0)
 		if i%64 == 63 {
-			e.h.Deferred(t0)
+			e.h.End(t0)
 		}
 	}
 	e.tapFrame(t, l2test.UDP4(ap(guestV4, 50000), ap(hostLoV4, echo.addr.Port()), []byte("x")), t0)
 	e.pump(t, t0, 1) // the stream flow's reply
 	if e.h.Len() != flows+1 || countFDs(t) != base+flows+1 {
-		t.Fatalf("Len %d, %d fds over baseline, stats %+v", e.h.Len(), countFDs(t)-base, e.h.Stats())
+		t.Fatalf("Len %d, %d fds over baseline, stats %+v", e.h.Len(), countFDs(t)-base, e.h.Counts())
 	}
 	e.h.Tick(t0 + 29e9)
 	if e.h.Len() != flows+1 {
 		t.Fatalf("flows expired early: Len %d", e.h.Len())
 	}
 	e.h.Tick(t0 + 31e9)
-	if e.h.Len() != 1 || e.h.Stats().FlowsExpired != flows {
-		t.Fatalf("after the timeout: Len %d, stats %+v", e.h.Len(), e.h.Stats())
+	if e.h.Len() != 1 || e.h.Counts().FlowsExpired != flows {
+		t.Fatalf("after the timeout: Len %d, stats %+v", e.h.Len(), e.h.Counts())
 	}
 	if got := countFDs(t); got != base+1 {
 		t.Errorf("%d fds over baseline, want 1", got-base)

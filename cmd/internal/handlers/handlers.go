@@ -3,7 +3,6 @@
 package handlers
 
 import (
-	"fmt"
 	"log/slog"
 
 	"gopasst/engine"
@@ -11,13 +10,11 @@ import (
 	"gopasst/guest"
 	"gopasst/policy"
 	"gopasst/proto/icmp"
+	"gopasst/proto/linksvc"
 	"gopasst/proto/splice"
 	"gopasst/proto/tcp"
 	"gopasst/proto/udp"
 )
-
-// ICMPCapacity is the number of ICMP echo flows; pings are few.
-const ICMPCapacity = 1024
 
 // Config says which handlers to make and how.
 type Config struct {
@@ -32,8 +29,8 @@ type Config struct {
 	NsSocket func(domain, typ, proto int) (int, error)
 }
 
-// Set is the handlers Add made; a field is nil when its handler was not
-// wanted.
+// Set is the handlers Add made that hold sockets (the link services hold
+// none); a field is nil when its handler was not wanted.
 type Set struct {
 	TCP    *tcp.Handler
 	Splice *splice.Handler
@@ -41,17 +38,27 @@ type Set struct {
 	ICMP   *icmp.Handler
 }
 
-// Add creates the L4 handlers cfg asks for and plugs them into e: in
-// pasta the splice handler (-T, and -t connections from the host's
-// loopback unless --no-splice), TCP (with the -t listeners), UDP (-u, and
-// in pasta -U and the -u datagrams from the host's loopback) and ICMP
-// echo. On error it closes those it made.
+// Add creates the handlers cfg asks for and adds them to e, in this
+// order: the link services (proto/linksvc: ARP; NDP, DHCP and DHCPv6
+// unless switched off), in pasta the splice handler (-T, and -t
+// connections from the host's loopback unless --no-splice), TCP (with the
+// -t listeners), UDP (-u, and in pasta -U and the -u datagrams from the
+// host's loopback) and ICMP echo. On error it closes those it made.
 func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	p, n, log := cfg.Policy, cfg.Net, cfg.Log
 	s := &Set{}
 	fail := func(err error) (*Set, error) {
 		s.Close()
 		return nil, err
+	}
+	links, err := linksvc.New(n, e.Tap())
+	if err != nil {
+		return fail(err)
+	}
+	for _, h := range links {
+		if err := e.Add(h); err != nil {
+			return fail(err)
+		}
 	}
 	if !n.NoTCP && cfg.NsSocket != nil && !p.NoSplice {
 		// -T: listeners inside the namespace, relayed socket to socket to
@@ -65,8 +72,9 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			return fail(err)
 		}
 		s.Splice = sh
-		e.Register(flow.KindSplice, sh)
-		e.Register(flow.KindSpliceListen, sh)
+		if err := e.Add(sh); err != nil {
+			return fail(err)
+		}
 	}
 	if !n.NoTCP {
 		tc := tcp.Config{
@@ -82,9 +90,9 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			return fail(err)
 		}
 		s.TCP = th
-		e.SetTCP(th)
-		e.Register(flow.KindTCP, th)
-		e.Register(flow.KindTCPListen, th)
+		if err := e.Add(th); err != nil {
+			return fail(err)
+		}
 	}
 	if !n.NoUDP {
 		uc := udp.Config{
@@ -101,17 +109,19 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			return fail(err)
 		}
 		s.UDP = uh
-		e.SetUDP(uh)
-		e.Register(flow.KindUDP, uh)
-		e.Register(flow.KindUDPListen, uh)
+		if err := e.Add(uh); err != nil {
+			return fail(err)
+		}
 	}
 	if !n.NoICMP {
-		ih := icmp.New(n, e.Poller(), e.Tap(), ICMPCapacity)
-		ih.SetBudget(cfg.Budget)
-		ih.Warnf = func(format string, args ...any) { log.Warn(fmt.Sprintf(format, args...)) }
+		ih, err := icmp.New(icmp.Config{Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget, Log: log})
+		if err != nil {
+			return fail(err)
+		}
 		s.ICMP = ih
-		e.SetICMP(ih)
-		e.Register(flow.KindPing, ih)
+		if err := e.Add(ih); err != nil {
+			return fail(err)
+		}
 	}
 	return s, nil
 }
