@@ -55,7 +55,7 @@ clone arg0 == 0xd0f00 # Go runtime: newosproc, exactly CLONE_VM|FS|FILES|SIGHAND
 exit                  # Go runtime: a locked goroutine returned, its thread exits
 exit_group            # normal exit and fatal errors
 sched_getaffinity     # Go >= 1.25 runtime: GOMAXPROCS updater in sysmon (once a second)
-pread64               # Go >= 1.25 runtime: GOMAXPROCS updater reads the cgroup cpu limit through fds opened at start-up
+pread64               # Go >= 1.25 runtime: GOMAXPROCS updater reads the cgroup cpu limit through fds opened at start-up; -l file: rotation reads the lines it keeps (logging.File)
 prctl arg0 == PR_SET_VMA # Go >= 1.25 runtime: decoratemappings names anonymous mappings (EINVAL without CONFIG_ANON_VMA_NAME)
 getrandom             # crypto/rand: vDSO getrandom falls back to the syscall on each new M
 clock_gettime         # time.Now when the vDSO is unavailable
@@ -66,7 +66,7 @@ epoll_pwait           # event loop and Go netpoller (x/sys EpollWait uses epoll_
 epoll_wait            # event loop (older wrappers)
 epoll_ctl             # event loop: add/modify/remove flows; Go netpoller
 read                  # tap/qemu socket I/O, eventfd and timerfd reads, netpoller wake-ups
-write                 # tap/qemu socket I/O, pcap and log file, netpoller wake-ups
+write                 # tap/qemu socket I/O, pcap and log file, system log datagrams on the socket connected to /dev/log before the filter, netpoller wake-ups
 readv                 # tap/qemu frames into buffers with headroom
 writev                # tap/qemu frames with the 4-byte length, pcap records
 close                 # closing flows, timerfds and sockets
@@ -75,9 +75,8 @@ ioctl arg1 == SIOCOUTQ|SIOCINQ|FIONBIO # TCP: unacknowledged and readable bytes 
 timerfd_create        # TCP: per-connection timers are created lazily, as in passt
 timerfd_settime       # TCP/UDP flow timers
 timerfd_gettime       # TCP flow timers
-lseek                 # pcap and log file: rotation and rewinding
-ftruncate             # log file rotation
-fallocate             # log file rotation (passt: FALLOC_FL_COLLAPSE_RANGE)
+lseek                 # pcap file rewinding; -l file: size before each message, rotation moves the kept lines to the start (logging.File)
+ftruncate             # -l file: rotation cuts the file to the kept lines (logging.File)
 fsync                 # log and pcap flush on exit
 
 # --- sockets: TCP, UDP, ICMP echo -----------------------------------------

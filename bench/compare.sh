@@ -47,7 +47,7 @@ grep -q 'bench/compare.sh: measure the engine' "$work/netbench.sh" ||
     { echo "compare: cannot patch $nb (start_pasta changed?)" >&2; exit 2; }
 nb=$work/netbench.sh
 
-CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/pasta
+./dev build >/dev/null  # bin/passt, bin/pasta -> passt
 stamp=$(date +%Y%m%d-%H%M%S)
 base=${TMPDIR:-/tmp}/netbench
 mkdir -p "$base"

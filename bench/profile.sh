@@ -29,7 +29,7 @@ done
 shift $((OPTIND - 1))
 bin=${1:-}
 if [ -z "$bin" ]; then
-    CGO_ENABLED=0 go build -o bin/ ./cmd/pasta
+    ./dev build >/dev/null  # bin/passt, bin/pasta -> passt
     bin=$PWD/bin/pasta
 fi
 [ "$(id -u)" = 0 ] || { echo "profile: needs root" >&2; exit 2; }

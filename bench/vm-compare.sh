@@ -18,7 +18,7 @@ reps=${1:-2}
 rig=${VMRIG:-../shared/vmrig}
 [ -f "$rig/demo-passt.sh" ] || { echo "vm-compare: $rig/demo-passt.sh not found (set VMRIG)" >&2; exit 2; }
 [ "$(id -u)" = 0 ] || { echo "vm-compare: needs root" >&2; exit 2; }
-CGO_ENABLED=0 go build -trimpath -o bin/ ./cmd/passt
+./dev build >/dev/null  # bin/passt, bin/pasta -> passt
 out=${TMPDIR:-/tmp}/vm-compare-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 export VMRIG_WORK=${VMRIG_WORK:-/tmp/gopasst-vmrig}

@@ -147,5 +147,7 @@ func Unsupported(cfg *policy.Config) []string {
 	add(cfg.ConfPath != "", "-c/--conf-path")
 	add(cfg.RepairPath != "" && cfg.RepairPath != "none", "--repair-path")
 	add(cfg.SpliceOnly, "--splice-only")
+	add(cfg.Mode == policy.ModePasta && cfg.Fd >= 0, "-F/--fd in pasta mode")
+	add(cfg.Freebind, "--freebind")
 	return out
 }

@@ -331,7 +331,7 @@ func TestParseSentinels(t *testing.T) {
 			}
 		})
 	}
-	if !strings.HasPrefix(Version(policy.ModePasta), "pasta ") || !strings.HasSuffix(Version(policy.ModePasst), "\n") {
+	if !strings.HasPrefix(Version(policy.ModePasta), "gopasst ") || !strings.HasSuffix(Version(policy.ModePasst), "\n") {
 		t.Errorf("Version: %q %q", Version(policy.ModePasta), Version(policy.ModePasst))
 	}
 	if !strings.Contains(Capabilities(), `"type": "net"`) {

@@ -263,8 +263,8 @@ var options = []option{
 		p.c.RepairPath = v
 		return nil
 	}},
-	{long: "migrate-exit", apply: func(p *parser, _ *option, _ string) error { p.migrate = true; return nil }},
-	{long: "migrate-no-linger", apply: func(p *parser, _ *option, _ string) error { p.migrate = true; return nil }},
+	{long: "migrate-exit", apply: migrate},
+	{long: "migrate-no-linger", apply: migrate},
 	{long: "chroot-fallback", apply: flag(func(c *policy.Config) *bool { return &c.ChrootFallback }, true)},
 
 	{long: "pcap", short: 'p', arg: true, apply: path(func(c *policy.Config) *string { return &c.PcapFile })},
@@ -485,6 +485,56 @@ var options = []option{
 		return nil
 	}},
 	{long: "host-lo-to-ns-lo", apply: pastaFlag(func(c *policy.Config) *bool { return &c.HostLoToNsLo })},
+
+	// Our own: egress policy, flow limits, audit log. Rules and limits
+	// add to those of the --config file.
+	{long: "egress-allow", arg: true, apply: egressRule(func(c *policy.Config) *[]policy.Rule { return &c.Egress.Allow })},
+	{long: "egress-deny", arg: true, apply: egressRule(func(c *policy.Config) *[]policy.Rule { return &c.Egress.Deny })},
+	{long: "max-flows", arg: true, apply: flowLimit(func(c *policy.Config) *policy.FlowLimits { return &c.Limits.MaxFlows }, false)},
+	{long: "flow-rate", arg: true, apply: flowLimit(func(c *policy.Config) *policy.FlowLimits { return &c.Limits.FlowRate }, true)},
+	{long: "audit-log", arg: true, apply: func(p *parser, _ *option, v string) error {
+		if v == "" || len(v) > 4095 {
+			return fmt.Errorf("invalid path %q", v)
+		}
+		p.c.AuditLog = v
+		return nil
+	}},
+}
+
+// egressRule returns an apply function for --egress-allow/--egress-deny:
+// the rules add to the list (the file's, then earlier options').
+func egressRule(field func(c *policy.Config) *[]policy.Rule) func(*parser, *option, string) error {
+	return func(p *parser, _ *option, v string) error {
+		r, err := policy.ParseRule(v)
+		if err != nil {
+			return err
+		}
+		l := field(p.c)
+		*l = append(*l, r...)
+		return nil
+	}
+}
+
+// flowLimit returns an apply function for --max-flows/--flow-rate.
+func flowLimit(field func(c *policy.Config) *policy.FlowLimits, rate bool) func(*parser, *option, string) error {
+	return func(p *parser, _ *option, v string) error {
+		proto, n, err := policy.ParseLimit(v, rate)
+		if err != nil {
+			return err
+		}
+		field(p.c).Set(proto, n)
+		return nil
+	}
+}
+
+// migrate records --migrate-exit or --migrate-no-linger, vhost-user
+// (passt) options: finish refuses them without --vhost-user.
+func migrate(p *parser, o *option, _ string) error {
+	if err := p.passtOnly(o); err != nil {
+		return err
+	}
+	p.migrate = true
+	return nil
 }
 
 func socketPath(p *parser, _ *option, v string) error {

@@ -8,16 +8,6 @@ import (
 	"gopasst/policy"
 )
 
-// VersionString is gopasst's version, printed after the mode name by
-// --version.
-const VersionString = "gopasst 0.1.0 (passt/pasta compatible)"
-
-// Version returns what --version prints: "passt " or "pasta ", then
-// VersionString and a newline.
-func Version(mode policy.Mode) string {
-	return modeName(mode) + " " + VersionString + "\n"
-}
-
 // Capabilities returns what --print-capabilities prints, the vhost-user
 // backend convention for a network device.
 func Capabilities() string { return "{\n  \"type\": \"net\"\n}\n" }
@@ -51,6 +41,10 @@ func Usage(mode policy.Mode) string {
 	} else {
 		w("Usage: passt [OPTION]...")
 	}
+	w("",
+		"As first argument, --gopasst-mode=pasta|passt chooses the mode whatever",
+		"the program's name (gopasst's own; by default a name containing \"pasta\"",
+		"runs pasta, any other passt). See "+modeName(mode)+"(1).")
 	w("",
 		"  -d, --debug              Be verbose",
 		"      --trace              Be extra verbose, implies --debug",
@@ -138,5 +132,23 @@ func Usage(mode policy.Mode) string {
 			"      --no-splice          Disable inbound socket splicing",
 			"      --splice-only        Only enable loopback forwarding (not yet supported)")
 	}
+	w("",
+		"Egress policy, flow limits and audit (gopasst's own):",
+		"      --egress-deny RULE   Refuse flows the "+guest+" opens to RULE",
+		"      --egress-allow RULE  Allow only flows to RULE (and not denied)",
+		"                           RULE: [PROTO:]TARGET[:PORTS]",
+		"                           PROTO: tcp, udp, icmp, any (default)",
+		"                           TARGET: ADDR, ADDR/PLEN, [IPV6/PLEN] before PORTS,",
+		"                             preset:metadata | host-loopback | private",
+		"                           PORTS: comma list of P, P-Q (TCP and UDP only)",
+		"                           e.g. 169.254.169.254/32, 10.0.0.0/8:22,3306,",
+		"                           udp:10.0.0.0/8:53, preset:metadata",
+		"                           deny wins; no allow rule: all not denied allowed;",
+		"                           checked against the real destination; repeat",
+		"                           to add rules; adds to --config's [egress]",
+		"      --max-flows PROTO=N  At most N concurrent flows of PROTO (tcp, udp,",
+		"                           icmp, any) opened by the "+guest,
+		"      --flow-rate PROTO=N/s  At most N new flows of PROTO per second",
+		"      --audit-log FILE     Log flow events as JSON lines to FILE; '-': stderr")
 	return b.String()
 }

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/pcap"
@@ -56,6 +57,9 @@ type Config struct {
 	// (give the same one to each); the stats line reports its use. Nil:
 	// not reported.
 	Budget *flow.Budget
+	// Gate is the guest's flow policy the handlers share; the stats line
+	// reports its denials, limits and lost audit events. Nil: zeros.
+	Gate *egress.Gate
 }
 
 // MaxHandlers is the most handlers one engine takes (Add).
@@ -112,6 +116,7 @@ type Engine struct {
 
 	st     Stats
 	budget *flow.Budget
+	gate   *egress.Gate
 
 	hst [MaxHandlers]HandlerStats // each handler's counters, as of the last gather
 
@@ -138,6 +143,7 @@ func New(cfg Config) (*Engine, error) {
 		trace:      cfg.Trace,
 		statsEvery: cfg.StatsEvery,
 		budget:     cfg.Budget,
+		gate:       cfg.Gate,
 		epfd:       -1,
 		wakeFd:     -1,
 		rxSlab:     make([]byte, batch*FrameSize),
@@ -300,6 +306,8 @@ func (e *Engine) line() string {
 // publish makes the counters visible to Stats.
 func (e *Engine) publish() {
 	e.st.FlowsUsed, e.st.FlowsMax = uint64(e.budget.Used()), uint64(e.budget.Max())
+	gs := e.gate.Stats()
+	e.st.Denied, e.st.Limited, e.st.AuditDropped = gs.Denied, gs.Limited, e.gate.AuditDropped()
 	e.mu.Lock()
 	e.pub = e.st
 	e.mu.Unlock()

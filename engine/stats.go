@@ -114,6 +114,12 @@ type Stats struct {
 	FlowsTCP, FlowsUDP, FlowsICMP uint64
 	FlowsUsed, FlowsMax           uint64
 
+	// The flow policy (Config.Gate): flows refused by an egress rule and
+	// by a flow limit, per protocol (TCP, UDP, ICMP), and audit log
+	// events lost (full buffer, slow or failing file).
+	Denied, Limited [3]uint64
+	AuditDropped    uint64
+
 	// Fragmented counts fragments written for frames larger than the
 	// MTU; Reassembled datagrams put together from the guest's fragments.
 	Fragmented, Reassembled uint64
@@ -137,9 +143,12 @@ type HandlerStats struct {
 
 // Line formats s as the stats line the engine logs. The format is stable:
 //
-//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N HANDLER_COUNTER=N ...
+//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N
+//	  denied_tcp=N denied_udp=N denied_icmp=N limited_tcp=N limited_udp=N limited_icmp=N audit_dropped=N HANDLER_COUNTER=N ...
 //
-// then, for each handler in the order of Add, each counter it fills as
+// (denied_* and limited_* count flows the flow policy refused, by
+// protocol; audit_dropped the audit log events lost), then, for each
+// handler in the order of Add, each counter it fills as
 // NAME_COUNTER=N (tcp_opens=N tcp_refused=N ... udp_opens=N ...), in
 // flow.Counter order. The flows of the handlers of TCP, UDP and echo
 // frames are the fields tcp_flows, udp_flows and icmp_flows and are not
@@ -165,6 +174,8 @@ func (s Stats) Line() string {
 		s.FlowsTCP, s.FlowsUDP, s.FlowsICMP, s.FlowsUsed, s.FlowsMax)
 	fmt.Fprintf(&b, " tap_write_errors=%d tap_unframable=%d tap_partial_writes=%d",
 		s.Tap.WriteErrors, s.Tap.Unframable, s.Tap.PartialWrites)
+	fmt.Fprintf(&b, " denied_tcp=%d denied_udp=%d denied_icmp=%d limited_tcp=%d limited_udp=%d limited_icmp=%d audit_dropped=%d",
+		s.Denied[0], s.Denied[1], s.Denied[2], s.Limited[0], s.Limited[1], s.Limited[2], s.AuditDropped)
 	fmt.Fprintf(&b, " frags_out=%d reassembled=%d", s.Fragmented, s.Reassembled)
 	for _, h := range s.Handlers {
 		legacy := h.Frames.Has(flow.FrameTCP) || h.Frames.Has(flow.FrameUDP) || h.Frames.Has(flow.FrameEcho)

@@ -120,7 +120,7 @@
 // # Sandbox
 //
 // The engine is confined by package sandbox before its event loop; the
-// stage order is in cmd/pasta's package comment. What this package adds:
+// stage order is in cmd/internal/pasta's package comment. What this package adds:
 //
 //   - The new mount, IPC and UTS namespaces come from the clone flags of
 //     Plan.Start (CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS, with

@@ -57,7 +57,43 @@ func MakePlan(cfg *policy.Config) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	return makePlan(paths, cfg.Foreground, os.Geteuid(), isInitialUserNS(), sameUserNS)
+	pl, err := makePlan(paths, cfg.Foreground, os.Geteuid(), isInitialUserNS(), sameUserNS)
+	if err != nil {
+		return Plan{}, err
+	}
+	if err := requireTools(pl.Tools()); err != nil {
+		return Plan{}, fmt.Errorf("joining user namespace %s: %w", pl.JoinUserNS, err)
+	}
+	return pl, nil
+}
+
+// Tools returns the programs from PATH that Start runs for the plan:
+// util-linux nsenter and unshare when joining a user namespace, none
+// otherwise.
+func (p Plan) Tools() []string {
+	if p.JoinUserNS == "" {
+		return nil
+	}
+	if p.Isolate {
+		return []string{"nsenter", "unshare"}
+	}
+	return []string{"nsenter"}
+}
+
+// requireTools checks that every program in names is in PATH, so that a
+// missing one stops pasta before it does anything, with their names.
+func requireTools(names []string) error {
+	var missing []string
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s not found in PATH: needs %s from util-linux",
+			strings.Join(missing, " and "), strings.Join(names, " and "))
+	}
+	return nil
 }
 
 func makePlan(p Paths, foreground bool, euid int, initUserNS bool, same func(string) bool) (Plan, error) {

@@ -17,7 +17,7 @@ const releaseFd = 3
 // NsInit is the whole of the nsinit stage: it runs in the new namespaces as
 // PID 1, waits until the engine releases it (one byte on fd 3), and then
 // replaces itself with COMMAND, which so becomes PID 1. It returns only on
-// failure, with the error to print; cmd/pasta then exits with status 1. If
+// failure, with the error to print; pasta then exits with status 127. If
 // pasta goes away before releasing, the pipe reads EOF and NsInit fails.
 // args are os.Args: [marker, PATH, ARGV0, ARG...].
 func NsInit(args []string) error {

@@ -100,8 +100,11 @@ type Config struct {
 	TargetPID    int      `toml:"-"`                // positional PID; 0 = none
 	Command      []string `toml:"-"`                // positional COMMAND [ARG]...
 
-	// Our own: egress policy (not in passt).
-	Egress Egress `toml:"egress"`
+	// Our own (not in passt): egress policy, per-guest flow limits, and
+	// the flow audit log.
+	Egress   Egress `toml:"-"`         // [egress] allow/deny, --egress-allow/--egress-deny
+	Limits   Limits `toml:"limits"`    // [limits], --max-flows/--flow-rate
+	AuditLog string `toml:"audit_log"` // --audit-log: JSON lines of flow events; "-" = stderr
 
 	// Added with the command-line parser (package conf).
 	Freebind          bool   `toml:"freebind"`       // --freebind: IP_FREEBIND on -t/-u listeners
@@ -116,10 +119,30 @@ type Config struct {
 }
 
 // Egress restricts where the guest may open outbound flows. Empty lists
-// allow everything (passt's behaviour).
+// allow everything (passt's behaviour). Rules come from the [egress]
+// table's allow and deny lists and from --egress-allow and --egress-deny,
+// the command line adding to the file; see ParseRule for the grammar.
 type Egress struct {
-	Allow []netip.Prefix `toml:"allow"` // destinations allowed; empty = all
-	Deny  []netip.Prefix `toml:"deny"`  // destinations refused; wins over Allow
+	Allow []Rule // flows allowed; empty = all
+	Deny  []Rule // flows refused; wins over Allow
+}
+
+// Empty reports whether e has no rules (everything is allowed).
+func (e *Egress) Empty() bool { return len(e.Allow) == 0 && len(e.Deny) == 0 }
+
+// FlowLimits holds one number per protocol; 0 means no limit.
+type FlowLimits struct {
+	TCP  int `toml:"tcp"`
+	UDP  int `toml:"udp"`
+	ICMP int `toml:"icmp"`
+}
+
+// Limits bound the flows one guest may open (outbound flows only:
+// inbound forwards are the host's doing). A flow over a limit is refused
+// as a denied one is.
+type Limits struct {
+	MaxFlows FlowLimits `toml:"max_flows"` // concurrent flows; --max-flows PROTO=N
+	FlowRate FlowLimits `toml:"flow_rate"` // new flows per second; --flow-rate PROTO=N[/s]
 }
 
 // ForwardMode is the kind of a -t/-u/-T/-U spec.

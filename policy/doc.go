@@ -35,8 +35,13 @@
 // unless SetEphemeral changes it (passt reads the host's range; nothing
 // here reads it yet).
 //
-// Egress.Allowed is our own addition: destinations the guest may reach.
-// Deny wins over Allow; an empty Allow allows everything.
+// Our own additions: the egress rules (Egress, parsed by ParseRule from
+// the [egress] lists and --egress-allow/--egress-deny, in the grammar
+// [PROTO:]TARGET[:PORTS] with named Presets), the per-protocol flow
+// Limits ([limits], --max-flows, --flow-rate) and the audit log path.
+// Deny wins over Allow; an empty Allow allows everything. Egress.Check is
+// the plain, linear statement of those semantics; package egress compiles
+// the rules into a trie for the handlers and is tested against it.
 //
 // # Limits
 //

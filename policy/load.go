@@ -22,6 +22,10 @@ type fileConfig struct {
 	UDPPorts  []string `toml:"udp_ports"`    // specs as -u
 	TCPNS     []string `toml:"tcp_ns_ports"` // specs as -T (pasta)
 	UDPNS     []string `toml:"udp_ns_ports"` // specs as -U (pasta)
+	Egress    struct {
+		Allow []string `toml:"allow"` // rules as --egress-allow
+		Deny  []string `toml:"deny"`  // rules as --egress-deny
+	} `toml:"egress"`
 }
 
 // Keys valid only in one mode, as the matching options are.
@@ -158,14 +162,52 @@ func decode(data string, into *Config) error {
 		}
 		*p.dst = f
 	}
+	for _, r := range []struct {
+		key   string
+		specs []string
+		dst   *[]Rule
+	}{{"egress.allow", fc.Egress.Allow, &c.Egress.Allow}, {"egress.deny", fc.Egress.Deny, &c.Egress.Deny}} {
+		if !md.IsDefined(strings.Split(r.key, ".")...) {
+			continue
+		}
+		*r.dst = nil
+		for _, spec := range r.specs {
+			rules, err := ParseRule(spec)
+			if err != nil {
+				return bad(r.key, err)
+			}
+			*r.dst = append(*r.dst, rules...)
+		}
+	}
+	for _, l := range []struct {
+		key string
+		v   FlowLimits
+	}{{"limits.max_flows", c.Limits.MaxFlows}, {"limits.flow_rate", c.Limits.FlowRate}} {
+		if err := l.v.check(); err != nil {
+			return bad(l.key, err)
+		}
+	}
+	if md.IsDefined("audit_log") && c.AuditLog == "" {
+		return bad("audit_log", errors.New("empty path"))
+	}
 	*into = c
 	return nil
 }
 
 // keyLine finds the line (from 1) where key is set, by a light scan of the
-// file: table headers and "key =" lines, dotted keys included. It returns 0
-// if not found.
+// file: table headers and "key =" lines, dotted keys included. A key not
+// found is looked for as its parent (a key inside an inline table is on
+// its parent's line). It returns 0 if not found.
 func keyLine(data string, key toml.Key) int {
+	for ; len(key) > 0; key = key[:len(key)-1] {
+		if n := keyLine1(data, key); n > 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+func keyLine1(data string, key toml.Key) int {
 	want := key.String()
 	var table string
 	for i, line := range strings.Split(data, "\n") {

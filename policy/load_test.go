@@ -46,8 +46,29 @@ func TestLoadExample(t *testing.T) {
 	if c.UDPIn == nil || c.UDPIn.String() != "53" || c.TCPOut != nil {
 		t.Errorf("UDPIn = %v TCPOut = %v", c.UDPIn, c.TCPOut)
 	}
-	if c.Egress.Allowed(a("169.254.169.254")) || !c.Egress.Allowed(a("192.0.2.1")) {
-		t.Errorf("Egress: %+v", c.Egress)
+	for _, f := range []struct {
+		proto Proto
+		dst   string
+		port  uint16
+		want  Verdict
+	}{
+		{ProtoTCP, "169.254.169.254", 80, VerdictDeny}, // preset:metadata
+		{ProtoTCP, "fd00:ec2::254", 80, VerdictDeny},   // preset:metadata
+		{ProtoTCP, "10.1.2.3", 22, VerdictDeny},        // 10.0.0.0/8:22,3306
+		{ProtoTCP, "10.1.2.3", 80, VerdictAllow},
+		{ProtoUDP, "10.1.2.3", 53, VerdictDeny}, // udp:10.0.0.0/8:53
+		{ProtoTCP, "10.1.2.3", 53, VerdictAllow},
+		{ProtoICMP, "192.0.2.1", 0, VerdictAllow},
+	} {
+		if v, _ := c.Egress.Check(f.proto, a(f.dst), f.port); v != f.want {
+			t.Errorf("Egress.Check(%v, %s, %d) = %v, want %v", f.proto, f.dst, f.port, v, f.want)
+		}
+	}
+	if c.Limits.MaxFlows != (FlowLimits{TCP: 1024, UDP: 512, ICMP: 64}) || c.Limits.FlowRate != (FlowLimits{TCP: 200, UDP: 200}) {
+		t.Errorf("Limits = %+v", c.Limits)
+	}
+	if c.AuditLog != "/var/log/gopasst-flows.jsonl" {
+		t.Errorf("AuditLog = %q", c.AuditLog)
 	}
 }
 
@@ -82,6 +103,12 @@ func TestLoadErrors(t *testing.T) {
 		{"bad address", ModePasst, "address = [\"10.0.0.1/33\"]\n", []string{`"address"`, "line 1"}},
 		{"address type", ModePasst, "address = \"10.0.0.1\"\n", []string{"address", "line 1"}},
 		{"bad prefix", ModePasst, "[egress]\ndeny = [\"10.0.0.0/40\"]\n", []string{"deny", "line 2"}},
+		{"bad rule", ModePasst, "quiet = true\n[egress]\nallow = [\"tcp:10.0.0.0/8:ssh\"]\n", []string{`"egress.allow"`, "line 3", `"ssh"`}},
+		{"rule type", ModePasst, "[egress]\ndeny = \"10.0.0.0/8\"\n", []string{"deny", "line 2"}},
+		{"unknown limit", ModePasst, "[limits]\nmax_flows = { tcp = 1, sctp = 2 }\n", []string{"limits.max_flows.sctp", "line 2"}},
+		{"negative limit", ModePasst, "[limits]\nflow_rate = { udp = -1 }\n", []string{`"limits.flow_rate"`, "line 2", "udp"}},
+		{"unknown limits key", ModePasst, "[limits]\nmax_conns = 1\n", []string{"limits.max_conns", "line 2"}},
+		{"empty audit", ModePasst, "audit_log = \"\"\n", []string{`"audit_log"`, "line 1"}},
 		{"bad netmask", ModePasst, "netmask = 33\n", []string{`"netmask"`}},
 		{"bad mac", ModePasst, "mac = \"9a:55\"\n", []string{`"mac"`, "line 1"}},
 		{"bad port spec", ModePasst, "tcp_ports = [\"22\", \"ssh\"]\n", []string{`"tcp_ports"`, `"ssh"`, "line 1"}},
@@ -117,43 +144,5 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if err := Load("/nonexistent/x.toml", NewConfig(ModePasst)); err == nil {
 		t.Error("missing file loaded")
-	}
-}
-
-func TestEgressAllowed(t *testing.T) {
-	pp := func(s ...string) []netip.Prefix {
-		var out []netip.Prefix
-		for _, x := range s {
-			out = append(out, netip.MustParsePrefix(x))
-		}
-		return out
-	}
-	tests := []struct {
-		name string
-		e    *Egress
-		dst  string
-		want bool
-	}{
-		{"nil", nil, "192.0.2.1", true},
-		{"empty", &Egress{}, "2001:db8::1", true},
-		{"deny", &Egress{Deny: pp("10.0.0.0/8")}, "10.1.2.3", false},
-		{"deny other", &Egress{Deny: pp("10.0.0.0/8")}, "11.1.2.3", true},
-		{"allow in", &Egress{Allow: pp("192.0.2.0/24")}, "192.0.2.7", true},
-		{"allow out", &Egress{Allow: pp("192.0.2.0/24")}, "198.51.100.1", false},
-		{"allow v4 not v6", &Egress{Allow: pp("0.0.0.0/0")}, "2001:db8::1", false},
-		{"deny wins", &Egress{Allow: pp("10.0.0.0/8"), Deny: pp("10.0.0.0/24")}, "10.0.0.5", false},
-		{"mapped", &Egress{Deny: pp("10.0.0.0/8")}, "::ffff:10.0.0.1", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.e.Allowed(netip.MustParseAddr(tt.dst)); got != tt.want {
-				t.Errorf("Allowed(%s) = %v", tt.dst, got)
-			}
-		})
-	}
-	e := &Egress{Allow: pp("10.0.0.0/8"), Deny: pp("10.0.0.0/24")}
-	dst := netip.MustParseAddr("10.9.9.9")
-	if n := testing.AllocsPerRun(100, func() { e.Allowed(dst) }); n != 0 {
-		t.Errorf("Allowed allocates %v", n)
 	}
 }

@@ -26,7 +26,6 @@ var sysnumAMD64 = map[string]uint32{
 	"execveat":          322,
 	"exit":              60,
 	"exit_group":        231,
-	"fallocate":         285,
 	"fcntl":             72,
 	"finit_module":      313,
 	"fork":              57,

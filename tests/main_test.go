@@ -32,17 +32,21 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	for _, name := range []string{"pasta", "passt"} {
-		out := filepath.Join(dir, name)
-		cmd := exec.Command("go", "build", "-o", out, "gopasst/cmd/"+name)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", name, err, b)
-			os.Exit(1)
-		}
-	}
+	// As installed: one binary, passt, and pasta a link to it, so that
+	// every pasta test also runs the mode choice by name and the
+	// re-executions through /proc/self/exe.
 	pastaBin = filepath.Join(dir, "pasta")
 	passtBin = filepath.Join(dir, "passt")
+	cmd := exec.Command("go", "build", "-o", passtBin, "gopasst/cmd/passt")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build passt: %v\n%s", err, b)
+		os.Exit(1)
+	}
+	if err := os.Symlink("passt", pastaBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -153,4 +153,31 @@ func TestIntegrationPastaRootless(t *testing.T) {
 			}
 		})
 	}
+
+	// Joining a user namespace runs util-linux nsenter and unshare: without
+	// them in PATH pasta names them and stops before touching anything.
+	t.Run("join without util-linux", func(t *testing.T) {
+		sleeper := exec.Command("unshare", "-rn", "sleep", "60")
+		sleeper.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		if err := sleeper.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
+		time.Sleep(100 * time.Millisecond)
+		target := strconv.Itoa(sleeper.Process.Pid)
+		cmd := exec.Command(pastaBin, "-I", "gptap", target)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		cmd.Env = []string{"PATH=/nonexistent", "HOME=/"}
+		cmd.Dir = "/"
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Fatalf("exit: %v, want status 1\n%s", err, out)
+		}
+		if !strings.Contains(string(out), "nsenter and unshare not found in PATH: needs nsenter and unshare from util-linux") {
+			t.Errorf("message does not name the tools: %s", out)
+		}
+		if tapUp(t, []string{"nsenter", "-t", target, "-n", "ip"}, "gptap") {
+			t.Error("a tap device was created although pasta refused to start")
+		}
+	})
 }

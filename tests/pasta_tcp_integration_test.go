@@ -13,7 +13,7 @@ import (
 )
 
 // TestIntegrationPastaTCPToHostLoopback is an end-to-end smoke test of the
-// wiring in cmd/pasta (tap, engine, TCP handler): a connection from the
+// wiring in cmd/internal/pasta (tap, engine, TCP handler): a connection from the
 // namespace to the gateway address reaches a listener on the host's
 // 127.0.0.1 (the gateway is mapped to host loopback by default).
 func TestIntegrationPastaTCPToHostLoopback(t *testing.T) {

@@ -1,78 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-// Command passt is gopasst's passt mode: qemu connects to a UNIX stream
-// socket ("-netdev stream") and exchanges Ethernet frames, each behind a
-// 4-byte big-endian length; the engine translates them to host sockets.
+// Command passt is gopasst's one binary: passt (a qemu guest on a UNIX
+// stream socket, package cmd/internal/passt) or pasta (a tap device in a
+// network namespace, package cmd/internal/pasta), chosen as upstream
+// passt chooses, with one addition:
 //
-//	passt [OPTION]...
+//  1. A re-executed stage keeps the role that started it, whatever its
+//     argv[0]: pasta's engine and nsinit (netns.Stage), passt's daemon and
+//     guest process (passt.Reexecuted).
+//  2. A first argument --gopasst-mode=pasta or --gopasst-mode=passt (also
+//     as two arguments) chooses the mode and is removed from the command
+//     line. Only the first argument is looked at, so a COMMAND's own
+//     arguments are never taken for it; upstream has no option starting
+//     with --gopasst, so it cannot shadow one of theirs.
+//  3. Otherwise the name the binary runs as: a base name containing
+//     "pasta" (pasta, pasta.avx2, /usr/bin/gopasta) is pasta, as upstream's
+//     main() decides with strstr(); every other name is passt (upstream
+//     refuses names holding neither word; here passt is the default, so
+//     a binary renamed gopasst or a.out still works).
 //
-// # Processes
+// Distributions install this binary as passt with pasta a symbolic link to
+// it. cmd/pasta builds a pasta-only binary for development.
 //
-// One binary, three roles, told apart by the environment:
-//
-//  1. The launcher (what the user starts): sandbox.Initial, parse the
-//     command line, bind the UNIX socket (-s, or the first free
-//     /tmp/passt_N.socket) or take the connected -F fd, open the log and
-//     pcap files, print the qemu command line. With -f it becomes the
-//     supervisor itself; otherwise it re-executes itself as the daemon
-//     (setsid, stdio on /dev/null), waits until the daemon reports ready on
-//     a pipe, writes the daemon's PID to --pid and exits 0.
-//  2. The supervisor (the launcher with -f, or the daemon): accepts one
-//     guest at a time and, for each, re-executes itself through
-//     sandbox.Reexec into the guest process, handing it the connection,
-//     the log and the pcap file; it waits for that process to end before
-//     it accepts the next guest. With --one-off or -F it then exits with the
-//     guest process's status (0 when the guest disconnected). It never reads
-//     a byte from the guest.
-//  3. The guest process (sandbox stage "passt-guest"): new user (root
-//     mapped to --runas or nobody), mount, IPC and UTS namespaces, still in
-//     the host's network namespace. It resolves what the guest is told
-//     (guest.Resolve), builds the engine on tap.NewStream, creates the
-//     handlers (whose -t listeners it opens here: the network namespace is
-//     the host's, so binding works), calls sandbox.Enter (empty root, no
-//     capabilities, seccomp) and runs the event loop until the guest goes
-//     away. Then it exits, and every flow of that guest goes with it.
-//
-// # Why a process per guest
-//
-// passt resets its flow table when qemu reconnects. Here the engine and the
-// handlers are rebuilt per guest instead, and the cheapest leak-free way is
-// a fresh process: the seccomp filter refuses epoll_create1 and eventfd2,
-// so a sandboxed process cannot build a second engine, and process exit
-// frees every socket, timer and buffer of the old guest by construction.
-// The price: the -t listeners exist only while a guest is connected (a
-// connection to a forwarded port between two guests is refused), and
-// listeners on ports below 1024 cannot be opened, since the guest process
-// has no capability in the host's user namespace. The supervisor stays
-// outside the sandbox but only accepts connections and waits for children.
-//
-// # The guest's socket
-//
-// The supervisor sets 16 MiB send and receive buffers on each guest
-// connection (SO_SNDBUFFORCE when root, else SO_SNDBUF within wmem_max):
-// the default ~208 KiB holds three 65520-byte frames, and the engine would
-// drop frames as tap_full while qemu drains them (1 MB/s instead of ~100
-// MB/s for a download under TCG). Bad input on the stream is the engine's
-// and tap.Stream's business: malformed frames are dropped and counted in
-// the stats line; a length of 0 or above 65535 ends the connection with the
-// reason logged ("closing the guest connection: ..."), and the supervisor
-// waits for the next guest.
-//
-// GOPASST_SECCOMP_ACTION=trap|log in the environment changes the filter's
-// action in the guest process, to find a syscall missing from the profile.
-//
-// This is the only package that exits.
+// This is the only place that exits.
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
-	"gopasst/conf"
+	"gopasst/cmd/internal/passt"
+	"gopasst/cmd/internal/pasta"
+	"gopasst/netns"
 	"gopasst/policy"
-	"gopasst/sandbox"
 )
 
 func main() {
@@ -80,44 +42,54 @@ func main() {
 }
 
 func run() int {
-	if sandbox.Stage() == stageGuest {
-		return guestMain()
-	}
-	if err := sandbox.Initial(); err != nil {
+	mode, args, err := chooseMode(os.Args, netns.Stage() != netns.StageLaunch, passt.Reexecuted())
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "passt:", err)
 		return 1
 	}
-	cfg, code, ok := parse()
-	if !ok {
-		return code
+	if mode == policy.ModePasta {
+		return pasta.Main(args)
 	}
-	if os.Getenv(envStage) == stageDaemon {
-		return daemonMain(cfg)
-	}
-	return launch(cfg)
+	return passt.Main(args)
 }
 
-// parse parses the command line. ok is false when the process must exit
-// with code: --help, --version, errors, unsupported options.
-func parse() (cfg *policy.Config, code int, ok bool) {
-	cfg, err := conf.Parse(policy.ModePasst, os.Args[1:])
+// modeOption is gopasst's explicit choice of mode, valid only as the
+// first argument.
+const modeOption = "--gopasst-mode"
+
+// chooseMode returns the mode for argv and the command line to run it
+// with (argv[1:] less the mode option). pastaStage and passtStage say
+// whether the process is a re-executed stage of either.
+func chooseMode(argv []string, pastaStage, passtStage bool) (policy.Mode, []string, error) {
+	args := []string{}
+	if len(argv) > 1 {
+		args = argv[1:]
+	}
 	switch {
-	case errors.Is(err, conf.ErrHelp):
-		fmt.Print(conf.Usage(policy.ModePasst))
-		return nil, 0, false
-	case errors.Is(err, conf.ErrVersion):
-		fmt.Print(conf.Version(policy.ModePasst))
-		return nil, 0, false
-	case errors.Is(err, conf.ErrCapabilities):
-		fmt.Print(conf.Capabilities())
-		return nil, 0, false
-	case err != nil:
-		fmt.Fprintln(os.Stderr, "passt:", err)
-		return nil, 1, false
+	case pastaStage:
+		return policy.ModePasta, args, nil
+	case passtStage:
+		return policy.ModePasst, args, nil
 	}
-	if u := conf.Unsupported(cfg); len(u) > 0 {
-		fmt.Fprintf(os.Stderr, "passt: %s: not yet supported\n", strings.Join(u, ", "))
-		return nil, 1, false
+	if len(args) > 0 && (args[0] == modeOption || strings.HasPrefix(args[0], modeOption+"=")) {
+		name, ok := strings.CutPrefix(args[0], modeOption+"=")
+		rest := args[1:]
+		if !ok {
+			if len(args) < 2 {
+				return 0, nil, fmt.Errorf("%s needs an argument: pasta or passt", modeOption)
+			}
+			name, rest = args[1], args[2:]
+		}
+		switch name {
+		case "pasta":
+			return policy.ModePasta, rest, nil
+		case "passt":
+			return policy.ModePasst, rest, nil
+		}
+		return 0, nil, fmt.Errorf("%s: unknown mode %q (pasta or passt)", modeOption, name)
 	}
-	return cfg, 0, true
+	if len(argv) > 0 && strings.Contains(filepath.Base(argv[0]), "pasta") {
+		return policy.ModePasta, args, nil
+	}
+	return policy.ModePasst, args, nil
 }

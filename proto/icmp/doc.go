@@ -67,6 +67,12 @@
 // drops a reply whose sequence number repeats the previous one (its own
 // echo looping back); we have not needed that.
 //
+// Flow policy: a request that would open a flow passes Config.Gate
+// (package egress) with the real destination; refused, it opens no socket
+// and is answered with destination unreachable, "administratively
+// prohibited" (ICMP type 3 code 13, ICMPv6 type 1 code 1), quoting it.
+// closeFlow reports the echo bytes each way.
+//
 // # Limits
 //
 // No allocation per echo: sockets are driven with raw bind/sendto/recvfrom

@@ -10,9 +10,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/fwd"
 	"gopasst/guest"
+	"gopasst/policy"
 	"gopasst/proto/l2"
 )
 
@@ -33,6 +36,10 @@ type Config struct {
 	// Budget is the flow capacity shared with the engine's other
 	// handlers: a new flow also takes a unit of it. Nil: no shared limit.
 	Budget *flow.Budget
+	// Gate is the guest's flow policy (egress rules, limits, audit log):
+	// a request it refuses is answered with ICMP "administratively
+	// prohibited". Nil: everything allowed.
+	Gate *egress.Gate
 	// Log is told once that ping sockets cannot be opened (like passt's
 	// warning about net.ipv4.ping_group_range). Nil: discard.
 	Log *slog.Logger
@@ -55,6 +62,7 @@ type Counts struct {
 	SendError   uint64 // sendto() failures
 	RecvError   uint64 // recvfrom() failures other than EAGAIN
 	DropReply   uint64 // datagrams dropped: not an echo reply, wrong source, no buffer
+	Refused     uint64 // requests refused by the flow policy, answered with "administratively prohibited"
 }
 
 // Handler relays the guest's ICMP and ICMPv6 echo requests through
@@ -80,6 +88,8 @@ type Handler struct {
 	lastScan int64
 	warned   bool
 	log      *slog.Logger
+	gate     *egress.Gate
+	now      int64 // monotonic time of the current call
 
 	counts Counts
 }
@@ -97,7 +107,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	capacity = min(capacity, flow.MaxIndex+1)
 	n := cfg.Net
-	h := &Handler{n: n, poller: cfg.Poller, tap: cfg.Tap, tbl: newTable(capacity), log: cfg.Log}
+	h := &Handler{n: n, poller: cfg.Poller, tap: cfg.Tap, tbl: newTable(capacity), log: cfg.Log, gate: cfg.Gate}
 	h.tbl.Budget = cfg.Budget
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -130,7 +140,7 @@ func (h *Handler) Stats() flow.Stats {
 	var s flow.Stats
 	s[flow.Flows] = uint64(h.tbl.Len())
 	s[flow.Opens] = c.NewFlows
-	s[flow.Refused] = c.TableFull
+	s[flow.Refused] = c.TableFull + c.Refused
 	s[flow.Expired] = c.Expired
 	s[flow.Replies] = c.Replies
 	s[flow.DropMalformed] = c.DropRequest
@@ -183,8 +193,9 @@ func (h *Handler) handleTap(f *l2.Frame, now int64) {
 	id := l2.ICMPv4(msg).Ident()
 	remote := flow.AddrBytes(f.Dst)
 	idx, hash := h.tbl.lookup(v6, id, &remote)
+	h.now = now
 	if idx < 0 {
-		if idx = h.newFlow(v6, id, hash, &remote, f.Dst); idx < 0 {
+		if idx = h.newFlow(v6, id, hash, &remote, f); idx < 0 {
 			return
 		}
 	}
@@ -205,6 +216,7 @@ func (h *Handler) handleTap(f *l2.Frame, now int64) {
 		return
 	}
 	pf.requests++
+	pf.fromGuest += uint64(len(msg))
 	h.counts.Requests++
 }
 
@@ -236,16 +248,30 @@ func (h *Handler) hostDestination(dst netip.Addr) netip.Addr {
 
 // newFlow opens a ping socket for a new flow and registers it. It returns
 // the flow index, or -1 (counted) on failure.
-func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst netip.Addr) int {
+func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, f *l2.Frame) int {
 	if h.tbl.Full() {
 		h.counts.TableFull++
 		return -1
 	}
-	host := h.hostDestination(dst)
+	host := h.hostDestination(f.Dst)
 	if !host.IsValid() || host.Is6() != v6 || host.Is4In6() {
 		h.counts.DropRequest++
 		return -1
 	}
+	// The flow policy, on the real destination. The guest's endpoint
+	// "port" in the audit log is its echo identifier.
+	guestEnd := netip.AddrPortFrom(f.Src, id)
+	if !h.gate.Open(policy.ProtoICMP, audit.Outbound, guestEnd, netip.AddrPortFrom(host, 0), h.now) {
+		h.counts.Refused++
+		h.prohibited(f)
+		return -1
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			h.gate.Close(policy.ProtoICMP, audit.Outbound, guestEnd, netip.AddrPortFrom(host, 0), h.now, h.now, 0, 0)
+		}
+	}()
 	af, proto := unix.AF_INET, unix.IPPROTO_ICMP
 	if v6 {
 		af, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
@@ -271,8 +297,9 @@ func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, dst
 		h.counts.SocketError++
 		return -1
 	}
-	h.tbl.Add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host)}, hash)
+	h.tbl.Add(&pingFlow{fd: int32(fd), v6: v6, guestID: id, remote: *remote, host: flow.AddrBytes(host), opened: h.now}, hash)
 	h.counts.NewFlows++
+	ok = true
 	return idx
 }
 
@@ -304,4 +331,22 @@ func (h *Handler) Close() {
 	for h.tbl.Len() > 0 {
 		h.closeFlow(h.tbl.Len() - 1)
 	}
+}
+
+// prohibited answers a refused echo request with destination unreachable,
+// "administratively prohibited", quoting it.
+func (h *Handler) prohibited(f *l2.Frame) {
+	if h.used == len(h.bufs) {
+		return
+	}
+	buf := h.bufs[h.used]
+	link := l2.Link{SrcMAC: [6]byte(h.n.OurMAC), DstMAC: [6]byte(h.n.GuestMAC)}
+	n := l2.BuildAdminProhibited(buf, &link, f.Dst, f.Raw[f.L3:f.End])
+	if n == 0 {
+		return
+	}
+	h.used++
+	h.out[0] = buf[:n]
+	h.tap.Send(h.out[:])
+	h.out[0] = nil
 }

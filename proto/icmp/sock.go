@@ -15,6 +15,7 @@ import (
 // identifier restored and the checksum recomputed. Mirrors
 // icmp_sock_handler() in passt icmp.c.
 func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
+	h.now = now
 	idx := int(ref.Index)
 	if ref.Kind != flow.KindPing || idx >= h.tbl.Len() || h.tbl.At(idx).fd != ref.Fd {
 		return // stale event for a flow that has gone or moved
@@ -53,6 +54,7 @@ func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
 		h.tap.Send(h.out[:])
 		h.out[0] = nil
 		pf.replies++
+		pf.toGuest += uint64(n)
 		h.counts.Replies++
 	}
 }

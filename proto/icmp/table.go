@@ -17,6 +17,11 @@ type pingFlow struct {
 	lastTap  int64    // monotonic ns of the last request from the guest
 	requests uint32   // echo requests relayed
 	replies  uint32   // echo replies relayed
+
+	// Flow policy and audit (SetGate).
+	opened    int64  // monotonic ns
+	fromGuest uint64 // ICMP message bytes (echo header and data) from the guest
+	toGuest   uint64 // ICMP message bytes to the guest
 }
 
 // table is the handler's flow.Table of ping flows, keyed by (v6, guestID,

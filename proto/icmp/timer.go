@@ -3,9 +3,13 @@
 package icmp
 
 import (
+	"net/netip"
+
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/flow"
+	"gopasst/policy"
 )
 
 // End implements flow.Handler. The engine flushes the tap after it, so
@@ -16,6 +20,7 @@ func (h *Handler) End(now int64) { h.used = 0 }
 // It scans the table at most once a second. Mirrors icmp_ping_timer() in
 // passt icmp.c.
 func (h *Handler) Tick(now int64) {
+	h.now = now
 	if now-h.lastScan < scanInterval && now >= h.lastScan {
 		return
 	}
@@ -33,7 +38,12 @@ func (h *Handler) Tick(now int64) {
 // closeFlow unregisters and closes flow idx and compacts the table,
 // telling the poller the moved flow's new index.
 func (h *Handler) closeFlow(idx int) {
-	fd := int(h.tbl.At(idx).fd)
+	pf := h.tbl.At(idx)
+	if h.gate != nil {
+		h.gate.Close(policy.ProtoICMP, audit.Outbound, netip.AddrPortFrom(flow.BytesAddr(&pf.guest, pf.v6), pf.guestID),
+			netip.AddrPortFrom(flow.BytesAddr(&pf.host, pf.v6), 0), pf.opened, h.now, pf.fromGuest, pf.toGuest)
+	}
+	fd := int(pf.fd)
 	_ = h.poller.Del(fd)
 	unix.Close(fd)
 	if moved := h.tbl.Remove(idx); moved >= 0 {

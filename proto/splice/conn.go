@@ -3,9 +3,13 @@
 package splice
 
 import (
+	"net/netip"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"gopasst/audit"
+	"gopasst/policy"
 )
 
 // events records what has happened to a connection; the state is implied
@@ -49,7 +53,8 @@ func finSent(side int) events { return evFinSent0 << side }
 func outWait(side int) events { return evOutWait0 << side }
 
 // conn is one spliced connection: side 0 is the socket accepted inside the
-// namespace, side 1 the socket connected on the host. Mirrors passt's
+// namespace, side 1 the socket connected on the host (for a connection
+// from the host's loopback taken with Adopt, the other way round). Mirrors passt's
 // struct tcp_splice_conn.
 type conn struct {
 	sock    [2]int32  // socket of each side; -1 once closed
@@ -59,7 +64,14 @@ type conn struct {
 	polled  [2]uint32 // epoll interest set on sock[i]
 	inEpoll [2]bool   // sock[i] is in the epoll set
 	ev      events
-	in      bool // side 0 is on the host, side 1 in the namespace (Adopt)
+
+	// Flow policy and audit (Config.Gate).
+	gated  bool           // the gate let it open: Close it on close
+	in     bool           // side 0 is on the host, side 1 in the namespace (Adopt)
+	client netip.AddrPort // the namespace client's end
+	host   netip.AddrPort // where the host side connects
+	opened int64          // monotonic ns
+	moved  [2]uint64      // bytes moved from side i to the other
 }
 
 // reset marks c free, with no file descriptors.
@@ -256,10 +268,10 @@ func (h *Handler) relay(idx, from int) bool {
 				continue
 			case unix.EAGAIN:
 				c.ev |= outWait(to)
-				h.count(from, h.conns[idx].in, moved)
+				h.count(c, from, moved)
 				return true
 			default: // EPIPE, ECONNRESET: the receiver reset
-				h.count(from, h.conns[idx].in, moved)
+				h.count(c, from, moved)
 				h.closeConn(idx, true)
 				return false
 			}
@@ -281,11 +293,11 @@ func (h *Handler) relay(idx, from int) bool {
 		case unix.EAGAIN:
 			// Socket empty, or pipe full: drain, or stop.
 			if c.queued[from] == 0 {
-				h.count(from, h.conns[idx].in, moved)
+				h.count(c, from, moved)
 				return true
 			}
 		default: // ECONNRESET: the sender reset
-			h.count(from, h.conns[idx].in, moved)
+			h.count(c, from, moved)
 			h.closeConn(idx, true)
 			return false
 		}
@@ -294,13 +306,14 @@ func (h *Handler) relay(idx, from int) bool {
 		// Out of rounds with bytes left: come back when out is writable.
 		c.ev |= outWait(to)
 	}
-	h.count(from, h.conns[idx].in, moved)
+	h.count(c, from, moved)
 	return true
 }
 
 // count adds n bytes moved from side from to the statistics.
-func (h *Handler) count(from int, in bool, n int) {
-	if (from == 0) != in {
+func (h *Handler) count(c *conn, from, n int) {
+	c.moved[from] += uint64(n)
+	if (from == 0) != c.in {
 		h.counts.BytesToHost += uint64(n)
 	} else {
 		h.counts.BytesToNs += uint64(n)
@@ -337,6 +350,9 @@ func (h *Handler) closeConn(idx int, abort bool) {
 			unix.Close(int(c.pipeR[side]))
 			unix.Close(int(c.pipeW[side]))
 		}
+	}
+	if c.gated {
+		h.gate.Close(policy.ProtoTCP, audit.Outbound, c.client, c.host, c.opened, h.now, c.moved[0], c.moved[1])
 	}
 	c.reset()
 	h.live--

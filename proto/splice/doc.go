@@ -54,6 +54,12 @@
 // on one side becomes a reset on the other, and a refused connection
 // becomes a reset for the client.
 //
+// The namespace connecting to the host is egress: each accepted
+// connection passes Config.Gate (package egress) with its destination
+// (the rule's address or the host's loopback, and port) before the host
+// side is opened; refused, it is reset at once (the client reads
+// ECONNRESET). closeConn reports the bytes moved each way.
+//
 // # Table
 //
 // Connections live in a fixed-capacity array of values allocated by New,

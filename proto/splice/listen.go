@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/flow"
 	"gopasst/fwd"
 	"gopasst/policy"
@@ -183,8 +184,8 @@ func (h *Handler) accept(li int, now int64) {
 		default:
 			return
 		}
-		ap, ok := fwd.RawAddrPort(&h.rsa)
-		src := ap.Addr()
+		srcAP, ok := fwd.RawAddrPort(&h.rsa)
+		src := srcAP.Addr()
 		if !ok || !src.IsLoopback() {
 			h.counts.NotLoopback++
 			unix.Close(fd)
@@ -195,9 +196,28 @@ func (h *Handler) accept(li int, now int64) {
 			closeReset(fd)
 			continue
 		}
+		// The namespace opening a connection to the host is egress: the
+		// gate checks the real destination. The kernel has accepted the
+		// client already; refusing it is a reset, ECONNRESET at once.
+		dst := h.destination(src.Is4(), l)
+		if !h.gate.Open(policy.ProtoTCP, audit.Outbound, srcAP, dst, now) {
+			h.counts.Refused++
+			closeReset(fd)
+			continue
+		}
 		h.counts.Accepted++
-		h.open(fd, src.Is4(), l)
+		h.open(fd, srcAP, dst, now, false)
 	}
+}
+
+// destination returns where a connection accepted on l goes: its target
+// address, or the host's loopback of the client's family.
+func (h *Handler) destination(v4 bool, l *listener) netip.AddrPort {
+	dst := l.toAddr
+	if !dst.IsValid() {
+		dst = fwd.Loopback(!v4)
+	}
+	return netip.AddrPortFrom(dst.Unmap(), l.toPort)
 }
 
 // closeReset closes fd so that the peer sees a reset.
@@ -206,22 +226,13 @@ func closeReset(fd int) {
 	unix.Close(fd)
 }
 
-// open sets up a connection for accepted socket fd and starts connecting
-// its host side. Mirrors tcp_splice_connect() in passt.
-func (h *Handler) open(fd int, v4 bool, l *listener) {
-	dst := l.toAddr
-	if !dst.IsValid() {
-		dst = fwd.Loopback(!v4)
-	}
-	h.start(fd, netip.AddrPortFrom(dst.Unmap(), l.toPort), false)
-}
-
 // Adopt takes over fd, a connection accepted on a -t listener in the
 // host's namespace from a loopback client, and relays it to dst inside the
 // namespace: the reverse direction of the -T path, passt's splice of
 // inbound loopback connections (tcp_splice_conn_from_sock() for
-// PIF_HOST). The handler owns fd from the call on; false means the
-// connection was refused (reset).
+// PIF_HOST). It is not egress: the flow policy is not asked. The handler
+// owns fd from the call on; false means the connection was refused
+// (reset).
 func (h *Handler) Adopt(fd int, dst netip.AddrPort) bool {
 	if h.nsSocket == nil || h.n == len(h.conns) {
 		h.counts.TableFull++
@@ -229,13 +240,14 @@ func (h *Handler) Adopt(fd int, dst netip.AddrPort) bool {
 		return false
 	}
 	h.counts.Adopted++
-	return h.start(fd, dst, true)
+	return h.open(fd, netip.AddrPort{}, dst, 0, true)
 }
 
-// start sets up a connection for the accepted socket fd (side 0) and
-// starts connecting side 1 to dst: in the host's namespace, or inside
-// the guest's (in) through NsSocket. false means it was reset.
-func (h *Handler) start(fd int, dst netip.AddrPort, in bool) bool {
+// open sets up a connection for accepted socket fd (side 0) and starts
+// connecting side 1 to to: on the host, or for in (Adopt) inside the
+// namespace through NsSocket. Mirrors tcp_splice_connect() in passt.
+// false means it was reset.
+func (h *Handler) open(fd int, client, to netip.AddrPort, now int64, in bool) bool {
 	idx := h.n
 	h.n++
 	h.live++
@@ -243,17 +255,18 @@ func (h *Handler) start(fd int, dst netip.AddrPort, in bool) bool {
 	c.reset()
 	c.sock[0] = int32(fd)
 	c.ev = evConnecting
-	c.in = in
+	c.client, c.host, c.opened, c.gated, c.in = client, to, now, !in, in
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
 
 	var sa unix.Sockaddr
 	domain := unix.AF_INET
-	if a := dst.Addr(); a.Is4() {
-		h.sa4.Port, h.sa4.Addr = int(dst.Port()), a.As4()
+	dst := to.Addr()
+	if dst.Is4() {
+		h.sa4.Port, h.sa4.Addr = int(to.Port()), dst.As4()
 		sa = &h.sa4
 	} else {
 		domain = unix.AF_INET6
-		h.sa6.Port, h.sa6.Addr = int(dst.Port()), a.As16()
+		h.sa6.Port, h.sa6.Addr = int(to.Port()), dst.As16()
 		sa = &h.sa6
 	}
 	typ := unix.SOCK_STREAM | unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
@@ -284,7 +297,7 @@ func (h *Handler) start(fd int, dst netip.AddrPort, in bool) bool {
 		return false
 	}
 	if h.trace {
-		h.log.Debug("splice: accepted", "idx", idx, "to", dst, "into namespace", in)
+		h.log.Debug("splice: accepted", "idx", idx, "to", to, "into namespace", in)
 	}
 	h.updatePoll(idx)
 	return true

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/policy"
 )
@@ -28,6 +29,9 @@ type Config struct {
 	// PipeSize caps the size of each pipe in bytes; 0 means 8 MiB. New
 	// probes downwards from it until F_SETPIPE_SZ succeeds.
 	PipeSize int
+	// Gate is the guest's flow policy: a connection it refuses is reset
+	// as soon as accepted. Nil: everything allowed.
+	Gate *egress.Gate
 	// Log receives setup errors, and per-connection events if Trace.
 	Log   *slog.Logger
 	Trace bool
@@ -42,6 +46,7 @@ type Counts struct {
 	TableFull     uint64 // connections reset: the table was full
 	AcceptPaused  uint64 // times a listener paused for want of fds
 	ConnectFailed uint64 // host connects that failed (reset to the client)
+	Refused       uint64 // connections reset: refused by the flow policy
 	Aborted       uint64 // connections closed with a reset
 	Closed        uint64 // connections closed after FIN both ways
 	BytesToHost   uint64 // bytes moved from the namespace to the host
@@ -58,6 +63,8 @@ type Handler struct {
 	log      *slog.Logger
 	trace    bool
 	pipeSize int // bytes set with F_SETPIPE_SZ on every pipe
+	gate     *egress.Gate
+	now      int64 // monotonic time of the current call
 
 	conns     []conn // dense: conns[:n] are live or closed-pending
 	n         int
@@ -99,6 +106,7 @@ func New(cfg Config) (*Handler, error) {
 		log:      log,
 		trace:    cfg.Trace,
 		pipeSize: probePipeSize(max(want, minPipeSize)),
+		gate:     cfg.Gate,
 		conns:    make([]conn, capacity),
 		closed:   make([]int, 0, capacity),
 	}
@@ -136,6 +144,7 @@ func (h *Handler) Close() {
 
 // HandleSock handles an event on a listener or a connection's socket.
 func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
+	h.now = now
 	switch ref.Kind {
 	case flow.KindSpliceListen:
 		i := int(ref.Index)
@@ -175,7 +184,7 @@ func (h *Handler) Stats() flow.Stats {
 	var s flow.Stats
 	s[flow.Flows] = uint64(h.live)
 	s[flow.Opens] = c.Accepted + c.Adopted
-	s[flow.Refused] = c.NotLoopback + c.TableFull + c.ConnectFailed
+	s[flow.Refused] = c.NotLoopback + c.TableFull + c.ConnectFailed + c.Refused
 	s[flow.Resets] = c.Aborted
 	s[flow.NoBuffer] = c.AcceptPaused
 	return s
@@ -186,6 +195,7 @@ func (h *Handler) Counts() Counts { return h.counts }
 
 // Tick resumes listeners paused for want of file descriptors.
 func (h *Handler) Tick(now int64) {
+	h.now = now
 	if h.paused == 0 {
 		return
 	}

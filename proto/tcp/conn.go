@@ -111,6 +111,13 @@ type conn struct {
 	lastAct  int64 // last frame or socket event
 	ackSince int64 // data in flight to the guest since, or last ACK progress
 	deadline int64 // next time Tick must look at this connection
+
+	// Flow policy and audit (Config.Gate).
+	gated        bool           // the gate let it open: Close it on close
+	inbound      bool           // accepted on a -t listener (not egress)
+	host         netip.AddrPort // the host socket's other end
+	bytesFromTap uint64         // payload bytes from the guest written to the socket
+	bytesToTap   uint64         // payload bytes to the guest, acknowledged by it
 }
 
 // inFlight returns the bytes (and FIN) sent to the guest and not acked.

@@ -161,11 +161,23 @@
 // Config.Capacity connections (at most 1<<17); SYN floods fill it (as in
 // passt, a known gap).
 //
+// # Flow policy
+//
+// A SYN from the guest passes Config.Gate (package egress) with the real
+// destination, after HostDestination, before anything is opened: refused
+// (a deny rule or a flow limit), it is answered with a RST at once, so the
+// guest's connect() fails with ECONNREFUSED in microseconds. Connections
+// accepted on -t listeners are inbound: the gate logs them and never
+// refuses them. closeConn tells the gate of every close, with the payload
+// bytes written to the socket (bytesFromTap) and acknowledged by the guest
+// (bytesToTap), for the audit log.
+//
 // # Counters
 //
 // Stats gives the engine, in the shape of flow.Stats: flows (live
 // connections), opens, refused (table or budget full, no host
-// destination, host connect failed: each answered with RST), rst (RSTs
+// destination, host connect failed, flow policy: each answered with
+// RST), rst (RSTs
 // sent), retrans (duplicate-ACK rewinds plus timeouts), ooo, short_writes,
 // timeouts, no_buffer (connections that waited for frames), flushes
 // (mid-wake-up tap flushes), drop_malformed, drop_no_flow (segments for

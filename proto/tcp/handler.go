@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/policy"
@@ -30,8 +32,8 @@ type Config struct {
 	// a connection also takes a unit of it. Nil: no shared limit.
 	Budget *flow.Budget
 	// Inbound are the -t listeners: sockets in the host's netns whose
-	// connections are forwarded to the guest (or spliced: see Splice).
-	// (pasta's -T listeners are proto/splice's.)
+	// connections are forwarded to the guest. (pasta's -T listeners are
+	// proto/splice's.)
 	Inbound []policy.Listener
 	// Splice, if set (pasta, unless --no-splice), takes connections
 	// accepted on a -t listener with no target address from a loopback
@@ -41,6 +43,9 @@ type Config struct {
 	// HostLoToNsLo is --host-lo-to-ns-lo: spliced connections go to the
 	// namespace's loopback, not its address.
 	HostLoToNsLo bool
+	// Gate is the guest's flow policy (egress rules, limits, audit log):
+	// a SYN it refuses is answered with a RST. Nil: everything allowed.
+	Gate *egress.Gate
 	// Log receives setup errors and, if Trace, per-connection events.
 	Log   *slog.Logger
 	Trace bool
@@ -58,7 +63,7 @@ type Splicer interface {
 // engine in the shape of flow.Stats.
 type Counts struct {
 	Opens         uint64 // connections opened, both directions
-	Refused       uint64 // connections refused: table or budget full, host connect failed, no host destination
+	Refused       uint64 // connections refused: table or budget full, host connect failed, no host destination, flow policy
 	Resets        uint64 // RSTs sent to the guest
 	BadSegments   uint64 // segments from the guest that were malformed
 	NoConn        uint64 // segments for no connection (answered with RST)
@@ -70,6 +75,7 @@ type Counts struct {
 	FramesShort   uint64 // times a connection had to wait for the next wake-up for frames
 	Flushes       uint64 // mid-wake-up tap flushes to reuse the frame buffers
 	CtlDropped    uint64 // control frames dropped for want of a buffer
+	PolicyRefused uint64 // SYNs refused by the flow policy (egress rule or limit), answered with RST; also in Refused
 }
 
 // Handler is the TCP translator. It runs on the event-loop goroutine and is
@@ -80,6 +86,7 @@ type Handler struct {
 	tap    flow.Tap
 	log    *slog.Logger
 	trace  bool
+	gate   *egress.Gate
 
 	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
 	splice  Splicer      // loopback clients of -t listeners; nil: through the tap
@@ -95,6 +102,7 @@ type Handler struct {
 	closed     []int  // slots to compact in End
 	pending    int    // connections with flPending
 	nextCheck  int64  // earliest deadline of any connection
+	now        int64  // monotonic time of the current wake-up (Begin)
 	scratch    int32  // getsockopt/ioctl result
 	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
 	rsa        unix.RawSockaddrAny
@@ -148,6 +156,7 @@ func New(cfg Config) (*Handler, error) {
 		closed:  make([]int, 0, initialCapacity),
 	}
 	h.tab.budget = cfg.Budget
+	h.gate = cfg.Gate
 	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
 	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
@@ -250,6 +259,7 @@ func (h *Handler) Counts() Counts { return h.counts }
 // Begin implements flow.Handler: the frames used in the last wake-up are
 // free again, and connections that ran out of them get another turn.
 func (h *Handler) Begin(now int64) {
+	h.now = now
 	h.fr.reset()
 	if h.pending == 0 {
 		return
@@ -315,6 +325,14 @@ func (h *Handler) closeConn(idx int, abort bool) {
 		}
 		unix.Close(c.sock)
 		c.sock = -1
+	}
+	if c.gated {
+		dir := audit.Outbound
+		if c.inbound {
+			dir = audit.Inbound
+		}
+		h.gate.Close(policy.ProtoTCP, dir, c.local, c.host, c.created, h.now, c.bytesFromTap, c.bytesToTap)
+		c.gated = false
 	}
 	h.tab.unhash(idx)
 	c.ev = 0

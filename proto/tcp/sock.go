@@ -8,8 +8,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/flow"
 	"gopasst/fwd"
+	"gopasst/policy"
 	"gopasst/proto/l2"
 )
 
@@ -220,6 +222,10 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	c := &h.tab.conns[idx]
 	c.sock = fd
 	c.v6 = !v4
+	// Not egress: the gate only logs it (and never refuses it).
+	c.host = netip.AddrPortFrom(src, port)
+	c.gated = h.gate.Open(policy.ProtoTCP, audit.Inbound, local, c.host, now)
+	c.inbound = true
 	if !h.initTemplate(c) {
 		c.sock = -1
 		h.closeConn(idx, false)

@@ -7,8 +7,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/flow"
 	"gopasst/fwd"
+	"gopasst/policy"
 	"gopasst/proto/l2"
 )
 
@@ -59,8 +61,19 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 		h.rstNoConn(src, dst, t, 0)
 		return
 	}
+	// Egress policy, checked against the real destination. A refused SYN
+	// gets a RST at once: connect() fails with ECONNREFUSED in
+	// microseconds (see "What a refused guest sees" in package egress).
+	host := netip.AddrPortFrom(hostAddr, hostPort)
+	if !h.gate.Open(policy.ProtoTCP, audit.Outbound, src, host, now) {
+		h.counts.Refused++
+		h.counts.PolicyRefused++
+		h.rstNoConn(src, dst, t, 0)
+		return
+	}
 	idx := h.addConn(src, dst)
 	if idx < 0 {
+		h.gate.Close(policy.ProtoTCP, audit.Outbound, src, host, now, now, 0, 0)
 		h.counts.TableFull++
 		h.counts.Refused++
 		h.rstNoConn(src, dst, t, 0)
@@ -68,6 +81,7 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 	}
 	h.counts.Opens++
 	c := &h.tab.conns[idx]
+	c.gated, c.host = true, host
 	c.v6 = !src.Addr().Is4()
 	if !h.initTemplate(c) {
 		h.closeConn(idx, false)
@@ -255,6 +269,7 @@ func (h *Handler) tapAck(idx int, ack seqnum, wnd uint32, pure bool, now int64) 
 			h.resetBoth(idx)
 			return
 		}
+		c.bytesToTap += uint64(n)
 		c.seqAckFromTap = ack
 		if c.seqToTap.lt(ack) {
 			c.seqToTap = ack
@@ -314,6 +329,7 @@ func (h *Handler) tapData(idx int, seq seqnum, payload []byte, fin bool) {
 			return
 		}
 		c.seqFromTap = c.seqFromTap.add(uint32(n))
+		c.bytesFromTap += uint64(n)
 		c.fl |= flAckToTapDue
 		if n < len(data) {
 			h.counts.ShortWrites++

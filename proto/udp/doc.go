@@ -95,11 +95,23 @@
 // from those sysctls when present, as passt does. Tick scans the table at
 // most once a second and closes expired flows with their sockets.
 //
+// # Flow policy
+//
+// A datagram that would open a flow towards the host (flowOut, and -U
+// splice flows) passes Config.Gate (package egress) with the real
+// destination: after HostDestination, so a DNS query to the --dns-forward
+// address is judged by the resolver it goes to. Refused, it opens nothing:
+// a guest datagram is answered with ICMP or ICMPv6 destination
+// unreachable, "administratively prohibited", quoting it (refuse.go); a
+// -U client's datagram is dropped. Flows from -u clients are inbound: the
+// gate logs them only. closeFlow reports each flow's payload bytes each
+// way.
+//
 // # Counters
 //
 // The handler counts into Counts (flows opened and expired, datagrams
 // each way, ICMP errors, drops by reason); Stats gives the engine flows,
-// opens, refused (table or budget full), expired, icmp_errors, no_buffer
+// opens, refused (table or budget full, flow policy), expired, icmp_errors, no_buffer
 // and the drops by reason, on the stats line as udp_opens=N and so on.
 //
 // # Limits

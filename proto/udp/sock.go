@@ -8,14 +8,17 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/flow"
 	"gopasst/fwd"
+	"gopasst/policy"
 )
 
 // HandleSock handles a ready flow socket (flow.KindUDP) or listener
 // (flow.KindUDPListen). Mirrors udp_sock_handler() and
 // udp_listen_sock_handler() in passt udp.c.
 func (h *Handler) HandleSock(ref flow.Ref, events uint32, now int64) {
+	h.now = now
 	switch ref.Kind {
 	case flow.KindUDP:
 		idx := int(ref.Index)
@@ -96,6 +99,7 @@ func (h *Handler) flowToTap(idx int, now int64) {
 		for i := range n {
 			buf := h.bufs[h.used+i]
 			h.out[i] = h.frame(buf, off, fl.key.v6, &fl.key.b, fl.key.bPort, &fl.key.a, fl.key.aPort, int(h.rmsg[i].Len))
+			fl.toGuest += uint64(h.rmsg[i].Len)
 		}
 		h.used += n
 		h.send(n)
@@ -130,6 +134,7 @@ func (h *Handler) listenToTap(i int, now int64) {
 				fl := h.tbl.At(idx)
 				h.out[k] = h.frame(h.bufs[h.used+j], hdr6, fl.key.v6, &fl.key.b, fl.key.bPort,
 					&fl.key.a, fl.key.aPort, int(h.rmsg[j].Len))
+				fl.toGuest += uint64(h.rmsg[j].Len)
 				k++
 			}
 		}
@@ -172,7 +177,10 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 			h.drop(DropTableFull)
 			return -1
 		}
-		idx = h.tbl.Add(&udpFlow{key: k, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport}, hash)
+		// Not egress: the gate only logs it (and never refuses it).
+		gated := h.gate.Open(policy.ProtoUDP, audit.Inbound, netip.AddrPortFrom(dst, l.toPort), netip.AddrPortFrom(client, cport), now)
+		idx = h.tbl.Add(&udpFlow{key: k, typ: flowIn, fd: -1, lst: int32(i), peer: caddr, peerPort: cport,
+			gated: gated, host: flow.AddrBytes(client), hostPort: cport, host6: client.Is6(), opened: now}, hash)
 		h.st.FlowsOpened++
 	}
 	fl := h.tbl.At(idx)
@@ -208,6 +216,7 @@ func (h *Handler) spliceOne(i, j, off int, now int64) {
 		h.drop(DropSend)
 		return
 	}
+	h.tbl.At(idx).fromGuest += uint64(h.rmsg[j].Len)
 	h.st.Spliced++
 }
 
@@ -233,7 +242,7 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 	binary.BigEndian.PutUint32(k.b[:], uint32(i))
 	idx, hash := h.tbl.lookup(&k)
 	if idx < 0 {
-		if idx = h.openSplice(&k, hash, i, flow.BytesAddr(&caddr, sv6).Unmap().Is4()); idx < 0 {
+		if idx = h.openSplice(&k, hash, i, netip.AddrPortFrom(flow.BytesAddr(&caddr, sv6).Unmap(), cport)); idx < 0 {
 			return -1
 		}
 	}
@@ -243,9 +252,13 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 	return idx
 }
 
-// openSplice opens the socket of a splice flow: in the host's namespace
-// for a -U listener, in the guest's for a -u one.
-func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
+// openSplice opens the socket of a splice flow: for a -U listener in the
+// host's namespace, for a -u one (host loopback client) inside the
+// guest's. The namespace sending to the host is egress: the flow policy
+// checks the destination, and a refused datagram is dropped and counted
+// (the client is a socket in the namespace, not a frame we could
+// answer). The host's loopback sending into the namespace is not.
+func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPort) int {
 	if h.tbl.Full() {
 		h.drop(DropTableFull)
 		return -1
@@ -255,13 +268,25 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 	switch {
 	case to.IsValid():
 	case !l.ns:
-		to = fwd.SpliceDestination(h.n, h.loToLo, !client4)
+		to = fwd.SpliceDestination(h.n, h.loToLo, client.Addr().Is6())
 	default:
-		to = fwd.Loopback(!client4)
+		to = fwd.Loopback(client.Addr().Is6())
+	}
+	hostEnd := netip.AddrPortFrom(to.Unmap(), l.toPort)
+	gated := l.ns
+	if gated && !h.gate.Open(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now) {
+		h.drop(DropRefused)
+		return -1
+	}
+	closeGate := func() {
+		if gated {
+			h.gate.Close(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now, h.now, 0, 0)
+		}
 	}
 	v6 := to.Is6()
 	fd, err := h.socket(v6, !l.ns)
 	if err != nil {
+		closeGate()
 		h.drop(DropSocket)
 		return -1
 	}
@@ -270,6 +295,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 	salen := putSockaddr(&h.sa, v6, &addr, l.toPort)
 	if e := connectRaw(fd, &h.sa, salen); e != 0 {
 		unix.Close(fd)
+		closeGate()
 		h.drop(DropSocket)
 		return -1
 	}
@@ -277,10 +303,12 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client4 bool) int {
 	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
+		closeGate()
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.Add(&udpFlow{key: *k, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort}, hash)
+	h.tbl.Add(&udpFlow{key: *k, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort,
+		gated: gated, host: addr, hostPort: l.toPort, host6: v6, opened: h.now}, hash)
 	h.st.FlowsOpened++
 	return idx
 }
@@ -308,6 +336,9 @@ func (h *Handler) spliceReply(idx int, now int64) {
 				h.drop(DropSend)
 				sent++
 				continue
+			}
+			for _, m := range h.rmsg[sent : sent+r] {
+				fl.toGuest += uint64(m.Hdr.Iov.Len)
 			}
 			sent += r
 			h.st.Spliced += uint64(r)

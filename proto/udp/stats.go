@@ -15,10 +15,11 @@ const (
 	DropSend                        // sendmmsg()/sendto() failed
 	DropRecv                        // recvmmsg() error other than EAGAIN
 	DropUnmapped                    // inbound: the source has no guest-visible address, or no guest address of its family
+	DropRefused                     // refused by the flow policy (egress rule or limit); the guest got ICMP "prohibited"
 	numDropReasons
 )
 
-var dropNames = [numDropReasons]string{"invalid", "table_full", "socket", "send", "recv", "unmapped"}
+var dropNames = [numDropReasons]string{"invalid", "table_full", "socket", "send", "recv", "unmapped", "refused"}
 
 func (r DropReason) String() string {
 	if r < numDropReasons {
@@ -64,7 +65,7 @@ func (h *Handler) Stats() flow.Stats {
 	var s flow.Stats
 	s[flow.Flows] = uint64(h.tbl.Len())
 	s[flow.Opens] = c.FlowsOpened
-	s[flow.Refused] = c.Drops[DropTableFull]
+	s[flow.Refused] = c.Drops[DropTableFull] + c.Drops[DropRefused]
 	s[flow.Expired] = c.FlowsExpired
 	s[flow.ICMPErrors] = c.ICMPErrors
 	s[flow.NoBuffer] = c.BufferFull

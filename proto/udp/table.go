@@ -60,6 +60,15 @@ type udpFlow struct {
 	lastLen    uint16 // UDP length of the last datagram from the guest, for ICMP quotes
 	seen       uint8  // seenFromGuest | seenToGuest: both make a "stream" (longer timeout)
 	lastActive int64  // monotonic ns of the last datagram either way
+
+	// Flow policy and audit (Config.Gate).
+	gated     bool     // the gate let it open: Close it on close
+	host      [16]byte // the host side's end: destination (flowOut, flowSplice) or client (flowIn)
+	hostPort  uint16
+	host6     bool   // host is IPv6
+	opened    int64  // monotonic ns
+	fromGuest uint64 // payload bytes from the guest (or the -U client)
+	toGuest   uint64 // payload bytes to the guest (or the -U client)
 }
 
 // table is the handler's flow.Table of UDP flows, keyed by flowKey.

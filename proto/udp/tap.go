@@ -7,7 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/audit"
 	"gopasst/flow"
+	"gopasst/policy"
 	"gopasst/proto/l2"
 )
 
@@ -47,8 +49,9 @@ func (h *Handler) handleTap(f *l2.Frame, now int64) {
 	}
 	k := flowKey{v6: v6, aPort: sport, bPort: dport, a: flow.AddrBytes(f.Src), b: flow.AddrBytes(f.Dst)}
 	idx, hash := h.tbl.lookup(&k)
+	h.now = now
 	if idx < 0 {
-		if idx = h.openOut(&k, hash, f.Dst); idx < 0 {
+		if idx = h.openOut(&k, hash, f); idx < 0 {
 			return
 		}
 	}
@@ -56,6 +59,7 @@ func (h *Handler) handleTap(f *l2.Frame, now int64) {
 	fl.lastActive = now
 	fl.seen |= seenFromGuest
 	payload := f.PayloadBytes()
+	fl.fromGuest += uint64(len(payload))
 	fl.lastLen = uint16(l2.UDPSize + len(payload))
 	h.stageSend(idx, payload)
 }
@@ -78,8 +82,12 @@ func validDest(dst netip.Addr) bool {
 // openOut opens a flow for a datagram from the guest: a socket bound to
 // the outbound address (-o) and, if it is free, the guest's source port
 // (passt preserves it), with IP_RECVERR, connect()ed to the destination
-// mapped by HostDestination. It returns the flow index, or -1 (counted).
-func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
+// mapped by HostDestination. The flow policy is checked against that
+// real destination (for DNS, the resolver the query is forwarded to); a
+// refused datagram is answered with ICMP "administratively prohibited".
+// It returns the flow index, or -1 (counted).
+func (h *Handler) openOut(k *flowKey, hash uint64, f *l2.Frame) int {
+	dst := f.Dst
 	if h.tbl.Full() {
 		h.drop(DropTableFull)
 		return -1
@@ -91,13 +99,23 @@ func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
 		h.drop(DropInvalid)
 		return -1
 	}
+	guestEnd := netip.AddrPortFrom(f.Src, k.aPort)
+	hostEnd := netip.AddrPortFrom(host, hostPort)
+	if !h.gate.Open(policy.ProtoUDP, audit.Outbound, guestEnd, hostEnd, h.now) {
+		h.drop(DropRefused)
+		h.prohibited(f)
+		return -1
+	}
+	gateClose := func() { h.gate.Close(policy.ProtoUDP, audit.Outbound, guestEnd, hostEnd, h.now, h.now, 0, 0) }
 	fd, err := h.socket(k.v6, false)
 	if err != nil {
+		gateClose()
 		h.drop(DropSocket)
 		return -1
 	}
 	if !h.prepareOut(fd, k.v6, k.aPort) {
 		unix.Close(fd)
+		gateClose()
 		h.drop(DropSocket)
 		return -1
 	}
@@ -105,6 +123,7 @@ func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
 	salen := putSockaddr(&h.sa, k.v6, &hb, hostPort)
 	if e := connectRaw(fd, &h.sa, salen); e != 0 {
 		unix.Close(fd)
+		gateClose()
 		h.drop(DropSocket)
 		return -1
 	}
@@ -112,10 +131,12 @@ func (h *Handler) openOut(k *flowKey, hash uint64, dst netip.Addr) int {
 	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
+		gateClose()
 		h.drop(DropSocket)
 		return -1
 	}
-	h.tbl.Add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort}, hash)
+	h.tbl.Add(&udpFlow{key: *k, typ: flowOut, fd: int32(fd), lst: -1, peer: hb, peerPort: hostPort,
+		gated: true, host: hb, hostPort: hostPort, host6: k.v6, opened: h.now}, hash)
 	h.st.FlowsOpened++
 	return idx
 }

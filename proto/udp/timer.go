@@ -24,6 +24,7 @@ func (h *Handler) End(now int64) {
 // timeout once datagrams went both ways, the short one otherwise. It scans
 // the table at most once a second. Mirrors udp_flow_timer() in passt.
 func (h *Handler) Tick(now int64) {
+	h.now = now
 	if now-h.lastScan < scanInterval && now >= h.lastScan {
 		return
 	}
@@ -48,6 +49,9 @@ func (h *Handler) Tick(now int64) {
 // table, telling the poller the moved flow's new index. Nothing may be
 // staged (see flush).
 func (h *Handler) closeFlow(idx int) {
+	if fl := h.tbl.At(idx); fl.gated {
+		h.gateClose(fl)
+	}
 	if fd := int(h.tbl.At(idx).fd); fd >= 0 {
 		_ = h.poller.Del(fd)
 		unix.Close(fd)

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/egress"
 	"gopasst/flow"
 	"gopasst/fwd"
 	"gopasst/guest"
@@ -58,6 +59,11 @@ type Config struct {
 	// batch size); zero means DefaultBatch.
 	Batch int
 
+	// Gate is the guest's flow policy (egress rules, limits, audit log);
+	// a datagram opening a flow it refuses is answered with ICMP
+	// "administratively prohibited". Nil: everything allowed.
+	Gate *egress.Gate
+
 	Log *slog.Logger // setup warnings; nil discards
 }
 
@@ -87,9 +93,11 @@ type Handler struct {
 	tap      flow.Tap
 	mapper   hostMapper
 	nsSock   func(domain, typ, proto int) (int, error)
-	log      *slog.Logger
 	// spliceLo, loToLo: Config.SpliceLoopback (with NsSocket), HostLoToNsLo.
 	spliceLo, loToLo bool
+	log              *slog.Logger
+	gate             *egress.Gate
+	now              int64 // monotonic time of the current call
 	tbl              table
 	lst              []listener
 
@@ -155,7 +163,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		n: cfg.Net, poller: cfg.Poller, tap: cfg.Tap, mapper: fwd.NAT{Net: cfg.Net},
-		nsSock: cfg.NsSocket, log: cfg.Log, tbl: newTable(capacity, cfg.Budget),
+		nsSock: cfg.NsSocket, log: cfg.Log, gate: cfg.Gate, tbl: newTable(capacity, cfg.Budget),
 		spliceLo: cfg.SpliceLoopback && cfg.NsSocket != nil, loToLo: cfg.HostLoToNsLo,
 		timeout:       int64(cfg.Timeout),
 		streamTimeout: int64(cfg.StreamTimeout),

@@ -5,6 +5,7 @@ package handlers
 import (
 	"log/slog"
 
+	"gopasst/egress"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
@@ -22,7 +23,10 @@ type Config struct {
 	Net    *guest.Net
 	// Budget is the flow capacity the TCP, UDP and ICMP handlers share.
 	Budget *flow.Budget
-	Log    *slog.Logger
+	// Gate is the guest's flow policy (egress rules, limits, audit log)
+	// every handler checks where a flow opens. Nil: everything allowed.
+	Gate *egress.Gate
+	Log  *slog.Logger
 	// NsSocket opens a socket inside the guest's namespace (pasta): the
 	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
 	// Nil in passt mode.
@@ -66,7 +70,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		// connections from the host's loopback, relayed the other way.
 		sh, err := splice.New(splice.Config{
 			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
-			NsSocket: cfg.NsSocket, Log: log, Trace: p.Trace,
+			NsSocket: cfg.NsSocket, Gate: cfg.Gate, Log: log, Trace: p.Trace,
 		})
 		if err != nil {
 			return fail(err)
@@ -79,7 +83,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoTCP {
 		tc := tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.TCPIn.Listeners(), HostLoToNsLo: p.HostLoToNsLo,
+			Inbound: p.TCPIn.Listeners(), Gate: cfg.Gate, HostLoToNsLo: p.HostLoToNsLo,
 			Log: log, Trace: p.Trace,
 		}
 		if s.Splice != nil {
@@ -97,8 +101,8 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	if !n.NoUDP {
 		uc := udp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.UDPIn.Listeners(),
-			Log:     log,
+			Inbound: p.UDPIn.Listeners(), Gate: cfg.Gate,
+			Log: log,
 		}
 		if cfg.NsSocket != nil {
 			uc.NsInbound, uc.NsSocket = p.UDPOut.Listeners(), cfg.NsSocket
@@ -114,7 +118,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		}
 	}
 	if !n.NoICMP {
-		ih, err := icmp.New(icmp.Config{Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget, Log: log})
+		ih, err := icmp.New(icmp.Config{Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget, Gate: cfg.Gate, Log: log})
 		if err != nil {
 			return fail(err)
 		}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package passt
 
 import (
 	"errors"
@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/logging"
 	"gopasst/policy"
 	"gopasst/sandbox"
 )
@@ -29,19 +30,22 @@ const termGrace = 2 * time.Second
 // sandboxed process. See "Processes" in the package comment.
 type supervisor struct {
 	cfg      *policy.Config
+	args     []string // the command line, for each guest process
 	log      *slog.Logger
 	ln       *net.UnixListener // nil with -F
 	sockPath string            // to remove at exit; "" with -F
 	conn     *os.File          // -F: the one connection
 	logFile  *os.File          // -l, handed to each guest process
 	pcapFile *os.File          // -p, handed to each guest process
+	audit    *os.File          // --audit-log, handed to each guest process
+	syslog   *logging.Syslog   // daemon without -l, handed to each guest process
 	uid, gid uint32            // outer IDs of the guest process's root (--runas)
 	oneOff   bool              // -1, or -F
 	sigs     chan os.Signal
 }
 
-func newSupervisor(cfg *policy.Config, ho *handover) (*supervisor, error) {
-	s := &supervisor{cfg: cfg, oneOff: cfg.OneOff, sigs: make(chan os.Signal, 1)}
+func newSupervisor(cfg *policy.Config, ho *handover, args []string) (*supervisor, error) {
+	s := &supervisor{cfg: cfg, args: args, oneOff: cfg.OneOff, sigs: make(chan os.Signal, 1)}
 	var err error
 	if s.uid, s.gid, err = runAsIDs(cfg.RunAs); err != nil {
 		return nil, err
@@ -68,16 +72,16 @@ func newSupervisor(cfg *policy.Config, ho *handover) (*supervisor, error) {
 			s.logFile = f
 		case filePcap:
 			s.pcapFile = f
+		case fileAudit:
+			s.audit = f
+		case fileSyslog:
+			s.syslog = logging.NewSyslog(f, "passt")
 		}
 	}
 	if s.ln == nil && s.conn == nil {
 		return nil, errors.New("no guest socket")
 	}
-	var w = os.Stderr
-	if s.logFile != nil {
-		w = s.logFile
-	}
-	s.log = newLogger(cfg, w)
+	s.log = newLogger(cfg, s.logFile, s.syslog)
 	signal.Notify(s.sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	return s, nil
 }
@@ -152,7 +156,12 @@ func (s *supervisor) serve(conn *os.File) (status int, stop bool) {
 	ho.add(fileConn, conn)
 	ho.add(fileLog, s.logFile)
 	ho.add(filePcap, s.pcapFile)
+	ho.add(fileAudit, s.audit)
+	if s.syslog != nil {
+		ho.add(fileSyslog, s.syslog.File())
+	}
 	proc, err := sandbox.Reexec(stageGuest, ho.files, sandbox.ReexecOptions{
+		Args:      s.args,
 		Env:       []string{ho.env()},
 		UserNS:    true,
 		UID:       s.uid,

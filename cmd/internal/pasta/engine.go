@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package pasta
 
 import (
 	"golang.org/x/sys/unix"
@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"gopasst/audit"
 	"gopasst/cmd/internal/handlers"
+	"gopasst/egress"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/fwd"
@@ -24,38 +26,51 @@ import (
 // with the -t/-u listeners in the host's namespace and the
 // -T/-U ones inside the guest's (made by the namespace worker w): -T
 // connections are spliced to the host's loopback without the tap.
-func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, error) {
+// The audit log (--audit-log) is opened here too, before the sandbox; the
+// caller closes it after the engine.
+func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, *audit.Log, error) {
 	var pw *pcap.Writer
 	if cfg.PcapFile != "" {
 		var err error
 		if pw, err = pcap.Create(cfg.PcapFile); err != nil {
-			return nil, fmt.Errorf("pcap file: %w", err)
+			return nil, nil, fmt.Errorf("pcap file: %w", err)
 		}
 	}
+	var alog *audit.Log
+	if cfg.AuditLog != "" {
+		var err error
+		if alog, err = audit.Open(cfg.AuditLog); err != nil {
+			return nil, nil, err
+		}
+	}
+	gate := egress.New(cfg, alog)
 	// One flow capacity for the TCP, UDP and ICMP handlers, reported on the
 	// stats line (passt's FLOW_MAX).
 	budget := flow.NewBudget(flow.DefaultBudget)
 	e, err := engine.New(engine.Config{
 		Net: n, Device: tap.NewTun(fd), Pcap: pw, Log: log,
-		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget,
+		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget, Gate: gate,
 	})
 	if err != nil {
-		return nil, err
+		alog.Close(0)
+		return nil, nil, err
 	}
-	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Log: log, NsSocket: w.Socket})
+	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log, NsSocket: w.Socket})
 	if err != nil {
 		e.Close()
-		return nil, err
+		alog.Close(0)
+		return nil, nil, err
 	}
 	if auto := autoForwarding(cfg, w, hs, log); auto != nil {
 		if err := e.Add(auto); err != nil {
 			auto.Close()
 			hs.Close()
 			e.Close()
-			return nil, err
+			alog.Close(0)
+			return nil, nil, err
 		}
 	}
-	return e, nil
+	return e, alog, nil
 }
 
 // autoForwarding sets up pasta's "auto" TCP forwarding, the default when

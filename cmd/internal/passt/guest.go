@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package passt
 
 import (
 	"context"
@@ -9,8 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"gopasst/audit"
 	"gopasst/cmd/internal/handlers"
+	"gopasst/egress"
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
@@ -29,12 +32,13 @@ const envSeccompAction = "GOPASST_SECCOMP_ACTION"
 // engine on the inherited connection, until the guest goes away. Exit
 // status 0 means the guest disconnected (or the stream broke, or SIGTERM);
 // anything else is a setup or internal failure.
-func guestMain() int {
-	cfg, code, ok := parse()
+func guestMain(args []string) int {
+	cfg, code, ok := parse(args)
 	if !ok {
 		return code
 	}
-	log := newLogger(cfg, logWriter())
+	logFile, sys := inheritedLog()
+	log := newLogger(cfg, logFile, sys)
 	fail := func(err error) int {
 		log.Error(err.Error())
 		return 1
@@ -62,16 +66,26 @@ func guestMain() int {
 		defer pw.Close()
 	}
 	budget := flow.NewBudget(flow.DefaultBudget)
+	// The flow policy: egress rules, limits, and the audit log on the fd
+	// the launcher opened (or stderr).
+	var alog *audit.Log
+	if fd := inheritedFD(fileAudit); fd >= 0 {
+		alog = audit.New(os.NewFile(uintptr(fd), "audit"), audit.DefaultRing)
+	} else if cfg.AuditLog == "-" {
+		alog = audit.New(os.Stderr, audit.DefaultRing)
+	}
+	defer alog.Close(time.Second)
+	gate := egress.New(cfg, alog)
 	e, err := engine.New(engine.Config{
 		Net: n, Device: dev, Pcap: pw, Log: log,
-		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget,
+		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget, Gate: gate,
 	})
 	if err != nil {
 		return fail(err)
 	}
 	defer e.Close()
 	// TCP, UDP and ICMP echo share the flow budget of the engine.
-	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Log: log})
+	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log})
 	if err != nil {
 		return fail(err)
 	}

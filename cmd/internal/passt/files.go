@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package passt
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
 
+	"gopasst/logging"
 	"gopasst/policy"
 )
 
@@ -23,7 +23,9 @@ const (
 	fileSocket  = "socket"              // the listening UNIX socket
 	fileConn    = "conn"                // a connected guest socket (-F, or accepted)
 	fileLog     = "log"                 // -l
+	fileSyslog  = "syslog"              // daemon without -l: socket connected to /dev/log
 	filePcap    = "pcap"                // -p, positioned after the global header
+	fileAudit   = "audit"               // --audit-log FILE (not "-": stderr is inherited anyway)
 	fileReady   = "ready"               // daemon: write end of the readiness pipe
 	firstFD     = 3                     // os/exec puts ExtraFiles[0] at fd 3
 )
@@ -60,36 +62,51 @@ func inheritedFD(name string) int {
 	return -1
 }
 
-// newLogger returns the logger for -d/--trace/-q, writing to w (the log
-// file, or stderr, which a daemon has on /dev/null).
-func newLogger(cfg *policy.Config, w io.Writer) *slog.Logger {
-	level := slog.LevelInfo
+// newLogger returns the logger for -d/--trace/-q, as passt's log.c: to
+// the -l file (logFile), kept within --log-size; else to the system log
+// (sys, a daemon's: its stderr is /dev/null); else to stderr.
+func newLogger(cfg *policy.Config, logFile *os.File, sys *logging.Syslog) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: logging.Level(cfg)}
 	switch {
-	case cfg.Debug || cfg.Trace:
-		level = slog.LevelDebug
-	case cfg.Quiet:
-		level = slog.LevelWarn
+	case logFile != nil:
+		return slog.New(slog.NewTextHandler(logging.NewFile(logFile, cfg.LogSize), opts))
+	case sys != nil:
+		return slog.New(sys.NewHandler(opts.Level))
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// logWriter is the inherited log file if there is one, else stderr.
-func logWriter() io.Writer {
+// inheritedLog returns the log file and the system log socket handed
+// over by the parent, each nil if absent.
+func inheritedLog() (logFile *os.File, sys *logging.Syslog) {
 	if fd := inheritedFD(fileLog); fd >= 0 {
-		return os.NewFile(uintptr(fd), "log")
+		logFile = os.NewFile(uintptr(fd), "log")
 	}
-	return os.Stderr
+	if fd := inheritedFD(fileSyslog); fd >= 0 {
+		sys = logging.NewSyslog(os.NewFile(uintptr(fd), logging.SyslogPath), "passt")
+	}
+	return logFile, sys
 }
 
-// openLog opens -l for appending (passt truncates at --log-size; here the
-// file simply grows).
+// openAudit opens --audit-log FILE for appending, before any sandbox: the
+// guest processes write it through the inherited fd. Nil for none or "-"
+// (stderr).
+func openAudit(cfg *policy.Config) (*os.File, error) {
+	if cfg.AuditLog == "" || cfg.AuditLog == "-" {
+		return nil, nil
+	}
+	f, err := os.OpenFile(cfg.AuditLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return f, nil
+}
+
+// openLog opens -l, truncated as passt does; it is kept within --log-size
+// by logging.File.
 func openLog(cfg *policy.Config) (*os.File, error) {
 	if cfg.LogFile == "" {
 		return nil, nil
 	}
-	f, err := os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("log file: %w", err)
-	}
-	return f, nil
+	return logging.Open(cfg.LogFile)
 }

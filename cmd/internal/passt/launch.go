@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-package main
+package passt
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/logging"
 	"gopasst/pcap"
 	"gopasst/policy"
 )
@@ -22,7 +23,7 @@ const readyTimeout = 10 * time.Second
 // launch is the process the user started: it opens what needs the file
 // system and the caller's privileges, then serves in the foreground (-f)
 // or hands everything to a daemon.
-func launch(cfg *policy.Config) int {
+func launch(cfg *policy.Config, args []string) int {
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "passt:", err)
 		return 1
@@ -41,6 +42,11 @@ func launch(cfg *policy.Config) int {
 		return fail(err)
 	}
 	ho.add(filePcap, pcapFile)
+	auditFile, err := openAudit(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	ho.add(fileAudit, auditFile)
 	sockPath := ""
 	if cfg.Fd >= 0 {
 		f, err := connectedFd(cfg.Fd)
@@ -65,13 +71,13 @@ func launch(cfg *policy.Config) int {
 				return fail(err)
 			}
 		}
-		s, err := newSupervisor(cfg, &ho)
+		s, err := newSupervisor(cfg, &ho, args)
 		if err != nil {
 			return fail(err)
 		}
 		return s.run()
 	}
-	pid, err := daemonize(&ho)
+	pid, err := daemonize(&ho, args)
 	if err != nil {
 		if sockPath != "" {
 			os.Remove(sockPath)
@@ -110,14 +116,14 @@ func openPcap(cfg *policy.Config) (*os.File, error) {
 
 // daemonize starts this binary again as the daemon (new session, stdio on
 // /dev/null) with the files of ho, and waits until it reports ready.
-func daemonize(ho *handover) (int, error) {
+func daemonize(ho *handover, args []string) (int, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, fmt.Errorf("daemonize: %w", err)
 	}
 	defer r.Close()
 	ho.add(fileReady, w)
-	cmd := exec.Command("/proc/self/exe", os.Args[1:]...)
+	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.Args[0] = os.Args[0]
 	cmd.ExtraFiles = ho.files
 	cmd.Env = append(os.Environ(), envStage+"="+stageDaemon, ho.env())
@@ -140,16 +146,25 @@ func daemonize(ho *handover) (int, error) {
 
 // daemonMain is the daemon: the supervisor on the inherited files, after
 // telling the launcher it is ready.
-func daemonMain(cfg *policy.Config) int {
+func daemonMain(cfg *policy.Config, args []string) int {
 	var ho handover
-	for _, name := range []string{fileSocket, fileConn, fileLog, filePcap} {
+	for _, name := range []string{fileSocket, fileConn, fileLog, filePcap, fileAudit} {
 		if fd := inheritedFD(name); fd >= 0 {
 			unix.SetNonblock(fd, false)
 			ho.add(name, os.NewFile(uintptr(fd), name))
 		}
 	}
-	log := newLogger(cfg, logWriter())
-	s, err := newSupervisor(cfg, &ho)
+	// Without -l the daemon and its guest processes log to the system
+	// log, through a socket connected now, before any sandbox.
+	var sys *logging.Syslog
+	if inheritedFD(fileLog) < 0 {
+		if s, err := logging.DialSyslog(logging.SyslogPath, "passt"); err == nil {
+			sys = s
+			ho.add(fileSyslog, s.File())
+		}
+	}
+	log := newLogger(cfg, nil, sys)
+	s, err := newSupervisor(cfg, &ho, args)
 	if err != nil {
 		log.Error(err.Error())
 		return 1

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+// Package pasta is gopasst's pasta mode: the engine behind a tap device in
+// a network namespace, either new ones around COMMAND or an existing one.
+//
+//	pasta [OPTION]... [--] [COMMAND [ARG]...]
+//	pasta [OPTION]... PID
+//	pasta [OPTION]... --netns PATH|NAME [--userns PATH]
+//
+// The same binary runs as several processes (launcher, engine, nsinit);
+// package netns explains which and why. Main returns the exit status;
+// cmd/passt's main (and the developer build cmd/pasta) exits with it.
+//
+// # Sandbox
+//
+// The engine process goes through package sandbox's stages, in this order:
+//
+//  1. sandbox.Initial, first thing in the launcher and in the engine: every
+//     inherited fd ≥ 3 close-on-exec, RLIMIT_NOFILE soft = hard.
+//  2. The launcher always re-executes the engine (netns.Plan.Isolate) into
+//     new mount, IPC and UTS namespaces: by clone flags, together with
+//     the new user namespace when rootless, without one as root (which
+//     must stay in the initial user namespace to bind low ports and enter
+//     any network namespace), or through "nsenter --user ... unshare
+//     --mount --ipc --uts" when joining a user namespace.
+//  3. Setup in the engine, privileged and with the file system: log file
+//     (or, for a daemon without -l, the system log socket; package logging),
+//     host discovery, --runas lookup, reaching the target (Spawn, whose
+//     nsinit is our child so that we can wait for it, or Join: the
+//     namespace worker thread setns'es now), tap, netlink configuration,
+//     quit watcher (pidfd or inotify), pcap file, the engine's epoll and
+//     eventfd, TCP listeners on both sides (-t on the host, -T on the
+//     worker), the PID file, signal handlers.
+//  4. sandbox.Enter right before the event loop: empty root, no core
+//     dumps, not dumpable, bounding set cleared, --runas switch (root in
+//     the initial user namespace only; default nobody, except with a
+//     spawned command), no capabilities at all, no_new_privs, seccomp.
+//  5. The event loop starts, then the launcher hears "ready" and the
+//     command is released.
+//
+// GOPASST_SECCOMP=trap|log (sandbox.ActionEnv) is a hidden debugging switch
+// for the filter's action on a syscall outside the profile: trap gives a
+// Go traceback, log allows everything and only logs it. "log" is UNSAFE:
+// it disables the filter in all but name.
+package pasta
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"gopasst/conf"
+	"gopasst/netns"
+	"gopasst/policy"
+	"gopasst/sandbox"
+)
+
+// Main runs pasta with args, the command line without argv[0], and
+// returns the exit status. The re-executed stages (netns.Stage) are
+// pasta's whatever argv[0] says.
+func Main(args []string) int {
+	if netns.Stage() == netns.StageNsinit {
+		err := netns.NsInit(os.Args)
+		fmt.Fprintln(os.Stderr, "pasta:", err)
+		return 127
+	}
+	if err := sandbox.Initial(); err != nil {
+		fmt.Fprintln(os.Stderr, "pasta:", err)
+		return 1
+	}
+	cfg, err := conf.Parse(policy.ModePasta, args)
+	switch {
+	case errors.Is(err, conf.ErrHelp):
+		fmt.Print(conf.Usage(policy.ModePasta))
+		return 0
+	case errors.Is(err, conf.ErrVersion):
+		fmt.Print(conf.Version(policy.ModePasta))
+		return 0
+	case errors.Is(err, conf.ErrCapabilities):
+		fmt.Print(conf.Capabilities())
+		return 0
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "pasta:", err)
+		return 1
+	}
+	if u := conf.Unsupported(cfg); len(u) > 0 {
+		fmt.Fprintf(os.Stderr, "pasta: %s: not yet supported\n", strings.Join(u, ", "))
+		return 1
+	}
+	if netns.Stage() == netns.StageLaunch {
+		plan, err := netns.MakePlan(cfg)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "pasta:", err)
+			return 1
+		}
+		if plan.Reexec() {
+			return launch(cfg, plan, args)
+		}
+	}
+	return engineMain(cfg)
+}
+
+// launch starts the engine process and waits for it: until it is ready
+// for a daemon, until it ends otherwise.
+func launch(cfg *policy.Config, plan netns.Plan, args []string) int {
+	child, err := plan.Start(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pasta:", err)
+		return 1
+	}
+	if !plan.Daemon {
+		return child.Wait()
+	}
+	if err := child.WaitReady(); err != nil {
+		fmt.Fprintln(os.Stderr, "pasta:", err)
+		return 1
+	}
+	if cfg.PidFile != "" {
+		if err := writePidFile(cfg.PidFile, child.Pid()); err != nil {
+			fmt.Fprintln(os.Stderr, "pasta:", err)
+			syscall.Kill(child.Pid(), syscall.SIGTERM)
+			return 1
+		}
+	}
+	return 0
+}
+
+// enterSandbox confines the engine for good (sandbox.Enter): everything
+// the event loop, the quit watcher and the wait for the command need
+// exists by now. No capability is kept: the worker thread is already in
+// the target namespace, and every listener is open.
+func enterSandbox(cfg *policy.Config, target *netns.Target, action sandbox.Action, runAs *sandbox.IDs, log *slog.Logger) error {
+	if action != sandbox.ActionKill {
+		log.Warn("seccomp action is not kill: for debugging only", "action", action.String(), "variable", sandbox.ActionEnv)
+	}
+	if err := sandbox.Enter(policy.ModePasta, sandbox.Options{Action: action, RunAs: runAs}); err != nil {
+		return err
+	}
+	st := sandbox.Status()
+	args := []any{"seccomp", st.Action.String(), "instructions", st.Instructions, "kept_caps", st.KeptCaps}
+	if st.RunAs != nil {
+		args = append(args, "uid", st.RunAs.UID, "gid", st.RunAs.GID)
+	}
+	log.Debug("sandbox entered", args...)
+	return nil
+}
+
+func writePidFile(path string, pid int) error {
+	if err := os.WriteFile(path, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write PID file: %w", err)
+	}
+	return nil
+}
