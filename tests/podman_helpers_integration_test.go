@@ -260,9 +260,11 @@ func (e *podmanEnv) run(t *testing.T, net string, extra []string, script string)
 }
 
 // pastas returns the PIDs of live pasta processes in the fake host
-// namespace, each with the binary it runs.
+// namespace (named pasta, or running the binary under test, which pasta
+// links to and re-executes), each with the binary it runs.
 func (e *podmanEnv) pastas(t *testing.T) map[int]string {
 	t.Helper()
+	ours, _ := filepath.EvalSymlinks(pastaBin)
 	out, _ := exec.Command("ip", "netns", "pids", e.ns).Output()
 	m := map[int]string{}
 	for _, f := range strings.Fields(string(out)) {
@@ -271,11 +273,10 @@ func (e *podmanEnv) pastas(t *testing.T) map[int]string {
 			continue
 		}
 		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		if strings.TrimSpace(string(comm)) != "pasta" {
-			continue
-		}
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		m[pid] = exe
+		if strings.TrimSpace(string(comm)) == "pasta" || (exe != "" && exe == ours) {
+			m[pid] = exe
+		}
 	}
 	return m
 }

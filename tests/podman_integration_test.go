@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -72,9 +73,14 @@ func TestIntegrationPodman(t *testing.T) {
 		id := e.run(t, "pasta", []string{"-p", "8080:80", "-p", "5303:5303/udp"},
 			"httpd -p 80 -h /www; exec echod -udp 5303")
 		defer e.podman(30*time.Second, "rm", "-f", "-t", "0", id)
-		for pid, exe := range e.pastas(t) {
-			if exe != pastaBin {
-				t.Errorf("podman ran pasta %d from %s, not %s", pid, exe, pastaBin)
+		ours, _ := filepath.EvalSymlinks(pastaBin)
+		running := e.pastas(t)
+		if len(running) == 0 {
+			t.Errorf("no pasta running for the container")
+		}
+		for pid, exe := range running {
+			if exe != ours {
+				t.Errorf("podman ran pasta %d from %s, not %s", pid, exe, ours)
 			}
 		}
 		deadline := time.Now().Add(10 * time.Second)
