@@ -132,7 +132,8 @@
 //     executes pasta in place: the daemon's PID is still the one the
 //     launcher started. The engine's environment carries
 //     sandbox.ReexecEnv, so that sandbox.EnterEmptyRoot knows its mount
-//     namespace is its own, and sandbox.ActionEnv if set.
+//     namespace is its own, and sandbox.DebugEnv (the seccomp action
+//     variable, in a -tags seccompdebug build only).
 //   - Everything that needs a capability, a path or a syscall outside the
 //     filter happens before sandbox.Enter: the worker's setns, the tap
 //     (TUNSETIFF), netlink configuration, namespace-side listeners (-T,

@@ -148,10 +148,7 @@ func (p Plan) Start(args []string) (*Child, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
-	env := []string{StageEnv + "=" + StageEngine}
-	if v := os.Getenv(sandbox.ActionEnv); v != "" {
-		env = append(env, sandbox.ActionEnv+"="+v)
-	}
+	env := append([]string{StageEnv + "=" + StageEngine}, sandbox.DebugEnv()...)
 	cmd := &exec.Cmd{Path: self, Args: append([]string{"pasta"}, args...)}
 	attr := &syscall.SysProcAttr{}
 	if p.Isolate {

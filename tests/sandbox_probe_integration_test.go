@@ -38,7 +38,8 @@ func sandboxProbe(t *testing.T) string {
 	t.Helper()
 	probeOnce.Do(func() {
 		out := filepath.Join(binDir, "sandboxprobe")
-		cmd := exec.Command("go", "build", "-o", out, "gopasst/cmd/sandboxprobe")
+		// seccompdebug: TestIntegrationSandboxLayers needs the log action.
+		cmd := exec.Command("go", "build", "-tags", "seccompdebug", "-o", out, "gopasst/cmd/sandboxprobe")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			probeErr = fmt.Errorf("build sandboxprobe: %v\n%s", err, b)

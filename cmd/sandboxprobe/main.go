@@ -44,7 +44,7 @@ const stageName = "probe"
 
 func main() {
 	modeFlag := flag.String("mode", "passt", "filter to apply: passt or pasta")
-	actionFlag := flag.String("action", "kill", "seccomp default action: kill, trap or log (log is unsafe)")
+	actionFlag := flag.String("action", "kill", "seccomp default action: kill, or with -tags seccompdebug trap or log (log is unsafe)")
 	userns := flag.Bool("userns", true, "re-exec into a new user namespace (passt); false keeps the credentials (pasta as root)")
 	flag.Parse()
 	if flag.NArg() != 1 {

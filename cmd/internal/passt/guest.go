@@ -23,11 +23,6 @@ import (
 	"gopasst/tap"
 )
 
-// envSeccompAction overrides the filter's action in the guest process:
-// "trap" makes a refused syscall crash with a traceback naming it, "log"
-// allows and logs it (unsafe). For development; unset in production.
-const envSeccompAction = "GOPASST_SECCOMP_ACTION"
-
 // guestMain is the per-guest process (sandbox stage "passt-guest"): the
 // engine on the inherited connection, until the guest goes away. Exit
 // status 0 means the guest disconnected (or the stream broke, or SIGTERM);
@@ -93,13 +88,12 @@ func guestMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 
-	opt := sandbox.Options{}
-	if v := os.Getenv(envSeccompAction); v != "" {
-		if opt.Action, err = sandbox.ParseAction(v); err != nil {
-			return fail(err)
-		}
+	// Kill, except in a seccompdebug build (GOPASST_SECCOMP).
+	action, err := sandbox.ActionFromEnv()
+	if err != nil {
+		return fail(err)
 	}
-	if err := sandbox.Enter(policy.ModePasst, opt); err != nil {
+	if err := sandbox.Enter(policy.ModePasst, sandbox.Options{Action: action}); err != nil {
 		return fail(err)
 	}
 	log.Debug("sandboxed, serving the guest", "v4", n.V4.Addr, "v6", n.V6.Addr)

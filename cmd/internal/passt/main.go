@@ -59,8 +59,9 @@
 // reason logged ("closing the guest connection: ..."), and the supervisor
 // waits for the next guest.
 //
-// GOPASST_SECCOMP_ACTION=trap|log in the environment changes the filter's
-// action in the guest process, to find a syscall missing from the profile.
+// Only a build with -tags seccompdebug reads GOPASST_SECCOMP=trap|log
+// (sandbox.ActionFromEnv), which changes the filter's action in the guest
+// process to find a syscall missing from the profile.
 //
 // Main returns the exit status; cmd/passt's main exits with it.
 package passt

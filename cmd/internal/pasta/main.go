@@ -38,10 +38,10 @@
 //  5. The event loop starts, then the launcher hears "ready" and the
 //     command is released.
 //
-// GOPASST_SECCOMP=trap|log (sandbox.ActionEnv) is a hidden debugging switch
-// for the filter's action on a syscall outside the profile: trap gives a
-// Go traceback, log allows everything and only logs it. "log" is UNSAFE:
-// it disables the filter in all but name.
+// Only a build with -tags seccompdebug reads GOPASST_SECCOMP=trap|log
+// (sandbox.ActionFromEnv), the debugging switch for the filter's action on
+// a syscall outside the profile: trap gives a Go traceback, log allows
+// everything and only logs it. A release build has no such switch.
 package pasta
 
 import (
@@ -135,7 +135,7 @@ func launch(cfg *policy.Config, plan netns.Plan, args []string) int {
 // the target namespace, and every listener is open.
 func enterSandbox(cfg *policy.Config, target *netns.Target, action sandbox.Action, runAs *sandbox.IDs, log *slog.Logger) error {
 	if action != sandbox.ActionKill {
-		log.Warn("seccomp action is not kill: for debugging only", "action", action.String(), "variable", sandbox.ActionEnv)
+		log.Warn("seccomp action is not kill: a seccompdebug build, for debugging only", "action", action.String())
 	}
 	if err := sandbox.Enter(policy.ModePasta, sandbox.Options{Action: action, RunAs: runAs}); err != nil {
 		return err
