@@ -41,12 +41,28 @@ type Config struct {
 	// start). The handler polls them and never closes them, so that they
 	// outlive it.
 	Prebound []int
+	// Splice, if set (pasta, unless --no-splice), takes connections
+	// accepted on a -t listener with no target address from a loopback
+	// client: they go socket to socket into the namespace (see
+	// fwd.SpliceDestination) instead of through the tap.
+	Splice Splicer
+	// HostLoToNsLo is --host-lo-to-ns-lo: spliced connections go to the
+	// namespace's loopback, not its address.
+	HostLoToNsLo bool
 	// Gate is the guest's flow policy (egress rules, limits, audit log):
 	// a SYN it refuses is answered with a RST. Nil: everything allowed.
 	Gate *egress.Gate
 	// Log receives setup errors and, if Trace, per-connection events.
 	Log   *slog.Logger
 	Trace bool
+}
+
+// Splicer takes over a connection accepted in the host's namespace and
+// relays it to dst inside the guest's namespace (proto/splice.Handler).
+// It owns fd from the call on, whatever it returns; false means the
+// connection was refused.
+type Splicer interface {
+	Adopt(fd int, dst netip.AddrPort) bool
 }
 
 // Counts are what the handler did and dropped; Stats gives them to the
@@ -79,6 +95,8 @@ type Handler struct {
 	gate   *egress.Gate
 
 	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
+	splice  Splicer      // loopback clients of -t listeners; nil: through the tap
+	loToLo  bool         // --host-lo-to-ns-lo
 
 	tab        table
 	listeners  []listener
@@ -146,6 +164,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.tab.budget = cfg.Budget
 	h.gate = cfg.Gate
+	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
 	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.peekOff = probePeekOff()

@@ -78,10 +78,11 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	return h.register(l, fd, v6, ns, false)
 }
 
-// register adds a bound listener to epoll and to the table; borrowed ones
+// register adds a bound listener to epoll and to the table, in the first
+// closed slot (auto forwarding closes listeners at run time); borrowed ones
 // (Config.Prebound) are never closed by the handler.
 func (h *Handler) register(l *policy.Listener, fd int, v6, ns, borrowed bool) error {
-	idx := len(h.lst)
+	idx := h.freeSlot()
 	ref := flow.Ref{Kind: flow.KindUDPListen, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		if !borrowed {
@@ -89,10 +90,15 @@ func (h *Handler) register(l *policy.Listener, fd int, v6, ns, borrowed bool) er
 		}
 		return fmt.Errorf("epoll for port %d: %w", l.Port, err)
 	}
-	h.lst = append(h.lst, listener{
+	nl := listener{
 		fd: int32(fd), v6: v6, ns: ns, port: l.Port, toPort: l.ToPort, toAddr: l.ToAddr.Unmap(),
 		borrowed: borrowed,
-	})
+	}
+	if idx == len(h.lst) {
+		h.lst = append(h.lst, nl)
+	} else {
+		h.lst[idx] = nl
+	}
 	return nil
 }
 

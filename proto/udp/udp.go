@@ -47,6 +47,12 @@ type Config struct {
 	// NsSocket opens a socket inside the namespace; nil in passt mode,
 	// where NsInbound must be empty.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// SpliceLoopback (pasta, unless --no-splice; needs NsSocket): a
+	// datagram from the host's loopback to a -u listener with no target
+	// address goes to the namespace socket to socket (see
+	// fwd.SpliceDestination), not through the tap; HostLoToNsLo is
+	// --host-lo-to-ns-lo.
+	SpliceLoopback, HostLoToNsLo bool
 
 	// Timeout and StreamTimeout are the flow timeouts before and after a
 	// datagram came back. Zero: read nf_conntrack_udp_timeout and
@@ -93,11 +99,13 @@ type Handler struct {
 	tap      flow.Tap
 	mapper   hostMapper
 	nsSock   func(domain, typ, proto int) (int, error)
-	log      *slog.Logger
-	gate     *egress.Gate
-	now      int64 // monotonic time of the current call
-	tbl      table
-	lst      []listener
+	// spliceLo, loToLo: Config.SpliceLoopback (with NsSocket), HostLoToNsLo.
+	spliceLo, loToLo bool
+	log              *slog.Logger
+	gate             *egress.Gate
+	now              int64 // monotonic time of the current call
+	tbl              table
+	lst              []listener
 
 	timeout, streamTimeout int64 // ns
 	lastScan               int64
@@ -162,6 +170,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		n: cfg.Net, poller: cfg.Poller, tap: cfg.Tap, mapper: fwd.NAT{Net: cfg.Net},
 		nsSock: cfg.NsSocket, log: cfg.Log, gate: cfg.Gate, tbl: newTable(capacity, cfg.Budget),
+		spliceLo: cfg.SpliceLoopback && cfg.NsSocket != nil, loToLo: cfg.HostLoToNsLo,
 		timeout:       int64(cfg.Timeout),
 		streamTimeout: int64(cfg.StreamTimeout),
 	}
