@@ -48,8 +48,22 @@ func (e *Engine) handleFrame(b []byte, now, wall int64) {
 		return
 	}
 	if f.IsFragment {
-		e.drop(DropFragment, b)
-		return
+		// Held until the datagram is complete; then the whole
+		// datagram goes on as one frame (valid until the next
+		// fragment arrives).
+		whole, ok := e.reasm.Add(f, now)
+		if !ok {
+			e.drop(DropFragment, b)
+			return
+		}
+		if whole == nil {
+			return
+		}
+		if err := f.Parse(whole); err != nil || f.IsFragment {
+			e.drop(DropFragment, b)
+			return
+		}
+		e.st.Reassembled++
 	}
 	switch f.L4Proto {
 	case l2.ProtoTCP:

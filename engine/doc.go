@@ -60,11 +60,21 @@
 // buffers may also flush it itself (the Tap is a flow.Flusher) and then
 // reuse everything it has sent.
 //
+// Fragments: the guest's IPv4 and IPv6 fragments go to a frag.Reassembler
+// (bounded: a fixed number of 64 KiB slots, a timeout); a completed
+// datagram is parsed and dispatched like any frame, from the
+// reassembler's buffer. A frame to the guest whose IP packet exceeds the
+// MTU (guest.Net.MTU), and that may be fragmented (IPv4 without DF, IPv6
+// without extension headers), is queued as fragments written into the
+// engine's fragment slab (frag.Fragmenter), free again after each flush;
+// frags_out and reassembled count both.
+//
 // # Counters
 //
 // Stats counts frames and bytes in each direction, frames each handler
 // accepted per class, and every frame from the guest that is dropped, by
-// reason (see DropReason): parse errors by class, fragments, VLAN tags,
+// reason (see DropReason): parse errors by class, fragments the
+// reassembler refused, VLAN tags,
 // unknown IP protocols, frames that need no answer (not_for_us, the
 // flow.NotForUs verdict), wrong UDP checksums on DHCP and DHCPv6
 // (bad_checksum, flow.BadChecksum), services switched off, classes no
@@ -78,7 +88,7 @@
 // appended, and every name is unique (tools parse it with
 // `(\w+)=(\d+)`):
 //
-//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ethertype=N bad_l3=N bad_l4=N bad_checksum=N fragment=N proto=N not_for_us=N off=N no_udp=N no_handler=N) tap_full=N arp=N ndp=N ra=N dhcp=N dhcpv6=N tcp=N udp=N icmp=N wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N arp_replies=N ... tcp_opens=N tcp_refused=N tcp_rst=N tcp_retrans=N tcp_ooo=N tcp_short_writes=N tcp_timeouts=N ... udp_opens=N ... icmp_opens=N ...
+//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ethertype=N bad_l3=N bad_l4=N bad_checksum=N fragment=N proto=N not_for_us=N off=N no_udp=N no_handler=N) tap_full=N arp=N ndp=N ra=N dhcp=N dhcpv6=N tcp=N udp=N icmp=N wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N denied_tcp=N ... audit_dropped=N frags_out=N reassembled=N arp_replies=N ... tcp_opens=N tcp_refused=N tcp_rst=N tcp_retrans=N tcp_ooo=N tcp_short_writes=N tcp_timeouts=N ... udp_opens=N ... icmp_opens=N ...
 //
 // # Allocation
 //

@@ -15,6 +15,7 @@ import (
 	"gopasst/flow"
 	"gopasst/guest"
 	"gopasst/pcap"
+	"gopasst/proto/frag"
 	"gopasst/proto/l2"
 	"gopasst/tap"
 )
@@ -103,6 +104,14 @@ type Engine struct {
 	rxSizes []int
 	frame   l2.Frame
 
+	// Fragments: the guest's are reassembled, frames to it larger than
+	// the MTU are fragmented into fragSlab (package frag).
+	reasm    *frag.Reassembler
+	fragr    frag.Fragmenter
+	fragID   uint32
+	fragSlab []byte
+	fragPos  int // bytes of fragSlab queued; reset by flush
+
 	out [][]byte // frames queued for the guest; cap maxOut, never grown
 
 	st     Stats
@@ -142,8 +151,10 @@ func New(cfg Config) (*Engine, error) {
 		rxSizes:    make([]int, batch),
 		handlers:   make([]entry, 0, MaxHandlers),
 		out:        make([][]byte, 0, maxOut),
+		fragSlab:   make([]byte, fragSlabSize),
 	}
 	e.frame.Flags = l2.CheckIPv4Checksum
+	e.reasm = frag.New(0, 0)
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gopasst/flow"
+	"gopasst/proto/l2"
 )
 
 // tapSink implements flow.Tap: it queues references to the handlers'
@@ -34,6 +35,13 @@ func (e *Engine) queue(frames [][]byte) {
 		if len(f) == 0 {
 			continue
 		}
+		if mtu := e.n.MTU; mtu > 0 && len(f)-l2.EthernetSize > mtu {
+			e.fragID++
+			if e.fragr.Start(f, mtu, e.fragID) {
+				e.queueFragments()
+				continue
+			}
+		}
 		if len(e.out) == cap(e.out) {
 			e.flush()
 		}
@@ -41,10 +49,38 @@ func (e *Engine) queue(frames [][]byte) {
 	}
 }
 
+// fragSlabSize holds the fragments of at least one datagram of any size
+// at any MTU: 65,535 bytes of packet plus, per fragment, the Ethernet,
+// IP and fragment headers.
+const fragSlabSize = 256 << 10
+
+// queueFragments queues the fragments of the frame e.fragr was started
+// on, written into the fragment slab (flushed first when full).
+func (e *Engine) queueFragments() {
+	need := (e.fragr.Size() + 7) &^ 7
+	for {
+		if len(e.fragSlab)-e.fragPos < need || len(e.out) == cap(e.out) {
+			e.flush()
+		}
+		dst := e.fragSlab[e.fragPos:]
+		n, more := e.fragr.Next(dst)
+		if n == 0 {
+			return
+		}
+		e.fragPos += (n + 7) &^ 7
+		e.st.Fragmented++
+		e.out = append(e.out, dst[:n:n])
+		if !more {
+			return
+		}
+	}
+}
+
 // flush writes the queued frames to the device, captures the ones written,
 // and counts the rest as TapFull. Afterwards no queued frame is referenced.
 func (e *Engine) flush() {
 	if len(e.out) == 0 {
+		e.fragPos = 0
 		return
 	}
 	n, err := e.dev.WriteFrames(e.out)
@@ -65,6 +101,7 @@ func (e *Engine) flush() {
 	e.st.TapFull += uint64(len(e.out) - n)
 	clear(e.out) // do not keep the handlers' buffers reachable
 	e.out = e.out[:0]
+	e.fragPos = 0
 	if err != nil && e.devErr == nil {
 		e.devErr = err
 	}

@@ -22,7 +22,7 @@ const (
 	DropBadL3                         // bad IP version, IHL, lengths, extension headers
 	DropBadL4                         // bad TCP data offset or options, bad UDP length
 	DropBadChecksum                   // wrong IPv4 header checksum, or wrong UDP checksum on DHCP/DHCPv6
-	DropFragment                      // IPv4 or IPv6 fragment (not reassembled, as in passt)
+	DropFragment                      // a fragment the reassembler refused (package frag), or a reassembled datagram that does not parse
 	DropProto                         // IP protocol other than TCP, UDP, ICMP, ICMPv6
 	DropNotForUs                      // well formed but unanswered: ARP/NDP/DHCP that needs no reply, other ICMP types
 	DropOff                           // the service is switched off (--no-tcp, --no-icmp, ...)
@@ -120,6 +120,10 @@ type Stats struct {
 	Denied, Limited [3]uint64
 	AuditDropped    uint64
 
+	// Fragmented counts fragments written for frames larger than the
+	// MTU; Reassembled datagrams put together from the guest's fragments.
+	Fragmented, Reassembled uint64
+
 	// Tap are the device's own counters (tap.Counted), as of the last
 	// Tick.
 	Tap tap.Counters
@@ -172,6 +176,7 @@ func (s Stats) Line() string {
 		s.Tap.WriteErrors, s.Tap.Unframable, s.Tap.PartialWrites)
 	fmt.Fprintf(&b, " denied_tcp=%d denied_udp=%d denied_icmp=%d limited_tcp=%d limited_udp=%d limited_icmp=%d audit_dropped=%d",
 		s.Denied[0], s.Denied[1], s.Denied[2], s.Limited[0], s.Limited[1], s.Limited[2], s.AuditDropped)
+	fmt.Fprintf(&b, " frags_out=%d reassembled=%d", s.Fragmented, s.Reassembled)
 	for _, h := range s.Handlers {
 		legacy := h.Frames.Has(flow.FrameTCP) || h.Frames.Has(flow.FrameUDP) || h.Frames.Has(flow.FrameEcho)
 		for c := range flow.NumCounters {

@@ -108,3 +108,48 @@ type NAT struct{ Net *guest.Net }
 func (m NAT) HostDestination(dst netip.Addr, port uint16, udp bool) (netip.Addr, uint16) {
 	return HostDestination(m.Net, dst, port, udp)
 }
+
+// SpliceDestination is where a connection or datagram from the host's
+// loopback, accepted on a -t or -u listener with no target address, goes
+// inside the namespace when pasta splices it (socket to socket over the
+// namespace's loopback interface instead of through the tap), as passt's
+// fwd_nat_from_host() for PIF_SPLICE: the namespace's own address of the
+// client's family, so that services listening only on the namespace's
+// loopback are not exposed by accident; with --host-lo-to-ns-lo (loToLo)
+// the namespace's loopback address. A namespace without an address of
+// that family gets the loopback too. The kernel picks the source.
+func SpliceDestination(n *guest.Net, loToLo, v6 bool) netip.Addr {
+	if !loToLo {
+		if a := family(n, Loopback(v6)).Addr; a.IsValid() && a.Is6() == v6 && !a.IsUnspecified() {
+			return a
+		}
+	}
+	return Loopback(v6)
+}
+
+// InboundSource is the source address the guest sees for an inbound flow
+// (-t, -u) from client on the host, through the tap, as passt's
+// nat_inbound() with its fallback in fwd_nat_from_host(): GuestSource's
+// mapping, except that a client on the guest's own address (pasta copies
+// the host's), or a loopback client with no --map-host-loopback, appears
+// from MapHostLo or, failing that, the gateway, so that the guest's
+// replies leave towards pasta and not to itself. Invalid when the family
+// has neither.
+func InboundSource(n *guest.Net, client netip.Addr) netip.Addr {
+	client = client.Unmap()
+	src := GuestSource(n, client)
+	f := family(n, client)
+	if src != f.Addr && !src.IsLoopback() && !src.IsUnspecified() {
+		return src
+	}
+	if f.MapHostLo.IsValid() {
+		return f.MapHostLo
+	}
+	if f.Gateway.IsValid() && f.Gateway != f.Addr {
+		return f.Gateway
+	}
+	if client.Is6() && n.OurLL6.IsValid() {
+		return n.OurLL6
+	}
+	return netip.Addr{}
+}

@@ -30,10 +30,9 @@
 //
 // # Limits
 //
-// A File is one process's: passt's supervisor and its guest process write
-// the same file through their own File, so a rotation in one can race a
-// message of the other (the supervisor writes two lines per guest). A
-// system logger that restarts breaks the connection for good: the
+// A File is one process's: another process writing the same file through
+// its own File could race a rotation (passt's launcher writes nothing to
+// it; its one sandboxed process does all the logging). A system logger that restarts breaks the connection for good: the
 // sandbox cannot connect again, so later messages are dropped (counted by
 // Syslog.Dropped).
 package logging

@@ -29,7 +29,12 @@
 //     --userns), without a user namespace (root), and as a daemon or not
 //     (joining a namespace without -f). A foreground launcher waits for
 //     the engine, forwards SIGTERM, SIGINT and SIGHUP, and exits with its
-//     status. It is never sandboxed, and does nothing else.
+//     status, and does nothing else: once the engine is started it
+//     confines itself (cmd/pasta: as root it becomes nobody, then
+//     sandbox.ConfineWaiter). Since it may then no longer signal a root
+//     engine, it relays the signals through a pipe (GOPASST_SIGNAL_FD),
+//     one byte each, and the engine raises them on itself
+//     (ReceiveSignals).
 //   - The engine (GOPASST_STAGE=engine) reaches the target (Spawn or
 //     Join), opens the tap (OpenTap), configures it (ConfigureNet), enters
 //     the sandbox, runs the event loop and then either lets the command
@@ -130,9 +135,13 @@
 //     executes "unshare --mount --ipc --uts -- pasta" (util-linux, single
 //     threaded), which creates them as root of the joined namespace and
 //     executes pasta in place: the daemon's PID is still the one the
-//     launcher started. The engine's environment carries
-//     sandbox.ReexecEnv, so that sandbox.EnterEmptyRoot knows its mount
-//     namespace is its own, and sandbox.ActionEnv if set.
+//     launcher started. The engine inherits a sandbox.StageProof, with
+//     which it proves first thing (sandbox.VerifyStage) that it is this
+//     re-exec in mount namespaces of its own: a forged GOPASST_STAGE alone
+//     makes it refuse to run; its environment also carries
+//     sandbox.DebugEnv (the seccomp action variable, in a -tags
+//     seccompdebug build only). nsinit refuses to run unless it is PID 1
+//     (of the PID namespace Spawn made).
 //   - Everything that needs a capability, a path or a syscall outside the
 //     filter happens before sandbox.Enter: the worker's setns, the tap
 //     (TUNSETIFF), netlink configuration, namespace-side listeners (-T,

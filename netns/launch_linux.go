@@ -138,6 +138,7 @@ func sameUserNS(path string) bool {
 type Child struct {
 	cmd     *exec.Cmd
 	stopFwd func()   // foreground: stops forwarding signals
+	sigPipe *os.File // foreground: write end of the signal pipe (relaySignals)
 	ready   *os.File // read end of the readiness pipe; nil unless Daemon
 }
 
@@ -148,19 +149,9 @@ func (p Plan) Start(args []string) (*Child, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
-	env := []string{StageEnv + "=" + StageEngine}
-	if v := os.Getenv(sandbox.ActionEnv); v != "" {
-		env = append(env, sandbox.ActionEnv+"="+v)
-	}
+	env := append([]string{StageEnv + "=" + StageEngine}, sandbox.DebugEnv()...)
 	cmd := &exec.Cmd{Path: self, Args: append([]string{"pasta"}, args...)}
 	attr := &syscall.SysProcAttr{}
-	if p.Isolate {
-		mnt, err := sandbox.ReexecEnv()
-		if err != nil {
-			return nil, err
-		}
-		env = append(env, mnt...)
-	}
 	if p.JoinUserNS != "" {
 		nsenter, err := exec.LookPath("nsenter")
 		if err != nil {
@@ -206,6 +197,34 @@ func (p Plan) Start(args []string) (*Child, error) {
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 		attr.Pdeathsig = syscall.SIGKILL
+		// Signals go to the engine through a pipe (relaySignals): the
+		// launcher confines itself and may give up root.
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("signal pipe: %w", err)
+		}
+		defer r.Close()
+		c.sigPipe = w
+		env = append(env, signalFdEnv+"="+strconv.Itoa(3+len(cmd.ExtraFiles)))
+		cmd.ExtraFiles = append(cmd.ExtraFiles, r)
+	}
+	if p.Isolate {
+		// The engine proves with it (sandbox.VerifyStage) that it is
+		// this re-exec, in mount namespaces of its own, before it
+		// pivots to the empty root.
+		proofEnv, proof, err := sandbox.StageProof(3 + len(cmd.ExtraFiles))
+		if err != nil {
+			if c.ready != nil {
+				c.ready.Close()
+			}
+			if c.sigPipe != nil {
+				c.sigPipe.Close()
+			}
+			return nil, err
+		}
+		defer proof.Close()
+		cmd.ExtraFiles = append(cmd.ExtraFiles, proof)
+		env = append(env, proofEnv)
 	}
 	cmd.Env = childEnv(env...)
 	cmd.SysProcAttr = attr
@@ -213,13 +232,16 @@ func (p Plan) Start(args []string) (*Child, error) {
 		if c.ready != nil {
 			c.ready.Close()
 		}
+		if c.sigPipe != nil {
+			c.sigPipe.Close()
+		}
 		if p.Isolate && p.JoinUserNS == "" && errors.Is(err, syscall.EPERM) {
 			return nil, fmt.Errorf("start pasta in new mount, IPC and UTS namespaces (needs CAP_SYS_ADMIN): %w", err)
 		}
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
-	if !p.Daemon {
-		c.stopFwd = forwardSignals(cmd.Process, engineGrace, nil)
+	if c.sigPipe != nil {
+		c.stopFwd = relaySignals(c.sigPipe)
 	}
 	return c, nil
 }
@@ -252,9 +274,11 @@ func (c *Child) WaitReady() error {
 	return fmt.Errorf("pasta exited before it was ready (status %d)", ExitStatus(c.cmd.ProcessState))
 }
 
+// Kill kills the engine.
+func (c *Child) Kill() { c.cmd.Process.Kill() }
+
 // Wait waits for the engine and returns its exit status. A foreground
-// engine gets SIGTERM, SIGINT and SIGHUP forwarded from Start on, and
-// SIGKILL if it has not ended two seconds after the first.
+// engine gets SIGTERM, SIGINT and SIGHUP forwarded from Start on.
 func (c *Child) Wait() int {
 	c.cmd.Wait()
 	if c.stopFwd != nil {

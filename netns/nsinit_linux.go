@@ -24,6 +24,12 @@ func NsInit(args []string) error {
 	if len(args) < 3 {
 		return errors.New("nsinit: no command")
 	}
+	// The stage variable is only a claim: nsinit is PID 1 of the PID
+	// namespace Spawn created, and nothing else may pose as it (it writes
+	// a sysctl of its network namespace).
+	if os.Getpid() != 1 {
+		return errors.New("nsinit: not PID 1 of a new PID namespace; refusing to run as this stage")
+	}
 	var b [1]byte
 	for {
 		n, err := unix.Read(releaseFd, b[:])

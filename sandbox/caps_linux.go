@@ -90,3 +90,22 @@ func errnoErr(e syscall.Errno) error {
 	}
 	return e
 }
+
+// BecomeUser makes a process that stays in the caller's namespaces give up
+// root for good: it empties the bounding and ambient sets, switches every
+// thread to ids and confirms empty capability sets (as Enter does with
+// Options.RunAs), then makes the process dumpable again, which the switch
+// cleared: a non-dumpable process's child, once in a user namespace of
+// its own, may not execute /proc/self/exe (EACCES), which is how Reexec
+// starts it. ConfineWaiter clears the flag again. passt's launcher calls
+// BecomeUser when started as root, after binding every socket and before
+// starting the sandboxed process, whose root then maps to ids.
+func BecomeUser(ids IDs) error {
+	if err := dropCaps(nil, &ids); err != nil {
+		return err
+	}
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("prctl(PR_SET_DUMPABLE, 1): %w", err)
+	}
+	return nil
+}

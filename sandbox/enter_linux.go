@@ -87,6 +87,8 @@ func warmUp() {
 // State records which stages this process completed.
 type State struct {
 	Mode            policy.Mode // mode of the filter
+	Verified        bool        // VerifyStage succeeded
+	Landlock        bool        // LandlockNoAccess applied (false on a kernel without Landlock)
 	EmptyRoot       bool        // EnterEmptyRoot succeeded
 	Limits          bool        // Limits succeeded
 	CapsDropped     bool        // DropCaps succeeded

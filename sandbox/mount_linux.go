@@ -10,30 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrSharedMountNS is returned by EnterEmptyRoot when the process was not
-// started by Reexec into a mount namespace of its own: pivoting there would
-// change the root of every process sharing the namespace.
-var ErrSharedMountNS = errors.New("not in a private mount namespace created by sandbox.Reexec")
-
-// mountNSID returns the identity of the calling process's mount namespace,
-// e.g. "mnt:[4026531841]".
-func mountNSID() (string, error) {
-	return os.Readlink("/proc/self/ns/mnt")
-}
-
-// ReexecEnv returns the environment entries ("KEY=VALUE") that a process
-// started by other means than Reexec needs for EnterEmptyRoot to accept
-// its mount namespace: the identity of the caller's. Use it when the new
-// mount namespace comes from the clone flags of an exec.Cmd the caller
-// builds itself, or from unshare(1) --mount, and hand the result to the
-// child's environment.
-func ReexecEnv() ([]string, error) {
-	mntns, err := mountNSID()
-	if err != nil {
-		return nil, fmt.Errorf("re-exec environment: %w", err)
-	}
-	return []string{envMountNS + "=" + mntns}, nil
-}
+// ErrSharedMountNS is returned by EnterEmptyRoot when the process has not
+// proven (VerifyStage) that it was started by Reexec or with a StageProof
+// into a mount namespace of its own: pivoting there would change the root
+// of every process sharing the namespace.
+var ErrSharedMountNS = errors.New("not in a private mount namespace created by the re-exec")
 
 // EnterEmptyRoot makes an empty, read-only tmpfs the root and working
 // directory of the process and detaches the old root. Mirrors the mount
@@ -47,8 +28,8 @@ func ReexecEnv() ([]string, error) {
 // affects only the calling thread (it implies CLONE_FS), so the other
 // threads would keep the old namespace and root. The mount namespace must
 // therefore come from Reexec's clone flags, and EnterEmptyRoot refuses to
-// run unless the process's mount namespace differs from the one Reexec was
-// called in. It needs CAP_SYS_ADMIN in the user namespace owning the mount
+// run unless VerifyStage proved, first thing in the process, that it is
+// the re-executed stage and that its mount namespace is not its parent's. It needs CAP_SYS_ADMIN in the user namespace owning the mount
 // namespace. chdir and pivot_root act on the fs_struct that all Go threads
 // share, so the new root holds for every thread.
 //
@@ -65,12 +46,7 @@ var pivotRoot = unix.PivotRoot
 // tmpfs, as passt's --chroot-fallback: the old root stays mounted
 // underneath, out of reach once CAP_SYS_CHROOT is gone.
 func enterEmptyRoot(chrootFallback bool) error {
-	parent := os.Getenv(envMountNS)
-	own, err := mountNSID()
-	if err != nil {
-		return fmt.Errorf("empty root: %w", err)
-	}
-	if parent == "" || parent == own {
+	if !state.Verified {
 		return fmt.Errorf("empty root: %w", ErrSharedMountNS)
 	}
 	dir := os.TempDir()

@@ -19,7 +19,6 @@ import (
 const (
 	envStage   = "GOPASST_SANDBOX_STAGE"  // stage name given to Reexec
 	envFDs     = "GOPASST_SANDBOX_FDS"    // number of inherited files, from fd 3
-	envMountNS = "GOPASST_SANDBOX_MNTNS"  // parent's mount namespace, see EnterEmptyRoot
 	nobodyID   = 65534                    // "nobody"/"nogroup" on Debian
 	firstFD    = 3                        // os/exec puts ExtraFiles[0] at fd 3
 	envPrefix  = "GOPASST_SANDBOX_"       // stripped from a re-exec's inherited environment
@@ -53,6 +52,8 @@ type ReexecOptions struct {
 	Cloneflags uintptr
 	// Stdin, Stdout and Stderr of the child; nil means /dev/null.
 	Stdin, Stdout, Stderr *os.File
+	// Setsid starts the child in a new session (a daemon).
+	Setsid bool
 	// Pdeathsig is sent to the child when the parent dies. The kernel
 	// sends it when the thread that forked exits, so Reexec then locks the
 	// calling goroutine to its thread for good (golang/go#27505).
@@ -62,8 +63,9 @@ type ReexecOptions struct {
 // Reexec starts /proc/self/exe again as the sandboxed stage: in new mount,
 // IPC and UTS namespaces (plus a user namespace with opt.UserNS), with
 // files at fds 3, 4, ... and stage in the environment, where Stage and
-// InheritedFDs find them. It returns the started process; the caller
-// waits for it.
+// InheritedFDs find them, and a stage proof (StageProof) after the files,
+// which the child checks with VerifyStage first thing. It returns the
+// started process; the caller waits for it.
 //
 // This replaces passt's unshare() calls of isolate_user() and
 // isolate_prefork(). Unsharing in place cannot work in Go: the runtime is
@@ -81,10 +83,11 @@ func Reexec(stage string, files []*os.File, opt ReexecOptions) (*os.Process, err
 	if stage == "" {
 		return nil, fmt.Errorf("re-exec: empty stage name")
 	}
-	mntns, err := mountNSID()
+	proofEnv, proof, err := StageProof(firstFD + len(files))
 	if err != nil {
 		return nil, fmt.Errorf("re-exec: %w", err)
 	}
+	defer proof.Close()
 	args := opt.Args
 	if args == nil {
 		args = os.Args[1:]
@@ -95,7 +98,7 @@ func Reexec(stage string, files []*os.File, opt ReexecOptions) (*os.Process, err
 		Stdin:      opt.Stdin,
 		Stdout:     opt.Stdout,
 		Stderr:     opt.Stderr,
-		ExtraFiles: files,
+		ExtraFiles: append(append([]*os.File(nil), files...), proof),
 	}
 	if len(os.Args) > 0 {
 		cmd.Args[0] = os.Args[0]
@@ -110,12 +113,13 @@ func Reexec(stage string, files []*os.File, opt ReexecOptions) (*os.Process, err
 	env = append(env,
 		envStage+"="+stage,
 		envFDs+"="+strconv.Itoa(len(files)),
-		envMountNS+"="+mntns)
+		proofEnv)
 	cmd.Env = env
 
 	attr := &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWIPC | syscall.CLONE_NEWUTS | opt.Cloneflags,
 		Pdeathsig:  opt.Pdeathsig,
+		Setsid:     opt.Setsid,
 	}
 	if opt.UserNS {
 		uid, gid := opt.UID, opt.GID
@@ -151,8 +155,9 @@ func defaultOuterID(id int) uint32 {
 	return uint32(id)
 }
 
-// Stage returns the stage name the process was re-executed with, or "" in
-// the original process.
+// Stage returns the stage name the process claims to have been
+// re-executed with, or "" in the original process. The claim is only the
+// environment's: call VerifyStage before acting on it.
 func Stage() string { return os.Getenv(envStage) }
 
 var inherited struct {
@@ -163,7 +168,7 @@ var inherited struct {
 
 // InheritedFDs returns the descriptors handed to Reexec, in order (fd 3,
 // 4, ...). On first use it sets O_NONBLOCK (lost when the parent's os/exec
-// called Fd) and FD_CLOEXEC on each. The result is shared: do not modify it.
+// called Fd) and FD_CLOEXEC on each (O_PATH ones only get FD_CLOEXEC). The result is shared: do not modify it.
 func InheritedFDs() ([]int, error) {
 	inherited.once.Do(func() {
 		s := os.Getenv(envFDs)
@@ -176,6 +181,13 @@ func InheritedFDs() ([]int, error) {
 			return
 		}
 		for fd := firstFD; fd < firstFD+n; fd++ {
+			// An O_PATH descriptor (a directory to act in) has no
+			// file status flags to set.
+			if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil && fl&unix.O_PATH != 0 {
+				unix.CloseOnExec(fd)
+				inherited.fds = append(inherited.fds, fd)
+				continue
+			}
 			if err := unix.SetNonblock(fd, true); err != nil {
 				inherited.err = fmt.Errorf("inherited fd %d: %w", fd, err)
 				return

@@ -16,16 +16,6 @@ import (
 // ErrUnsupported is returned by every stage outside Linux.
 var ErrUnsupported = errors.New("sandbox: only supported on Linux")
 
-// Action is the filter's answer to a syscall outside the profile.
-type Action int
-
-// Actions.
-const (
-	ActionKill Action = iota
-	ActionTrap
-	ActionLog
-)
-
 // Options tune Enter.
 type Options struct {
 	Action         Action
@@ -38,11 +28,7 @@ type Options struct {
 // IDs are the user and group a confined process switches to.
 type IDs struct{ UID, GID uint32 }
 
-// ActionEnv names the hidden debugging switch for the filter's action.
-const ActionEnv = "GOPASST_SECCOMP"
-
-func ActionFromEnv() (Action, error) { return ActionKill, ErrUnsupported }
-func ReexecEnv() ([]string, error)   { return nil, ErrUnsupported }
+func VerifyStage() error { return ErrUnsupported }
 
 // ReexecOptions tune Reexec.
 type ReexecOptions struct{}

@@ -4,12 +4,9 @@
 
 package sandbox
 
-import _ "embed"
+import "embed"
 
-// The filters compiled from ../seccomp.profile by cmd/seccompgen.
-var (
-	//go:embed seccomp_passt_amd64.bpf
-	passtProgram []byte
-	//go:embed seccomp_pasta_amd64.bpf
-	pastaProgram []byte
-)
+// The filters cmd/seccompgen compiled for amd64 from ../seccomp.profile.
+//
+//go:embed filters/seccomp_*_amd64.bpf
+var filters embed.FS

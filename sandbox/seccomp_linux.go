@@ -13,60 +13,8 @@ import (
 	"gopasst/policy"
 )
 
-// Action is what the installed filter does with a syscall seccomp.profile
-// does not allow.
-type Action int
-
-// Actions. Only ActionKill is safe in production.
-const (
-	// ActionKill kills the whole process (SECCOMP_RET_KILL_PROCESS), as
-	// passt does. Never KILL_THREAD: a killed Go thread wedges the program.
-	ActionKill Action = iota
-	// ActionTrap sends SIGSYS, which the Go runtime turns into a crash with
-	// a goroutine traceback naming the call site: for CI and development.
-	ActionTrap
-	// ActionLog allows the call and makes the kernel log it (audit type
-	// 1326, or printk without auditd). UNSAFE: the filter then refuses
-	// nothing, not even a foreign architecture; it exists to discover what
-	// a new code path needs (passt's equivalent is building with
-	// EXTRA_SYSCALLS).
-	ActionLog
-)
-
-var actionNames = [...]string{"kill", "trap", "log"}
-
-func (a Action) String() string {
-	if a >= 0 && int(a) < len(actionNames) {
-		return actionNames[a]
-	}
-	return fmt.Sprintf("Action(%d)", int(a))
-}
-
-// ParseAction parses "kill", "trap" or "log", for a --seccomp-action style
-// command-line switch.
-func ParseAction(s string) (Action, error) {
-	for i, n := range actionNames {
-		if s == n {
-			return Action(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown seccomp action %q (want kill, trap or log)", s)
-}
-
-func (a Action) ret() (uint32, error) {
-	switch a {
-	case ActionKill:
-		return unix.SECCOMP_RET_KILL_PROCESS, nil
-	case ActionTrap:
-		return unix.SECCOMP_RET_TRAP, nil
-	case ActionLog:
-		return unix.SECCOMP_RET_LOG, nil
-	}
-	return 0, fmt.Errorf("unknown seccomp action %d", int(a))
-}
-
 // errNoProgram is returned on architectures without a compiled profile.
-var errNoProgram = errors.New("no seccomp program for this architecture (only amd64 is compiled)")
+var errNoProgram = errors.New("no seccomp program for " + runtime.GOARCH + " (seccomp.profile is compiled for amd64, arm64, arm, 386, ppc64le, s390x, riscv64, mips64le and loong64)")
 
 // bpfRetK is BPF_RET|BPF_K: return the constant in k.
 const bpfRetK = 0x06
@@ -87,7 +35,13 @@ func Program(mode policy.Mode, action Action) ([]unix.SockFilter, error) {
 	return decodeProgram(blob, ret)
 }
 
+// decodeProgram decodes a program in the byte order of the machine it runs
+// on (cmd/seccompgen writes each architecture's in its own).
 func decodeProgram(blob []byte, killRet uint32) ([]unix.SockFilter, error) {
+	return decodeProgramOrder(blob, killRet, binary.NativeEndian)
+}
+
+func decodeProgramOrder(blob []byte, killRet uint32, bo binary.ByteOrder) ([]unix.SockFilter, error) {
 	if len(blob) == 0 || len(blob)%8 != 0 || len(blob)/8 > unix.BPF_MAXINSNS {
 		return nil, fmt.Errorf("seccomp program: bad length %d", len(blob))
 	}
@@ -95,10 +49,10 @@ func decodeProgram(blob []byte, killRet uint32) ([]unix.SockFilter, error) {
 	for i := range prog {
 		b := blob[i*8:]
 		in := unix.SockFilter{
-			Code: binary.NativeEndian.Uint16(b[0:]),
+			Code: bo.Uint16(b[0:]),
 			Jt:   b[2],
 			Jf:   b[3],
-			K:    binary.NativeEndian.Uint32(b[4:]),
+			K:    bo.Uint32(b[4:]),
 		}
 		if in.Code == bpfRetK && in.K == unix.SECCOMP_RET_KILL_PROCESS {
 			in.K = killRet
@@ -108,20 +62,23 @@ func decodeProgram(blob []byte, killRet uint32) ([]unix.SockFilter, error) {
 	return prog, nil
 }
 
+// programBlob returns the embedded program of a mode for the GOARCH this
+// binary is built for.
 func programBlob(mode policy.Mode) ([]byte, error) {
+	var name string
 	switch mode {
 	case policy.ModePasst:
-		if len(passtProgram) == 0 {
-			return nil, errNoProgram
-		}
-		return passtProgram, nil
+		name = "passt"
 	case policy.ModePasta:
-		if len(pastaProgram) == 0 {
-			return nil, errNoProgram
-		}
-		return pastaProgram, nil
+		name = "pasta"
+	default:
+		return nil, fmt.Errorf("unknown mode %d", int(mode))
 	}
-	return nil, fmt.Errorf("unknown mode %d", int(mode))
+	blob, err := filters.ReadFile("filters/seccomp_" + name + "_" + runtime.GOARCH + ".bpf")
+	if err != nil || len(blob) == 0 {
+		return nil, errNoProgram
+	}
+	return blob, nil
 }
 
 // InstallSeccomp loads the mode's filter on every thread of the process:

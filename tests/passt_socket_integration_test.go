@@ -30,7 +30,9 @@ import (
 
 func ptSock(t *testing.T) string {
 	dir := t.TempDir()
-	os.Chmod(dir, 0o755)
+	// Sticky and world-writable like /tmp: passt started as root runs as
+	// nobody and removes its socket at exit as its owner.
+	os.Chmod(dir, 0o1777)
 	return filepath.Join(dir, "passt.sock")
 }
 

@@ -96,7 +96,7 @@ const (
 // removed on cleanup, after every process in it is killed.
 func vmNetns(t *testing.T) string {
 	t.Helper()
-	// ICMP echo goes through ping sockets, opened by the guest process as
+	// ICMP echo goes through ping sockets, opened by the sandboxed process as
 	// nobody: fakeHostNetns allows them.
 	return fakeHostNetns(t, fmt.Sprintf("gopasst-vm-%d", os.Getpid()), "vr0",
 		vmNsAddr4, vmNsGw4, "2001:db8::2", "2001:db8::1")

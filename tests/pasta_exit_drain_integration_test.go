@@ -49,7 +49,7 @@ with open(sys.argv[1], "rb") as f:
 c.close()
 `
 	for run := range runs {
-		cmd, done, errOut := startReady(t, pastaBin, "--config-net", "-t", strconv.Itoa(port), "-u", "none", "-T", "none", "-U", "none",
+		cmd, done, errOut := startPastaReady(t, pastaBin, "--config-net", "-t", strconv.Itoa(port), "-u", "none", "-T", "none", "-U", "none",
 			"--", "python3", "-c", server, file)
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
 		if err != nil {

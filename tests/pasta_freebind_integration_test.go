@@ -44,7 +44,7 @@ for s in ls:
 `
 		argv := append(append(append([]string{}, prefix...), pastaBin, "--freebind", "--config-net"), fwdArgs...)
 		argv = append(argv, "--", "python3", "-c", server)
-		cmd, done, errOut := startReady(t, argv...)
+		cmd, done, errOut := startPastaReady(t, argv...)
 		// pasta bound its listeners before it let the command run: only
 		// now do the addresses appear on the host.
 		mustRun(t, "ip", "-n", ns, "addr", "add", addr4+"/32", "dev", "lo")

@@ -341,11 +341,11 @@ func startWait(t *testing.T, cmd *exec.Cmd) <-chan struct{} {
 	return done
 }
 
-// startReady runs argv (a pasta command line, maybe behind a prefix) from
+// startPastaReady runs argv (a pasta command line, maybe behind a prefix) from
 // "/" with startWait, and waits until the command in the namespace prints
 // "ready" on stdout, at most 15 s. It returns the command, startWait's
 // channel and pasta's stderr.
-func startReady(t *testing.T, argv ...string) (*exec.Cmd, <-chan struct{}, *bytes.Buffer) {
+func startPastaReady(t *testing.T, argv ...string) (*exec.Cmd, <-chan struct{}, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = "/"

@@ -136,7 +136,9 @@ func fdKind(target string) string {
 	case strings.HasPrefix(target, "anon_inode:"):
 		return strings.Trim(strings.TrimPrefix(target, "anon_inode:"), "[]")
 	}
-	switch filepath.Base(target) {
+	// A proc entry opened twice (the TCP and UDP scanners both read
+	// net/tcp) may show as "(deleted)" once its dentry is replaced.
+	switch filepath.Base(strings.TrimSuffix(target, " (deleted)")) {
 	case "cpu.max", "cpu.cfs_quota_us", "cpu.cfs_period_us":
 		return "cgroup"
 	case "tcp", "tcp6", "udp", "udp6":

@@ -156,10 +156,17 @@ func startPasta(t *testing.T, cred *syscall.Credential, args ...string) (*exec.C
 
 // spawnFDs are what an engine serving a spawned command holds besides
 // stdio and the Go runtime's files: the tap, the engine's epoll and wake-up
-// eventfd, the pidfd of the command it waits for, and the four socket
-// tables of the default auto forwarding (tcp and tcp6 of the namespace for
-// -t auto, of the host for -T auto).
-var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4}
+// eventfd, the pidfd of the command it waits for, the six socket tables
+// of the default auto forwarding towards the host (tcp and tcp6 of the
+// namespace for -t auto; udp, udp6, tcp and tcp6 for -u auto), and the
+// pipe on which its foreground launcher relays signals. The tests turn -T
+// and -U auto off (noHostAuto): these engines serve the machine's own
+// namespace, whose listening ports, followed into the namespace, would
+// add sockets at each scan.
+var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 6, "pipe": 1}
+
+// noHostAuto turns off the automatic forwarding of the host's ports.
+var noHostAuto = []string{"-T", "none", "-U", "none"}
 
 // TestIntegrationSandboxPastaSpawn: root runs pasta --config-net -- sleep
 // 30. The engine is the launcher's child and the command's parent; it
@@ -167,7 +174,7 @@ var spawnFDs = map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 
 // owns) with no capability at all.
 func TestIntegrationSandboxPastaSpawn(t *testing.T) {
 	requireRoot(t)
-	cmd, _ := startPasta(t, nil, "--config-net", "--", "sleep", "30")
+	cmd, _ := startPasta(t, nil, append(noHostAuto, "--config-net", "--", "sleep", "30")...)
 	engine := childOf(t, cmd.Process.Pid)
 	checkPastaEngine(t, engine, 0, 0, spawnFDs)
 	if sleeper := findChild(engine, []string{"sleep", "30"}, sandboxWait); sleeper == 0 {
@@ -192,14 +199,15 @@ func TestIntegrationSandboxPastaNetnsDaemon(t *testing.T) {
 		fds      map[string]int
 	}{
 		{name: "netns default nobody", uid: 65534, gid: 65534,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 4}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 6}},
 		{name: "netns runas numeric", runas: []string{"--runas", "4242:4343"}, uid: 4242, gid: 4343,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 4}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "procnet": 6}},
 		{name: "PID", pidTgt: true, uid: 65534, gid: 65534,
-			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4}},
+			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 6}},
 		// A -t listener on a port below 1024, bound as root before
 		// Enter: the nobody daemon keeps it open. -t is explicit, so only
-		// -T is auto: the host's two tables.
+		// -T is auto: the host's two tables (-u and -U are off: -U auto
+		// would follow whatever TCP ports this host listens on).
 		{name: "netns -t low port", lowPort: true, uid: 65534, gid: 65534,
 			fds: map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "inotify": 1, "socket": 1, "procnet": 2}},
 	}
@@ -219,9 +227,12 @@ func TestIntegrationSandboxPastaNetnsDaemon(t *testing.T) {
 			}
 			pidFile := filepath.Join(t.TempDir(), "pasta.pid")
 			args := append([]string{"-I", "gptap", "-P", pidFile}, tt.runas...)
+			if !tt.lowPort {
+				args = append(args, noHostAuto...)
+			}
 			if tt.lowPort {
 				port := freeLowPort(t)
-				args = append(args, "-t", strconv.Itoa(port))
+				args = append(args, "-t", strconv.Itoa(port), "-u", "none", "-U", "none")
 			}
 			if tt.pidTgt {
 				args = append(args, target)
@@ -279,7 +290,7 @@ func TestIntegrationSandboxPastaRootless(t *testing.T) {
 	cred := rootlessUser(t)
 
 	t.Run("spawn", func(t *testing.T) {
-		cmd, _ := startPasta(t, cred, "--config-net", "--", "sleep", "30")
+		cmd, _ := startPasta(t, cred, append(noHostAuto, "--config-net", "--", "sleep", "30")...)
 		engine := childOf(t, cmd.Process.Pid)
 		// uid 0 of its own user namespace, which /proc shows as the
 		// user's uid from ours.
@@ -301,12 +312,12 @@ func TestIntegrationSandboxPastaRootless(t *testing.T) {
 		t.Cleanup(func() { os.RemoveAll(dir) })
 		os.Chmod(dir, 0o777)
 		pidFile := filepath.Join(dir, "pasta.pid")
-		_, errOut, st := runPasta(t, cred, nil, "-I", "gptap", "-P", pidFile, strconv.Itoa(sleeper.Process.Pid))
+		_, errOut, st := runPasta(t, cred, nil, append(noHostAuto, "-I", "gptap", "-P", pidFile, strconv.Itoa(sleeper.Process.Pid))...)
 		if st != 0 {
 			t.Fatalf("status %d: %s", st, errOut)
 		}
 		pid := readPidFile(t, pidFile)
-		checkPastaEngine(t, pid, cred.Uid, cred.Gid, map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 4})
+		checkPastaEngine(t, pid, cred.Uid, cred.Gid, map[string]int{"file": 1, "eventpoll": 1, "eventfd": 1, "pidfd": 1, "procnet": 6})
 		// The daemon is in the user's namespace (joined, not a new one).
 		theirs, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", pid))
 		want, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/user", sleeper.Process.Pid))

@@ -38,7 +38,8 @@ func sandboxProbe(t *testing.T) string {
 	t.Helper()
 	probeOnce.Do(func() {
 		out := filepath.Join(binDir, "sandboxprobe")
-		cmd := exec.Command("go", "build", "-o", out, "gopasst/cmd/sandboxprobe")
+		// seccompdebug: TestIntegrationSandboxLayers needs the log action.
+		cmd := exec.Command("go", "build", "-tags", "seccompdebug", "-o", out, "gopasst/cmd/sandboxprobe")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			probeErr = fmt.Errorf("build sandboxprobe: %v\n%s", err, b)
@@ -100,6 +101,8 @@ var probeSetups = []struct {
 	{"passt", []string{"-mode", "passt", "-userns=true"}},
 	{"pasta", []string{"-mode", "pasta", "-userns=false"}},
 	{"pasta-userns", []string{"-mode", "pasta", "-userns=true"}},
+	// The foreground launchers of passt and pasta (sandbox.ConfineWaiter).
+	{"launcher", []string{"-mode", "waiter", "-userns=false"}},
 }
 
 // TestIntegrationSandboxForbidden: each forbidden call kills the process
@@ -128,6 +131,9 @@ func TestIntegrationSandboxAllowed(t *testing.T) {
 	requireRoot(t)
 	for _, s := range probeSetups {
 		for _, probe := range []string{"udp", "tcp", "runtime"} {
+			if s.name == "launcher" && probe != "runtime" {
+				continue // no sockets: it only waits and signals
+			}
 			t.Run(s.name+"/"+probe, func(t *testing.T) {
 				r := runProbe(t, nil, append(s.args, probe)...)
 				if r.signal != 0 || r.status != 0 || r.result != probe+" ok" {
@@ -158,6 +164,30 @@ func TestIntegrationSandboxLayers(t *testing.T) {
 			}
 		})
 	}
+	// The launchers' second wall: Landlock alone refuses a file that
+	// every user may read, and executing a program.
+	for _, tt := range []struct{ probe, want string }{
+		{"open", "open errno=EACCES"},
+		{"execve", "execve errno=EACCES"},
+	} {
+		t.Run("landlock/"+tt.probe, func(t *testing.T) {
+			if !landlockEnabled() {
+				t.Skip("Landlock is not enabled in this kernel")
+			}
+			r := runProbe(t, nil, "-mode", "landlock", "-userns=false", tt.probe)
+			if r.signal != 0 || r.result != tt.want {
+				t.Errorf("want %q, got signal %d result %q:\n%s", tt.want, r.signal, r.result, r.out)
+			}
+		})
+	}
+}
+
+// landlockEnabled reports whether Landlock is among the kernel's LSMs
+// (landlock_create_ruleset with LANDLOCK_CREATE_RULESET_VERSION answers).
+func landlockEnabled() bool {
+	const sysLandlockCreateRuleset = 444 // the same number on every architecture
+	v, _, e := syscall.Syscall(sysLandlockCreateRuleset, 0, 0, 1)
+	return e == 0 && v > 0
 }
 
 // TestIntegrationSandboxRootless runs the passt setup as an unprivileged
@@ -181,6 +211,9 @@ func TestIntegrationSandboxRootless(t *testing.T) {
 func TestIntegrationSandboxOutside(t *testing.T) {
 	requireRoot(t)
 	for _, s := range probeSetups {
+		if s.name == "launcher" {
+			continue // no empty root: TestIntegrationSandboxAudit checks the launchers
+		}
 		t.Run(s.name, func(t *testing.T) {
 			cmd := exec.Command(sandboxProbe(t), append(s.args, "sleep")...)
 			stdin, err := cmd.StdinPipe()

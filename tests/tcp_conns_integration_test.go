@@ -78,7 +78,7 @@ func TestIntegrationTCPManyConnections(t *testing.T) {
 	const conns, size = 1000, 64 << 10
 	// No auto forwarding: the echo server bound on the host after the
 	// baseline would otherwise get spliced listeners in the namespace.
-	n := startTCPNet(t, fmt.Sprintf("gptcpm%d", os.Getpid()), "-t", "none", "-T", "none")
+	n := startTCPNet(t, fmt.Sprintf("gptcpm%d", os.Getpid()), "-t", "none", "-T", "none", "-u", "none", "-U", "none")
 	port := hostEcho(t, "tcp4", "127.0.0.1:0")
 	addr := net.JoinHostPort(n.gw4, strconv.Itoa(port))
 	base := fdCount(t, n.pid)

@@ -37,7 +37,9 @@ func TestIntegrationUDPFlowExpiry(t *testing.T) {
 	if timeout > 60*time.Second {
 		t.Skipf("nf_conntrack_udp_timeout is %v: too long for this test", timeout)
 	}
-	p := startPastaNs(t, hostNs, pastaBin, "gopasst")
+	// -U none: the sink's port, bound on the host after the baseline,
+	// would otherwise be followed into the namespace (-U auto).
+	p := startPastaNs(t, hostNs, pastaBin, "gopasst", "-U", "none")
 
 	hostSock := udpNsSocket(t, hostNsPath(hostNs))
 	sfd, err := hostSock(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)

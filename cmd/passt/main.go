@@ -6,8 +6,8 @@
 // passt chooses, with one addition:
 //
 //  1. A re-executed stage keeps the role that started it, whatever its
-//     argv[0]: pasta's engine and nsinit (netns.Stage), passt's daemon and
-//     guest process (passt.Reexecuted).
+//     argv[0]: pasta's engine and nsinit (netns.Stage), passt's sandboxed
+//     process (passt.Reexecuted).
 //  2. A first argument --gopasst-mode=pasta or --gopasst-mode=passt (also
 //     as two arguments) chooses the mode and is removed from the command
 //     line. Only the first argument is looked at, so a COMMAND's own

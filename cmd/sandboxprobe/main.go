@@ -4,7 +4,12 @@
 // and then tries one thing, named on the command line, to show what the
 // sandbox allows:
 //
-//	sandboxprobe [-mode passt|pasta] [-action kill|trap|log] [-userns] TEST
+//	sandboxprobe [-mode passt|pasta|waiter] [-action kill|trap|log] [-userns] TEST
+//
+// Modes: passt (passt's one sandboxed process), pasta (pasta's engine),
+// waiter (the foreground launchers of both, sandbox.ConfineWaiter; -action
+// does not apply), landlock (only the launchers' Landlock wall,
+// sandbox.LandlockNoAccess, without their filter).
 //
 // Forbidden: open (openat /etc/passwd), execve (/bin/true), ptrace
 // (PTRACE_TRACEME), mount (tmpfs on /), packet (socket(AF_PACKET)).
@@ -43,8 +48,8 @@ import (
 const stageName = "probe"
 
 func main() {
-	modeFlag := flag.String("mode", "passt", "filter to apply: passt or pasta")
-	actionFlag := flag.String("action", "kill", "seccomp default action: kill, trap or log (log is unsafe)")
+	modeFlag := flag.String("mode", "passt", "confinement to apply: passt, pasta, waiter or landlock")
+	actionFlag := flag.String("action", "kill", "seccomp default action: kill, or with -tags seccompdebug trap or log (log is unsafe)")
 	userns := flag.Bool("userns", true, "re-exec into a new user namespace (passt); false keeps the credentials (pasta as root)")
 	flag.Parse()
 	if flag.NArg() != 1 {
@@ -53,7 +58,7 @@ func main() {
 	}
 	mode := policy.ModePasst
 	switch *modeFlag {
-	case "passt":
+	case "passt", "waiter", "landlock":
 	case "pasta":
 		mode = policy.ModePasta
 	default:
@@ -125,6 +130,9 @@ func loopbackSocket(typ int) int {
 
 // stageTwo is the sandboxed process.
 func stageTwo(mode policy.Mode, modeName string, action sandbox.Action, test string) {
+	if err := sandbox.VerifyStage(); err != nil {
+		die("%v", err)
+	}
 	fds, err := sandbox.InheritedFDs()
 	if err != nil || len(fds) != 2 {
 		die("inherited fds %v: %v", fds, err)
@@ -134,7 +142,19 @@ func stageTwo(mode policy.Mode, modeName string, action sandbox.Action, test str
 	if !ok {
 		die("unknown test %q", test)
 	}
-	if err := sandbox.Enter(mode, sandbox.Options{Action: action}); err != nil {
+	if modeName == "waiter" {
+		// The foreground launchers' confinement (sandbox.ConfineWaiter):
+		// its own filter, Landlock, no capabilities; no empty root.
+		if err := sandbox.ConfineWaiter(); err != nil {
+			die("%v", err)
+		}
+	} else if modeName == "landlock" {
+		// The launchers' second wall alone, to show what it refuses
+		// where the filter would have killed first.
+		if err := sandbox.LandlockNoAccess(); err != nil {
+			die("%v", err)
+		}
+	} else if err := sandbox.Enter(mode, sandbox.Options{Action: action}); err != nil {
 		die("%v", err)
 	}
 	st := sandbox.Status()

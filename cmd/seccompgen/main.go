@@ -3,20 +3,32 @@
 //go:build cgo
 
 // Command seccompgen compiles seccomp.profile into the raw BPF programs that
-// package sandbox embeds. It is a build tool: it links libseccomp through
-// cgo (Debian: libseccomp-dev), the daemons never do.
+// package sandbox embeds, one per mode and architecture. It is a build
+// tool: it links libseccomp through cgo (Debian: libseccomp-dev), the
+// daemons never do.
 //
 //	go generate ./sandbox               # writes the programs
 //	go run ./cmd/seccompgen -check      # fails if the checked-in files are stale
 //
-// For every mode in the profile it writes, into -out:
+// For every mode in the profile and every architecture of profile.Arches
+// it writes, into -out:
 //
-//	seccomp_<mode>_amd64.bpf   raw struct sock_filter array (8 bytes per insn)
-//	seccomp_<mode>_amd64.pfc   libseccomp's pseudo filter code, for review
+//	filters/seccomp_<mode>_<goarch>.bpf   raw struct sock_filter array (8 bytes
+//	                                      per insn, in the architecture's byte order)
+//	filters/seccomp_<mode>_<goarch>.pfc   the decision tree, for review
 //
-// and zsysnum_amd64_test.go, the syscall numbers of every name the profile
-// mentions, for the pure-Go BPF VM test. Default and bad-architecture action
-// are SECCOMP_RET_KILL_PROCESS.
+// and zsysnum_test.go, the syscall numbers of every name the profile
+// mentions on each architecture, for the pure-Go BPF VM test. Default and
+// bad-architecture action are SECCOMP_RET_KILL_PROCESS.
+//
+// libseccomp compiles the architectures in libseccompArch (the .pfc is its
+// pseudo filter code). Debian 12's libseccomp 2.5.4 does not know loong64
+// (added in 2.6.0, not in bookworm-backports either), so that one comes
+// from the pure-Go emitter in emit.go (the .pfc is a disassembly). The
+// syscall numbers come from golang.org/x/sys's tables (sysnum.go); where
+// libseccomp compiles, its numbers must agree with them. A rule naming a
+// syscall an architecture lacks is an error (qualify it with arch); such
+// names in [denied] are skipped.
 package main
 
 import (
@@ -28,6 +40,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/net/bpf"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
 
@@ -48,6 +62,10 @@ func main() {
 	stale := false
 	for _, f := range files {
 		path := filepath.Join(*outDir, f.name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil && !*check {
+			fmt.Fprintln(os.Stderr, "seccompgen:", err)
+			os.Exit(1)
+		}
 		if *check {
 			old, err := os.ReadFile(path)
 			if err != nil || !bytes.Equal(old, f.data) {
@@ -71,6 +89,16 @@ type outFile struct {
 	data []byte
 }
 
+// libseccompArch names the architectures libseccomp compiles; the others
+// of profile.Arches go through the pure-Go emitter.
+var libseccompArch = map[string]seccomp.ScmpArch{
+	"amd64":    seccomp.ArchAMD64,
+	"arm64":    seccomp.ArchARM64,
+	"arm":      seccomp.ArchARM,
+	"riscv64":  seccomp.ArchRISCV64,
+	"mips64le": seccomp.ArchMIPSEL64,
+}
+
 // generate compiles the profile at path into the output files, in a fixed
 // order so that -check is deterministic.
 func generate(path string) ([]outFile, error) {
@@ -82,21 +110,42 @@ func generate(path string) ([]outFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []outFile
-	for _, mode := range profile.Modes {
-		bpf, pfc, err := compile(p.ModeRules(mode))
-		if err != nil {
-			return nil, fmt.Errorf("mode %s: %w", mode, err)
-		}
-		out = append(out,
-			outFile{"seccomp_" + mode + "_amd64.bpf", bpf},
-			outFile{"seccomp_" + mode + "_amd64.pfc", pfc})
-	}
-	nums, err := sysnumFile(p)
+	xsys, err := xsysDir()
 	if err != nil {
 		return nil, err
 	}
-	return append(out, outFile{"zsysnum_amd64_test.go", nums}), nil
+	var out []outFile
+	tables := map[string]map[string]uint32{}
+	for _, arch := range profile.Arches {
+		nums, err := loadSysnums(xsys, arch.Name)
+		if err != nil {
+			return nil, err
+		}
+		tables[arch.Name] = nums
+		for _, mode := range profile.Modes {
+			rules := p.ArchRules(mode, arch.Name)
+			var bpfData, pfc []byte
+			if sa, ok := libseccompArch[arch.Name]; ok {
+				bpfData, pfc, err = compile(sa, arch.Name, rules, nums)
+			} else {
+				var prog []bpf.RawInstruction
+				var notes []string
+				if prog, notes, err = emit(arch, rules, nums); err == nil {
+					bpfData, pfc = encode(arch, prog), listing(arch, mode, prog, notes)
+				}
+			}
+			if err != nil {
+				return nil, fmt.Errorf("mode %s, %s: %w", mode, arch.Name, err)
+			}
+			base := "filters/seccomp_" + mode + "_" + arch.Name
+			out = append(out, outFile{base + ".bpf", bpfData}, outFile{base + ".pfc", pfc})
+		}
+	}
+	nums, err := sysnumFile(p, tables)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, outFile{"zsysnum_test.go", nums}), nil
 }
 
 var ops = map[profile.Op]seccomp.ScmpCompareOp{
@@ -109,8 +158,9 @@ var ops = map[profile.Op]seccomp.ScmpCompareOp{
 	profile.OpMaskedEq: seccomp.CompareMaskedEqual,
 }
 
-// compile builds one filter and exports it as raw BPF and as PFC text.
-func compile(rules []profile.Rule) (bpf, pfc []byte, err error) {
+// compile builds one filter for arch with libseccomp and exports it as raw
+// BPF and as PFC text. Every syscall number must agree with nums.
+func compile(arch seccomp.ScmpArch, goarch string, rules []profile.Rule, nums map[string]uint32) (bpf, pfc []byte, err error) {
 	f, err := seccomp.NewFilter(seccomp.ActKillProcess)
 	if err != nil {
 		return nil, nil, err
@@ -123,21 +173,37 @@ func compile(rules []profile.Rule) (bpf, pfc []byte, err error) {
 	if err := f.SetOptimize(2); err != nil {
 		return nil, nil, err
 	}
-	// The filter is built for amd64 whatever the build host is.
+	// The filter is built for arch whatever the build host is.
 	native, err := seccomp.GetNativeArch()
 	if err != nil {
 		return nil, nil, err
 	}
-	if native != seccomp.ArchAMD64 {
-		if err := f.AddArch(seccomp.ArchAMD64); err != nil {
+	// The native one goes first: libseccomp refuses to mix byte orders
+	// in one filter (EDOM for s390x next to x86_64).
+	if native != arch {
+		if err := f.RemoveArch(native); err != nil {
 			return nil, nil, err
 		}
-		if err := f.RemoveArch(native); err != nil {
+		if err := f.AddArch(arch); err != nil {
 			return nil, nil, err
 		}
 	}
 	for _, r := range rules {
-		nr, err := seccomp.GetSyscallFromNameByArch(r.Syscall, seccomp.ArchAMD64)
+		want, ok := nums[r.Syscall]
+		if !ok {
+			return nil, nil, fmt.Errorf("line %d: %s is not a syscall on %s: qualify the rule with arch", r.Line, r.Syscall, goarch)
+		}
+		anr, err := seccomp.GetSyscallFromNameByArch(r.Syscall, arch)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d: %s: %w", r.Line, r.Syscall, err)
+		}
+		if anr < 0 || uint32(anr) != want {
+			return nil, nil, fmt.Errorf("line %d: %s on %s: libseccomp says %d, x/sys %d", r.Line, r.Syscall, goarch, anr, want)
+		}
+		// libseccomp's rule API takes the build host's numbering (a
+		// negative pseudo number for a name the host lacks) and
+		// translates it by name for the filter's architecture.
+		nr, err := seccomp.GetSyscallFromName(r.Syscall)
 		if err != nil {
 			return nil, nil, fmt.Errorf("line %d: %s: %w", r.Line, r.Syscall, err)
 		}
@@ -199,21 +265,24 @@ func export(fn func(*os.File) error) ([]byte, error) {
 	return res.b, res.err
 }
 
-// sysnumFile writes the syscall numbers of every name in the profile as a
-// Go test file for package sandbox.
-func sysnumFile(p *profile.Profile) ([]byte, error) {
+// sysnumFile writes the syscall numbers of every name in the profile, on
+// every architecture that has it, as a Go test file for package sandbox.
+func sysnumFile(p *profile.Profile, tables map[string]map[string]uint32) ([]byte, error) {
 	var b strings.Builder
 	b.WriteString("// SPDX-License-Identifier: GPL-2.0-or-later\n\n")
 	b.WriteString("// Code generated by cmd/seccompgen from seccomp.profile. DO NOT EDIT.\n\n")
 	b.WriteString("package sandbox\n\n")
-	b.WriteString("// sysnumAMD64 maps every syscall name in seccomp.profile to its amd64 number.\n")
-	b.WriteString("var sysnumAMD64 = map[string]uint32{\n")
-	for _, name := range p.AllNames() {
-		nr, err := seccomp.GetSyscallFromNameByArch(name, seccomp.ArchAMD64)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+	b.WriteString("// sysnums maps every syscall name in seccomp.profile to its number on\n")
+	b.WriteString("// each architecture that has it (from golang.org/x/sys's tables).\n")
+	b.WriteString("var sysnums = map[string]map[string]uint32{\n")
+	for _, arch := range profile.Arches {
+		fmt.Fprintf(&b, "\t%q: {\n", arch.Name)
+		for _, name := range p.AllNames() {
+			if nr, ok := tables[arch.Name][name]; ok {
+				fmt.Fprintf(&b, "\t\t%q: %d,\n", name, nr)
+			}
 		}
-		fmt.Fprintf(&b, "\t%q: %d,\n", name, nr)
+		b.WriteString("\t},\n")
 	}
 	b.WriteString("}\n")
 	return format.Source([]byte(b.String()))

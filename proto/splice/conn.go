@@ -53,7 +53,8 @@ func finSent(side int) events { return evFinSent0 << side }
 func outWait(side int) events { return evOutWait0 << side }
 
 // conn is one spliced connection: side 0 is the socket accepted inside the
-// namespace, side 1 the socket connected on the host. Mirrors passt's
+// namespace, side 1 the socket connected on the host (for a connection
+// from the host's loopback taken with Adopt, the other way round). Mirrors passt's
 // struct tcp_splice_conn.
 type conn struct {
 	sock    [2]int32  // socket of each side; -1 once closed
@@ -66,6 +67,7 @@ type conn struct {
 
 	// Flow policy and audit (Config.Gate).
 	gated  bool           // the gate let it open: Close it on close
+	in     bool           // side 0 is on the host, side 1 in the namespace (Adopt)
 	client netip.AddrPort // the namespace client's end
 	host   netip.AddrPort // where the host side connects
 	opened int64          // monotonic ns
@@ -311,7 +313,7 @@ func (h *Handler) relay(idx, from int) bool {
 // count adds n bytes moved from side from to the statistics.
 func (h *Handler) count(c *conn, from, n int) {
 	c.moved[from] += uint64(n)
-	if from == 0 {
+	if (from == 0) != c.in {
 		h.counts.BytesToHost += uint64(n)
 	} else {
 		h.counts.BytesToNs += uint64(n)

@@ -2,7 +2,9 @@
 
 // Package splice relays TCP connections between two sockets without a trip
 // through the tap device: pasta's -T path, from listeners inside the
-// namespace to the host's loopback. Mirrors passt's tcp_splice.c.
+// namespace to the host's loopback, and the other way the connections
+// that -t listeners accept from the host's loopback (Adopt). Mirrors
+// passt's tcp_splice.c.
 //
 // # Theory of operation
 //
@@ -17,7 +19,14 @@
 // An accepted connection (side 0, in the namespace) gets a non-blocking
 // socket in the host's namespace (side 1) connecting to 127.0.0.1:ToPort
 // or [::1]:ToPort, the family of the client's address, or to
-// Listener.ToAddr if set. Once connected, each direction gets a pipe, and
+// Listener.ToAddr if set. Handler.Adopt takes a connection proto/tcp
+// accepted on a -t listener from a loopback client (pasta, unless
+// --no-splice): side 0 is then the host's socket, and side 1 is opened
+// inside the namespace with Config.NsSocket, connecting to the address
+// fwd.SpliceDestination chose (the namespace's own address, so that a
+// service bound only to the namespace's loopback is not exposed; its
+// loopback with --host-lo-to-ns-lo). Adopted connections are inbound:
+// the flow policy (Config.Gate) is not asked. Once connected, each direction gets a pipe, and
 // bytes move socket → pipe → socket with splice(2), SPLICE_F_MOVE |
 // SPLICE_F_NONBLOCK: zero copy, no buffer in this process, no goroutine.
 // Pipes are enlarged with F_SETPIPE_SZ to the largest size New could set

@@ -206,7 +206,7 @@ func (h *Handler) accept(li int, now int64) {
 			continue
 		}
 		h.counts.Accepted++
-		h.open(fd, srcAP, dst, now)
+		h.open(fd, srcAP, dst, now, false)
 	}
 }
 
@@ -226,9 +226,28 @@ func closeReset(fd int) {
 	unix.Close(fd)
 }
 
-// open sets up a connection for accepted socket fd and starts connecting
-// its host side. Mirrors tcp_splice_connect() in passt.
-func (h *Handler) open(fd int, client, to netip.AddrPort, now int64) {
+// Adopt takes over fd, a connection accepted on a -t listener in the
+// host's namespace from a loopback client, and relays it to dst inside the
+// namespace: the reverse direction of the -T path, passt's splice of
+// inbound loopback connections (tcp_splice_conn_from_sock() for
+// PIF_HOST). It is not egress: the flow policy is not asked. The handler
+// owns fd from the call on; false means the connection was refused
+// (reset).
+func (h *Handler) Adopt(fd int, dst netip.AddrPort) bool {
+	if h.nsSocket == nil || h.n == len(h.conns) {
+		h.counts.TableFull++
+		closeReset(fd)
+		return false
+	}
+	h.counts.Adopted++
+	return h.open(fd, netip.AddrPort{}, dst, 0, true)
+}
+
+// open sets up a connection for accepted socket fd (side 0) and starts
+// connecting side 1 to to: on the host, or for in (Adopt) inside the
+// namespace through NsSocket. Mirrors tcp_splice_connect() in passt.
+// false means it was reset.
+func (h *Handler) open(fd int, client, to netip.AddrPort, now int64, in bool) bool {
 	idx := h.n
 	h.n++
 	h.live++
@@ -236,7 +255,7 @@ func (h *Handler) open(fd int, client, to netip.AddrPort, now int64) {
 	c.reset()
 	c.sock[0] = int32(fd)
 	c.ev = evConnecting
-	c.client, c.host, c.opened, c.gated = client, to, now, true
+	c.client, c.host, c.opened, c.gated, c.in = client, to, now, !in, in
 	_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
 
 	var sa unix.Sockaddr
@@ -250,11 +269,18 @@ func (h *Handler) open(fd int, client, to netip.AddrPort, now int64) {
 		h.sa6.Port, h.sa6.Addr = int(to.Port()), dst.As16()
 		sa = &h.sa6
 	}
-	s, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	typ := unix.SOCK_STREAM | unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
+	var s int
+	var err error
+	if in {
+		s, err = h.nsSocket(domain, typ, 0)
+	} else {
+		s, err = unix.Socket(domain, typ, 0)
+	}
 	if err != nil {
 		h.counts.ConnectFailed++
 		h.closeConn(idx, true)
-		return
+		return false
 	}
 	c.sock[1] = int32(s)
 	_ = unix.SetsockoptInt(s, unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1)
@@ -262,16 +288,17 @@ func (h *Handler) open(fd int, client, to netip.AddrPort, now int64) {
 	switch err {
 	case nil:
 		if !h.established(idx) {
-			return
+			return false
 		}
 	case unix.EINPROGRESS:
 	default:
 		h.counts.ConnectFailed++
 		h.closeConn(idx, true)
-		return
+		return false
 	}
 	if h.trace {
-		h.log.Debug("splice: accepted", "idx", idx, "to", to)
+		h.log.Debug("splice: accepted", "idx", idx, "to", to, "into namespace", in)
 	}
 	h.updatePoll(idx)
+	return true
 }

@@ -41,6 +41,7 @@ type Config struct {
 // engine in the shape of flow.Stats.
 type Counts struct {
 	Accepted      uint64 // connections accepted in the namespace
+	Adopted       uint64 // host loopback connections taken from -t listeners (Adopt)
 	NotLoopback   uint64 // connections closed: source was not loopback
 	TableFull     uint64 // connections reset: the table was full
 	AcceptPaused  uint64 // times a listener paused for want of fds
@@ -182,7 +183,7 @@ func (h *Handler) Stats() flow.Stats {
 	c := &h.counts
 	var s flow.Stats
 	s[flow.Flows] = uint64(h.live)
-	s[flow.Opens] = c.Accepted
+	s[flow.Opens] = c.Accepted + c.Adopted
 	s[flow.Refused] = c.NotLoopback + c.TableFull + c.ConnectFailed + c.Refused
 	s[flow.Resets] = c.Aborted
 	s[flow.NoBuffer] = c.AcceptPaused

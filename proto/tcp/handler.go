@@ -35,12 +35,34 @@ type Config struct {
 	// connections are forwarded to the guest. (pasta's -T listeners are
 	// proto/splice's.)
 	Inbound []policy.Listener
+	// Prebound, if not empty, are listening sockets for Inbound, in its
+	// order, bound by the caller with BindInbound (passt's launcher,
+	// before the sandbox: ports below 1024, and failures reported at
+	// start). The handler polls them and never closes them, so that they
+	// outlive it.
+	Prebound []int
+	// Splice, if set (pasta, unless --no-splice), takes connections
+	// accepted on a -t listener with no target address from a loopback
+	// client: they go socket to socket into the namespace (see
+	// fwd.SpliceDestination) instead of through the tap.
+	Splice Splicer
+	// HostLoToNsLo is --host-lo-to-ns-lo: spliced connections go to the
+	// namespace's loopback, not its address.
+	HostLoToNsLo bool
 	// Gate is the guest's flow policy (egress rules, limits, audit log):
 	// a SYN it refuses is answered with a RST. Nil: everything allowed.
 	Gate *egress.Gate
 	// Log receives setup errors and, if Trace, per-connection events.
 	Log   *slog.Logger
 	Trace bool
+}
+
+// Splicer takes over a connection accepted in the host's namespace and
+// relays it to dst inside the guest's namespace (proto/splice.Handler).
+// It owns fd from the call on, whatever it returns; false means the
+// connection was refused.
+type Splicer interface {
+	Adopt(fd int, dst netip.AddrPort) bool
 }
 
 // Counts are what the handler did and dropped; Stats gives them to the
@@ -73,6 +95,8 @@ type Handler struct {
 	gate   *egress.Gate
 
 	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
+	splice  Splicer      // loopback clients of -t listeners; nil: through the tap
+	loToLo  bool         // --host-lo-to-ns-lo
 
 	tab        table
 	listeners  []listener
@@ -96,9 +120,10 @@ type Handler struct {
 
 // listener is a listening socket and where its connections go.
 type listener struct {
-	fd     int
-	toPort uint16
-	toAddr netip.Addr
+	fd       int
+	toPort   uint16
+	toAddr   netip.Addr
+	borrowed bool // Config.Prebound: not ours to close
 }
 
 // New opens the listening sockets and allocates the table and the frames.
@@ -139,14 +164,22 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.tab.budget = cfg.Budget
 	h.gate = cfg.Gate
+	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
 	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.peekOff = probePeekOff()
 	if !h.peekOff {
 		h.discardB = make([]byte, maxWindowToTap)
 	}
+	if len(cfg.Prebound) > 0 && len(cfg.Prebound) != len(cfg.Inbound) {
+		return nil, fmt.Errorf("tcp: %d prebound sockets for %d listeners", len(cfg.Prebound), len(cfg.Inbound))
+	}
 	for i, l := range cfg.Inbound {
-		if err := h.listen(l, i); err != nil {
+		pre := -1
+		if len(cfg.Prebound) > 0 {
+			pre = cfg.Prebound[i]
+		}
+		if err := h.listen(l, i, pre); err != nil {
 			h.Close()
 			return nil, err
 		}
@@ -177,7 +210,9 @@ func (h *Handler) Len() int { return h.tab.live }
 func (h *Handler) Close() {
 	for _, l := range h.listeners {
 		_ = h.poller.Del(l.fd)
-		unix.Close(l.fd)
+		if !l.borrowed {
+			unix.Close(l.fd)
+		}
 	}
 	h.listeners = nil
 	for i := 0; i < h.tab.n; i++ {

@@ -25,9 +25,9 @@ func (h *Handler) Listen(l policy.Listener) error {
 		}
 	}
 	if free < 0 {
-		return h.listen(l, len(h.listeners))
+		return h.listen(l, len(h.listeners), -1)
 	}
-	if err := h.listen(l, free); err != nil {
+	if err := h.listen(l, free, -1); err != nil {
 		return err
 	}
 	// listen appended the new listener with its epoll Ref naming slot
@@ -47,7 +47,9 @@ func (h *Handler) Unlisten(port uint16) error {
 			continue
 		}
 		_ = h.poller.Del(l.fd)
-		unix.Close(l.fd)
+		if !l.borrowed {
+			unix.Close(l.fd)
+		}
 		l.fd = -1
 		return nil
 	}
@@ -65,33 +67,49 @@ func (h *Handler) Bound(port uint16) bool {
 	return false
 }
 
-// listen opens the listening socket for l and adds it to epoll: on
-// l.Bind (an IPv6 one only for IPv6, as passt), else on every address of
-// the families the guest has (dual-stack when it has both).
-func (h *Handler) listen(l policy.Listener, i int) error {
-	s := fwd.ListenSpec{Type: unix.SOCK_STREAM, Addr: l.Bind, V6: true, Iface: l.Iface, Port: l.Port, Freebind: l.Freebind}
-	switch {
-	case l.Bind.IsValid():
-		s.V6Only = true
-	case !h.net.HasV6():
-		s.V6 = false
-	case !h.net.HasV4():
-		s.V6Only = true
-	}
-	fd, err := fwd.Listen(s)
-	if err != nil {
-		return fmt.Errorf("tcp: %w", err)
+// listen adds the listening socket for l to epoll: pre, a socket bound
+// by someone else (passt's launcher, with BindInbound) that the handler
+// never closes, or if pre < 0 one it opens with BindInbound.
+func (h *Handler) listen(l policy.Listener, i int, pre int) error {
+	fd, borrowed := pre, pre >= 0
+	if !borrowed {
+		var err error
+		if fd, err = BindInbound(l, h.net.HasV4(), h.net.HasV6()); err != nil {
+			return err
+		}
 	}
 	to := l.ToPort
 	if to == 0 {
 		to = l.Port
 	}
 	if err := h.poller.Add(fd, unix.EPOLLIN, flow.Ref{Kind: flow.KindTCPListen, Index: uint32(i), Fd: int32(fd)}); err != nil {
-		unix.Close(fd)
+		if !borrowed {
+			unix.Close(fd)
+		}
 		return fmt.Errorf("tcp: epoll for %v port %d: %w", l.Bind, l.Port, err)
 	}
-	h.listeners = append(h.listeners, listener{fd: fd, toPort: to, toAddr: l.ToAddr})
+	h.listeners = append(h.listeners, listener{fd: fd, toPort: to, toAddr: l.ToAddr, borrowed: borrowed})
 	return nil
+}
+
+// BindInbound opens the listening socket of a -t listener: on l.Bind (an
+// IPv6 one only for IPv6, as passt), else on every address of the
+// families the guest has (hasV4, hasV6; dual-stack when it has both).
+func BindInbound(l policy.Listener, hasV4, hasV6 bool) (int, error) {
+	s := fwd.ListenSpec{Type: unix.SOCK_STREAM, Addr: l.Bind, V6: true, Iface: l.Iface, Port: l.Port, Freebind: l.Freebind}
+	switch {
+	case l.Bind.IsValid():
+		s.V6Only = true
+	case !hasV6:
+		s.V6 = false
+	case !hasV4:
+		s.V6Only = true
+	}
+	fd, err := fwd.Listen(s)
+	if err != nil {
+		return -1, fmt.Errorf("tcp: %w", err)
+	}
+	return fd, nil
 }
 
 // ListenPorts returns the local port of each listening socket, in the

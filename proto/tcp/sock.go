@@ -172,6 +172,14 @@ func (h *Handler) accept(li int, now int64) {
 			return
 		}
 		src, ok := fwd.RawAddrPort(&h.rsa)
+		if ok && h.splice != nil && src.Addr().IsLoopback() && !l.toAddr.IsValid() {
+			// pasta: a client on the host's loopback goes to the
+			// namespace over its loopback interface, as passt's
+			// fwd_nat_from_host() (PIF_SPLICE). The splicer owns fd.
+			dst := fwd.SpliceDestination(h.net, h.loToLo, src.Addr().Is6())
+			h.splice.Adopt(fd, netip.AddrPortFrom(dst, l.toPort))
+			continue
+		}
 		if !ok || !h.inbound(fd, src.Addr(), src.Addr().Is4(), src.Port(), l, now) {
 			unix.Close(fd)
 		}
@@ -192,21 +200,11 @@ func (h *Handler) inbound(fd int, src netip.Addr, v4 bool, port uint16, l *liste
 	default:
 		return false
 	}
-	remote := fwd.GuestSource(h.net, src)
-	if remote == gaddr {
-		// A client on the host's own address, which the guest also has
-		// (pasta copies it): the guest would answer itself. Show it the
-		// mapped host loopback (or the gateway) instead, as passt does.
-		fam := &h.net.V4
-		if !v4 {
-			fam = &h.net.V6
-		}
-		remote = fam.MapHostLo
-		if !remote.IsValid() {
-			remote = fam.Gateway
-		}
-	}
-	if !remote.IsValid() || remote.Is4() != v4 || remote.IsLoopback() {
+	// A client on the host's own address, which the guest also has
+	// (pasta copies it), or on its loopback with nothing mapped to it,
+	// appears from the mapped host loopback or the gateway, as passt.
+	remote := fwd.InboundSource(h.net, src)
+	if !remote.IsValid() || remote.Is4() != v4 || remote.IsLoopback() || remote == gaddr {
 		return false
 	}
 	local := netip.AddrPortFrom(gaddr, l.toPort)

@@ -31,19 +31,33 @@
 //     (fwd.Listen: SO_REUSEADDR; dual-stack when the bind address is unspecified) and
 //     registered as flow.KindUDPListen. A datagram from a client opens a
 //     flow with no socket of its own: it goes to the guest from the
-//     client's address (through fwd.GuestSource; an unmapped
-//     loopback source is dropped) and port, to the guest's address (or
-//     the rule's) and the target port. The guest's replies match the
-//     flow's key and leave through the listener with sendto(2).
+//     client's address (through fwd.InboundSource: a client on the
+//     guest's own address, or an unmapped loopback one, appears from
+//     MapHostLo or the gateway, so that the guest's reply comes back
+//     to us) and port, to the guest's address (or the rule's) and the
+//     target port. The guest's replies match the flow's key and leave
+//     through the listener with sendto(2).
 //   - Spliced (pasta -U). Listeners are bound inside the namespace (on
 //     its loopback unless an address is given) with Config.NsSocket. A
 //     datagram from a namespace client opens a flow with a socket in the
 //     host's namespace connect()ed to the host's loopback (or the rule's
 //     address) at the target port; replies go back through the listener.
 //     No frame is involved. These flows have their own key space (client
-//     address and port, listener index).
+//     address and port, listener index). The same path serves, the other
+//     way, datagrams from the host's loopback to a -u listener without
+//     a target address (pasta, Config.SpliceLoopback, unless
+//     --no-splice): the flow's socket is opened inside the namespace and
+//     connect()ed to fwd.SpliceDestination (the namespace's address, or
+//     its loopback with --host-lo-to-ns-lo), as passt's
+//     fwd_nat_from_host() for PIF_SPLICE.
 //
-// Tap side (HandleTap): datagrams that are fragments, have port 0, come
+// Automatic forwarding (pasta's -u auto and -U auto, fwd.Auto): Opener
+// opens and closes the listeners of one side at run time, in free slots
+// of the listener table; closing one closes the flows that came in
+// through it.
+//
+// Tap side (HandleTap): datagrams that are fragments (the engine hands
+// over reassembled ones), have port 0, come
 // from an address that cannot receive replies or go to the unspecified,
 // loopback or limited broadcast address are dropped. Each datagram is
 // copied into a staging area; consecutive datagrams of one flow leave
@@ -53,7 +67,7 @@
 //
 // Socket side (HandleSock): recvmmsg(2) reads a batch straight into frame
 // buffers behind room for the headers; Ethernet (n.OurMAC to n.GuestMAC),
-// IP (TTL 64, DF) and UDP headers with checksums are written in front and
+// IP (TTL 64, DF unless larger than the MTU) and UDP headers with checksums are written in front and
 // the whole batch goes to flow.Tap.Send at once. The handler owns
 // Config.Batch frame buffers; one handed to the tap is reused only after
 // End, i.e. after the engine's flush. When they run out, the rest
@@ -124,11 +138,12 @@
 // Replies to a -u client leave through the listener with the kernel's
 // choice of source address, which differs from the address the client
 // used only on multi-homed hosts with a wildcard bind (passt binds a
-// reply socket per flow instead). Datagrams from the host's loopback to
-// -u ports go to the guest through the tap, not spliced to the
-// namespace's loopback as pasta does. Multicast destinations are sent,
+// reply socket per flow instead). Spliced flows from the host's loopback
+// do not keep the client's source port (passt binds it). Multicast
+// destinations are sent,
 // but replies from unicast addresses do not match the connected socket.
 // IPv4 options and IPv6 extension headers of the guest are not
-// reproduced in ICMP quotes. Flows of the -U "auto" mode are opened only
-// for listeners given to New.
+// reproduced in ICMP quotes. Datagrams larger than the MTU are
+// fragmented by the engine, and the guest's fragments reassembled there
+// (package frag).
 package udp

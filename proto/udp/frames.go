@@ -26,9 +26,15 @@ func (h *Handler) frame(buf []byte, off int, v6 bool, src *[16]byte, sport uint1
 			SrcAddr: srcA, DstAddr: dstA,
 		})
 	} else {
+		// DF unless the packet is larger than the link's MTU: the
+		// engine fragments those (package frag).
+		var flags uint8 = l2.IPv4FlagDontFragment
+		if h.n.MTU > 0 && l2.IPv4MinSize+ul > h.n.MTU {
+			flags = 0
+		}
 		ip := l2.IPv4(b[l2.EthernetSize:])
 		ip.Encode(&l2.IPv4Fields{
-			TotalLength: uint16(l2.IPv4MinSize + ul), Flags: l2.IPv4FlagDontFragment,
+			TotalLength: uint16(l2.IPv4MinSize + ul), Flags: flags,
 			TTL: l2.DefaultTTL, Protocol: l2.ProtoUDP, SrcAddr: srcA, DstAddr: dstA,
 		})
 		ip.SetChecksum(ip.CalculateChecksum())

@@ -62,42 +62,72 @@ func (h *Handler) listenAll(ls []policy.Listener, ns bool) error {
 	return nil
 }
 
-// listen opens, binds and registers one listener. An invalid or
-// unspecified IPv6 bind address gives a dual-stack socket.
+// listen opens, binds and registers one listener.
 func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	if len(h.lst) > flow.MaxIndex {
 		return fmt.Errorf("udp: too many listeners")
 	}
+	var sock fwd.SocketFunc
+	if ns {
+		sock = h.nsSock
+	}
+	fd, v6, err := openBound(l, bind, sock)
+	if err != nil {
+		return err
+	}
+	return h.register(l, fd, v6, ns, false)
+}
+
+// register adds a bound listener to epoll and to the table, in the first
+// closed slot (auto forwarding closes listeners at run time); borrowed ones
+// (Config.Prebound) are never closed by the handler.
+func (h *Handler) register(l *policy.Listener, fd int, v6, ns, borrowed bool) error {
+	idx := h.freeSlot()
+	ref := flow.Ref{Kind: flow.KindUDPListen, Index: uint32(idx), Fd: int32(fd)}
+	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
+		if !borrowed {
+			unix.Close(fd)
+		}
+		return fmt.Errorf("epoll for port %d: %w", l.Port, err)
+	}
+	nl := listener{
+		fd: int32(fd), v6: v6, ns: ns, port: l.Port, toPort: l.ToPort, toAddr: l.ToAddr.Unmap(),
+		borrowed: borrowed,
+	}
+	if idx == len(h.lst) {
+		h.lst = append(h.lst, nl)
+	} else {
+		h.lst[idx] = nl
+	}
+	return nil
+}
+
+// BindInbound opens and binds the host-side socket of a -u listener, as
+// the handler itself would. The result is for Config.Prebound.
+func BindInbound(l policy.Listener) (int, error) {
+	fd, _, err := openBound(&l, l.Bind, nil)
+	return fd, err
+}
+
+// openBound opens a UDP socket with sock (nil: socket(2) here) bound for
+// l to bind. An invalid or unspecified IPv6 bind address gives a
+// dual-stack socket. v6 tells the socket's family.
+func openBound(l *policy.Listener, bind netip.Addr, sock fwd.SocketFunc) (fd int, v6 bool, err error) {
 	bind = bind.Unmap()
-	v6 := !bind.Is4()
+	v6 = !bind.Is4()
 	dual := !bind.IsValid() || (v6 && bind.IsUnspecified())
 	s := fwd.ListenSpec{
 		Type: unix.SOCK_DGRAM, Addr: bind, V6: v6, V6Only: !dual,
-		Iface: l.Iface, Port: l.Port, Setup: setBufs, Freebind: l.Freebind,
+		Iface: l.Iface, Port: l.Port, Setup: setBufs, Socket: sock, Freebind: l.Freebind,
 	}
-	if ns {
-		s.Socket = h.nsSock
-	}
-	fd, err := fwd.Listen(s)
+	fd, err = fwd.Listen(s)
 	if err != nil && dual && errors.Is(err, unix.EAFNOSUPPORT) {
 		// No IPv6 at all: fall back to IPv4 only.
 		s.Addr, s.V6 = netip.Addr{}, false
 		v6 = false
 		fd, err = fwd.Listen(s)
 	}
-	if err != nil {
-		return err
-	}
-	idx := len(h.lst)
-	ref := flow.Ref{Kind: flow.KindUDPListen, Index: uint32(idx), Fd: int32(fd)}
-	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
-		unix.Close(fd)
-		return fmt.Errorf("epoll for port %d: %w", l.Port, err)
-	}
-	h.lst = append(h.lst, listener{
-		fd: int32(fd), v6: v6, ns: ns, port: l.Port, toPort: l.ToPort, toAddr: l.ToAddr.Unmap(),
-	})
-	return nil
+	return fd, v6, err
 }
 
 // socket opens a non-blocking UDP socket in the host's namespace or, for

@@ -126,6 +126,10 @@ func (h *Handler) listenToTap(i int, now int64) {
 		n, more := h.recvBatch(int(l.fd), hdr6, maxPayload6, true)
 		k := 0
 		for j := range n {
+			if h.spliceLo && !l.toAddr.IsValid() && loopbackClient(&h.rname[j]) {
+				h.spliceOne(i, j, hdr6, now)
+				continue
+			}
 			if idx := h.inbound(i, &h.rname[j], now); idx >= 0 {
 				fl := h.tbl.At(idx)
 				h.out[k] = h.frame(h.bufs[h.used+j], hdr6, fl.key.v6, &fl.key.b, fl.key.bPort,
@@ -149,7 +153,10 @@ func (h *Handler) inbound(i int, sa *sockaddr, now int64) int {
 	l := &h.lst[i]
 	sv6, caddr, cport, ok := getSockaddr(sa)
 	client := flow.BytesAddr(&caddr, sv6).Unmap()
-	src := fwd.GuestSource(h.n, client)
+	// A client on the guest's own address (pasta copies the host's) or
+	// an unmapped loopback one appears from MapHostLo or the gateway,
+	// so that the guest's replies come back to us (passt's nat_inbound()).
+	src := fwd.InboundSource(h.n, client)
 	if !ok || cport == 0 || !src.IsValid() || src.IsLoopback() || src.IsUnspecified() {
 		h.drop(DropUnmapped)
 		return -1
@@ -189,16 +196,7 @@ func (h *Handler) nsListen(i int, now int64) {
 		fd := int(h.lst[i].fd)
 		n, more := h.recvBatch(fd, 0, maxPayload6, true)
 		for j := range n {
-			idx := h.splice(i, &h.rname[j], now)
-			if idx < 0 {
-				continue
-			}
-			if !sendConnected(int(h.tbl.At(idx).fd), h.bufs[h.used+j][:h.rmsg[j].Len]) {
-				h.drop(DropSend)
-				continue
-			}
-			h.tbl.At(idx).fromGuest += uint64(h.rmsg[j].Len)
-			h.st.Spliced++
+			h.spliceOne(i, j, 0, now)
 		}
 		// The buffers were only borrowed: nothing went to the tap.
 		if !more {
@@ -207,9 +205,33 @@ func (h *Handler) nsListen(i int, now int64) {
 	}
 }
 
-// splice finds or opens the flow for a datagram from client sa to -U
-// listener i: a socket in the host's namespace connect()ed to the rule's
-// address (the loopback by default) and target port.
+// spliceOne sends datagram j of the batch just read from listener i (at
+// off in its buffer) through its splice flow's socket.
+func (h *Handler) spliceOne(i, j, off int, now int64) {
+	idx := h.splice(i, &h.rname[j], now)
+	if idx < 0 {
+		return
+	}
+	if !sendConnected(int(h.tbl.At(idx).fd), h.bufs[h.used+j][off:off+int(h.rmsg[j].Len)]) {
+		h.drop(DropSend)
+		return
+	}
+	h.tbl.At(idx).fromGuest += uint64(h.rmsg[j].Len)
+	h.st.Spliced++
+}
+
+// loopbackClient reports whether sa is a loopback address (v4-mapped
+// included).
+func loopbackClient(sa *sockaddr) bool {
+	v6, a, _, ok := getSockaddr(sa)
+	return ok && flow.BytesAddr(&a, v6).Unmap().IsLoopback()
+}
+
+// splice finds or opens the flow for a datagram from client sa to
+// listener i, spliced: for a -U listener a socket in the host's namespace
+// connect()ed to the rule's address (the loopback by default) and target
+// port; for a -u listener (a client on the host's loopback) a socket
+// inside the namespace connect()ed to fwd.SpliceDestination.
 func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 	sv6, caddr, cport, ok := getSockaddr(sa)
 	if !ok || cport == 0 {
@@ -230,10 +252,12 @@ func (h *Handler) splice(i int, sa *sockaddr, now int64) int {
 	return idx
 }
 
-// openSplice opens the host-side socket of a -U flow. The namespace
-// sending to the host is egress: the flow policy checks the destination,
-// and a refused datagram is dropped and counted (the client is a socket
-// in the namespace, not a frame we could answer).
+// openSplice opens the socket of a splice flow: for a -U listener in the
+// host's namespace, for a -u one (host loopback client) inside the
+// guest's. The namespace sending to the host is egress: the flow policy
+// checks the destination, and a refused datagram is dropped and counted
+// (the client is a socket in the namespace, not a frame we could
+// answer). The host's loopback sending into the namespace is not.
 func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPort) int {
 	if h.tbl.Full() {
 		h.drop(DropTableFull)
@@ -241,18 +265,28 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPo
 	}
 	l := &h.lst[i]
 	to := l.toAddr
-	if !to.IsValid() {
+	switch {
+	case to.IsValid():
+	case !l.ns:
+		to = fwd.SpliceDestination(h.n, h.loToLo, client.Addr().Is6())
+	default:
 		to = fwd.Loopback(client.Addr().Is6())
 	}
 	hostEnd := netip.AddrPortFrom(to.Unmap(), l.toPort)
-	if !h.gate.Open(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now) {
+	gated := l.ns
+	if gated && !h.gate.Open(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now) {
 		h.drop(DropRefused)
 		return -1
 	}
+	closeGate := func() {
+		if gated {
+			h.gate.Close(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now, h.now, 0, 0)
+		}
+	}
 	v6 := to.Is6()
-	fd, err := h.socket(v6, false)
+	fd, err := h.socket(v6, !l.ns)
 	if err != nil {
-		h.gate.Close(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now, h.now, 0, 0)
+		closeGate()
 		h.drop(DropSocket)
 		return -1
 	}
@@ -261,7 +295,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPo
 	salen := putSockaddr(&h.sa, v6, &addr, l.toPort)
 	if e := connectRaw(fd, &h.sa, salen); e != 0 {
 		unix.Close(fd)
-		h.gate.Close(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now, h.now, 0, 0)
+		closeGate()
 		h.drop(DropSocket)
 		return -1
 	}
@@ -269,12 +303,12 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPo
 	ref := flow.Ref{Kind: flow.KindUDP, Index: uint32(idx), Fd: int32(fd)}
 	if err := h.poller.Add(fd, unix.EPOLLIN, ref); err != nil {
 		unix.Close(fd)
-		h.gate.Close(policy.ProtoUDP, audit.Outbound, client, hostEnd, h.now, h.now, 0, 0)
+		closeGate()
 		h.drop(DropSocket)
 		return -1
 	}
 	h.tbl.Add(&udpFlow{key: *k, typ: flowSplice, fd: int32(fd), lst: int32(i), peer: k.a, peerPort: k.aPort,
-		gated: true, host: addr, hostPort: l.toPort, host6: v6, opened: h.now}, hash)
+		gated: gated, host: addr, hostPort: l.toPort, host6: v6, opened: h.now}, hash)
 	h.st.FlowsOpened++
 	return idx
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -70,6 +71,21 @@ func (h *Handler) closeFlow(idx int) {
 		}
 	}
 }
+
+// HostTimeouts returns the flow timeouts New would read from the host's
+// conntrack sysctls (else the defaults), for Config.Timeout and
+// Config.StreamTimeout of a handler made where /proc is unreachable (passt
+// builds one per guest inside its sandbox).
+func HostTimeouts() (timeout, stream time.Duration) {
+	return time.Duration(readTimeout(timeoutPath, DefaultTimeout)),
+		time.Duration(readTimeout(streamTimeoutPath, DefaultStreamTimeout))
+}
+
+// The host's conntrack UDP timeouts, in seconds.
+const (
+	timeoutPath       = "/proc/sys/net/netfilter/nf_conntrack_udp_timeout"
+	streamTimeoutPath = "/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream"
+)
 
 // readTimeout reads a conntrack timeout in seconds from a sysctl file and
 // returns it in nanoseconds, or def.

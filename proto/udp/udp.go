@@ -36,6 +36,10 @@ type Config struct {
 	// to one goes to the guest with its source address and port
 	// preserved (mapped through fwd.GuestSource).
 	Inbound []policy.Listener
+	// Prebound, if not empty, are the bound sockets of Inbound, in its
+	// order, made with BindInbound by the caller (passt's launcher,
+	// before the sandbox). The handler never closes them.
+	Prebound []int
 	// NsInbound (pasta -U) are sockets bound inside the namespace with
 	// NsSocket, on its loopback unless Bind is given; a datagram to one
 	// is sent to the host's loopback (or ToAddr), port ToPort.
@@ -43,6 +47,12 @@ type Config struct {
 	// NsSocket opens a socket inside the namespace; nil in passt mode,
 	// where NsInbound must be empty.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// SpliceLoopback (pasta, unless --no-splice; needs NsSocket): a
+	// datagram from the host's loopback to a -u listener with no target
+	// address goes to the namespace socket to socket (see
+	// fwd.SpliceDestination), not through the tap; HostLoToNsLo is
+	// --host-lo-to-ns-lo.
+	SpliceLoopback, HostLoToNsLo bool
 
 	// Timeout and StreamTimeout are the flow timeouts before and after a
 	// datagram came back. Zero: read nf_conntrack_udp_timeout and
@@ -76,6 +86,8 @@ type listener struct {
 	port   uint16     // bound port
 	toPort uint16     // destination port on the other side
 	toAddr netip.Addr // destination address; invalid: the guest's (-u) or loopback (-U)
+	// borrowed: from Config.Prebound, not ours to close
+	borrowed bool
 }
 
 // Handler translates the guest's UDP datagrams to host sockets and back.
@@ -87,11 +99,13 @@ type Handler struct {
 	tap      flow.Tap
 	mapper   hostMapper
 	nsSock   func(domain, typ, proto int) (int, error)
-	log      *slog.Logger
-	gate     *egress.Gate
-	now      int64 // monotonic time of the current call
-	tbl      table
-	lst      []listener
+	// spliceLo, loToLo: Config.SpliceLoopback (with NsSocket), HostLoToNsLo.
+	spliceLo, loToLo bool
+	log              *slog.Logger
+	gate             *egress.Gate
+	now              int64 // monotonic time of the current call
+	tbl              table
+	lst              []listener
 
 	timeout, streamTimeout int64 // ns
 	lastScan               int64
@@ -156,6 +170,7 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		n: cfg.Net, poller: cfg.Poller, tap: cfg.Tap, mapper: fwd.NAT{Net: cfg.Net},
 		nsSock: cfg.NsSocket, log: cfg.Log, gate: cfg.Gate, tbl: newTable(capacity, cfg.Budget),
+		spliceLo: cfg.SpliceLoopback && cfg.NsSocket != nil, loToLo: cfg.HostLoToNsLo,
 		timeout:       int64(cfg.Timeout),
 		streamTimeout: int64(cfg.StreamTimeout),
 	}
@@ -163,10 +178,10 @@ func New(cfg Config) (*Handler, error) {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if h.timeout <= 0 {
-		h.timeout = readTimeout("/proc/sys/net/netfilter/nf_conntrack_udp_timeout", DefaultTimeout)
+		h.timeout = readTimeout(timeoutPath, DefaultTimeout)
 	}
 	if h.streamTimeout <= 0 {
-		h.streamTimeout = readTimeout("/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream", DefaultStreamTimeout)
+		h.streamTimeout = readTimeout(streamTimeoutPath, DefaultStreamTimeout)
 	}
 	h.rmsg = make([]unix.Mmsghdr, batch)
 	h.riov = make([]unix.Iovec, batch)
@@ -186,7 +201,17 @@ func New(cfg Config) (*Handler, error) {
 	}
 	setMsg(&h.emsg, &h.eiov, h.edata[:], &h.ename, unix.SizeofSockaddrInet6)
 	setControl(&h.emsg, h.ectl[:])
-	if err := h.listenAll(cfg.Inbound, false); err != nil {
+	if len(cfg.Prebound) > 0 {
+		if len(cfg.Prebound) != len(cfg.Inbound) {
+			return nil, fmt.Errorf("udp: %d prebound sockets for %d listeners", len(cfg.Prebound), len(cfg.Inbound))
+		}
+		for i := range cfg.Inbound {
+			if err := h.register(&cfg.Inbound[i], cfg.Prebound[i], sockV6(cfg.Prebound[i]), false, true); err != nil {
+				h.Close()
+				return nil, err
+			}
+		}
+	} else if err := h.listenAll(cfg.Inbound, false); err != nil {
 		h.Close()
 		return nil, err
 	}
@@ -216,11 +241,19 @@ func (h *Handler) Close() {
 	for i := range h.lst {
 		if fd := int(h.lst[i].fd); fd >= 0 {
 			_ = h.poller.Del(fd)
-			unix.Close(fd)
+			if !h.lst[i].borrowed {
+				unix.Close(fd)
+			}
 			h.lst[i].fd = -1
 		}
 	}
 	h.lst = nil
+}
+
+// sockV6 reports whether fd is an AF_INET6 socket.
+func sockV6(fd int) bool {
+	d, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	return err == nil && d == unix.AF_INET6
 }
 
 func (h *Handler) drop(r DropReason) { h.st.Drops[r]++ }

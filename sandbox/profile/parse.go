@@ -56,12 +56,23 @@ type Cond struct {
 	Op    Op     // comparison
 	Mask  uint64 // only for OpMaskedEq
 	Value uint64 // compared value
+	// MaskSym and ValueSym name the constants Mask and Value came from
+	// ("" for numbers): ArchRules resolves them for the architecture.
+	MaskSym, ValueSym string
+	// Bits32 compares only the low 32 bits of the argument and of Mask
+	// and Value, as the compiled filter of a 32-bit architecture does
+	// (its arguments are 32-bit registers). ArchRules sets it.
+	Bits32 bool
 }
 
 // Match reports whether the argument vector satisfies c, comparing all 64
-// bits as the compiled filter does on 64-bit architectures.
+// bits as the compiled filter does on 64-bit architectures, or the low 32
+// with Bits32.
 func (c Cond) Match(args *[6]uint64) bool {
 	a := args[c.Arg]
+	if c.Bits32 {
+		a, c.Mask, c.Value = uint64(uint32(a)), uint64(uint32(c.Mask)), uint64(uint32(c.Value))
+	}
 	switch c.Op {
 	case OpEq:
 		return a == c.Value
@@ -91,11 +102,12 @@ func (c Cond) String() string {
 
 // Rule allows one syscall when all its conditions hold.
 type Rule struct {
-	Syscall string // name as in the kernel's syscall table (libseccomp spelling)
-	Conds   []Cond // AND'ed; empty means unconditional
-	Reason  string // who needs it
-	Section string // section the rule came from
-	Line    int    // 1-based line number in the profile
+	Syscall string   // name as in the kernel's syscall table (libseccomp spelling)
+	Conds   []Cond   // AND'ed; empty means unconditional
+	Arches  []string // architectures the rule applies to (GOARCH names), in Arches order; nil: all
+	Reason  string   // who needs it
+	Section string   // section the rule came from
+	Line    int      // 1-based line number in the profile
 }
 
 func (r Rule) key() string {
@@ -130,8 +142,9 @@ func errAt(line int, format string, args ...any) error {
 const maxLineLen = 4096
 
 // Parse parses a profile and checks it for consistency: known sections,
-// valid names, a reason on every rule, no duplicates, no syscall both
-// unconditional and conditional in one mode, no denied syscall allowed.
+// valid names, a reason on every rule, known architectures, no duplicates,
+// no syscall both unconditional and conditional in one mode on one
+// architecture, no denied syscall allowed.
 func Parse(src []byte) (*Profile, error) {
 	p := &Profile{}
 	section := ""
@@ -203,14 +216,24 @@ func parseRule(text, section string, line int) ([]Rule, error) {
 	if !validName(name) {
 		return nil, errAt(line, "bad syscall name %q", name)
 	}
-	if section == SectionDenied && len(f) > 1 {
-		return nil, errAt(line, "conditions in [denied]")
-	}
 	var conds []Cond
-	var alts []uint64 // alternatives of the one cond that has them
+	var alts []Cond // alternatives of the one cond that has them
+	var arches []string
 	altIdx := -1
 	seenArg := map[uint]bool{}
 	for i := 1; i < len(f); {
+		if f[i] == "arch" {
+			if arches != nil {
+				return nil, errAt(line, "two arch qualifiers")
+			}
+			a, err := parseArches(f[i:], line)
+			if err != nil {
+				return nil, err
+			}
+			arches = a
+			i += 3
+			continue
+		}
 		c, vals, n, err := parseCond(f[i:], line)
 		if err != nil {
 			return nil, err
@@ -228,21 +251,52 @@ func parseRule(text, section string, line int) ([]Rule, error) {
 		}
 		conds = append(conds, c)
 	}
+	if section == SectionDenied && len(conds) > 0 {
+		return nil, errAt(line, "conditions in [denied]")
+	}
 	if altIdx < 0 {
-		return []Rule{{Syscall: name, Conds: conds, Reason: reason, Section: section, Line: line}}, nil
+		return []Rule{{Syscall: name, Conds: conds, Arches: arches, Reason: reason, Section: section, Line: line}}, nil
 	}
 	rules := make([]Rule, 0, len(alts))
 	for _, v := range alts {
 		cs := slices.Clone(conds)
-		cs[altIdx].Value = v
-		rules = append(rules, Rule{Syscall: name, Conds: cs, Reason: reason, Section: section, Line: line})
+		cs[altIdx] = v
+		rules = append(rules, Rule{Syscall: name, Conds: cs, Arches: arches, Reason: reason, Section: section, Line: line})
 	}
 	return rules, nil
 }
 
+// parseArches parses "arch == a|b" or "arch != a|b" and returns the
+// architectures the rule applies to, in Arches order.
+func parseArches(f []string, line int) ([]string, error) {
+	if len(f) < 3 || (f[1] != "==" && f[1] != "!=") {
+		return nil, errAt(line, "arch qualifier must read \"arch == a|b\" or \"arch != a|b\"")
+	}
+	var named []string
+	for _, s := range strings.Split(f[2], "|") {
+		if _, ok := ArchByName(s); !ok {
+			return nil, errAt(line, "unknown architecture %q (want one of %s)", s, strings.Join(archNames(), " "))
+		}
+		if slices.Contains(named, s) {
+			return nil, errAt(line, "architecture %q listed twice", s)
+		}
+		named = append(named, s)
+	}
+	out := []string{}
+	for _, a := range archNames() {
+		if slices.Contains(named, a) == (f[1] == "==") {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errAt(line, "arch qualifier excludes every architecture")
+	}
+	return out, nil
+}
+
 // parseCond parses one condition from the front of f and returns it, its
-// alternative values, and the number of fields consumed.
-func parseCond(f []string, line int) (Cond, []uint64, int, error) {
+// alternatives (one condition per value), and the number of fields consumed.
+func parseCond(f []string, line int) (Cond, []Cond, int, error) {
 	argTok := f[0]
 	num, ok := strings.CutPrefix(argTok, "arg")
 	if !ok || len(num) != 1 || num[0] < '0' || num[0] > '0'+MaxArg {
@@ -258,11 +312,11 @@ func parseCond(f []string, line int) (Cond, []uint64, int, error) {
 		if len(f) < 5 || f[3] != "==" {
 			return Cond{}, nil, 0, errAt(line, "masked condition must read \"argN & MASK == VALUE\"")
 		}
-		m, err := parseValue(f[2], line)
+		m, sym, err := parseValue(f[2], line)
 		if err != nil {
 			return Cond{}, nil, 0, err
 		}
-		c.Op, c.Mask, valTok, n = OpMaskedEq, m, f[4], 5
+		c.Op, c.Mask, c.MaskSym, valTok, n = OpMaskedEq, m, sym, f[4], 5
 	} else {
 		i := slices.Index(opNames[:], opTok)
 		if i < 0 {
@@ -270,76 +324,90 @@ func parseCond(f []string, line int) (Cond, []uint64, int, error) {
 		}
 		c.Op = Op(i)
 	}
-	var vals []uint64
+	var alts []Cond
 	parts := strings.Split(valTok, "|")
 	if len(parts) > 1 && c.Op != OpEq {
 		return Cond{}, nil, 0, errAt(line, "alternatives (a|b) only with ==")
 	}
 	for _, s := range parts {
-		v, err := parseValue(s, line)
+		v, sym, err := parseValue(s, line)
 		if err != nil {
 			return Cond{}, nil, 0, err
 		}
-		if slices.Contains(vals, v) {
+		if slices.ContainsFunc(alts, func(a Cond) bool { return a.Value == v }) {
 			return Cond{}, nil, 0, errAt(line, "value %q listed twice", s)
 		}
-		vals = append(vals, v)
+		a := c
+		a.Value, a.ValueSym = v, sym
+		alts = append(alts, a)
 	}
-	if c.Op == OpMaskedEq && vals[0]&^c.Mask != 0 {
-		return Cond{}, nil, 0, errAt(line, "value %#x has bits outside mask %#x: never matches", vals[0], c.Mask)
+	if c.Op == OpMaskedEq && alts[0].Value&^c.Mask != 0 {
+		return Cond{}, nil, 0, errAt(line, "value %#x has bits outside mask %#x: never matches", alts[0].Value, c.Mask)
 	}
-	c.Value = vals[0]
-	return c, vals, n, nil
+	return alts[0], alts, n, nil
 }
 
-func parseValue(s string, line int) (uint64, error) {
+// parseValue returns the value of a number or a constant, and the
+// constant's name.
+func parseValue(s string, line int) (uint64, string, error) {
 	if v, ok := Constants[s]; ok {
-		return v, nil
+		return v, s, nil
 	}
 	v, err := strconv.ParseUint(s, 0, 64)
 	if err != nil {
-		return 0, errAt(line, "bad value %q: not a number or a known constant", s)
+		return 0, "", errAt(line, "bad value %q: not a number or a known constant", s)
 	}
-	return v, nil
+	return v, "", nil
 }
 
-// check enforces the cross-line rules.
+// check enforces the cross-line rules, on every architecture.
 func (p *Profile) check() error {
-	denied := map[string]int{}
-	for _, r := range p.Denied {
-		if l, dup := denied[r.Syscall]; dup {
-			return errAt(r.Line, "%s denied twice (first at line %d)", r.Syscall, l)
+	for _, arch := range Arches {
+		denied := map[string]int{}
+		for _, r := range p.Denied {
+			if !r.AppliesTo(arch.Name) {
+				continue
+			}
+			if l, dup := denied[r.Syscall]; dup {
+				return errAt(r.Line, "%s denied twice (first at line %d)", r.Syscall, l)
+			}
+			denied[r.Syscall] = r.Line
 		}
-		denied[r.Syscall] = r.Line
-	}
-	for _, mode := range Modes {
-		seen := map[string]int{}
-		uncond := map[string]bool{}
-		cond := map[string]bool{}
-		for _, r := range p.ModeRules(mode) {
-			if l, ok := denied[r.Syscall]; ok {
-				return errAt(r.Line, "%s is allowed but listed in [denied] at line %d", r.Syscall, l)
-			}
-			k := r.key()
-			if l, dup := seen[k]; dup && l != r.Line {
-				return errAt(r.Line, "duplicate rule %q in mode %s (first at line %d)", k, mode, l)
-			}
-			seen[k] = r.Line
-			if len(r.Conds) == 0 {
-				uncond[r.Syscall] = true
-			} else {
-				cond[r.Syscall] = true
-			}
-			if uncond[r.Syscall] && cond[r.Syscall] {
-				return errAt(r.Line, "%s is both unconditional and conditional in mode %s", r.Syscall, mode)
+		for _, mode := range Modes {
+			seen := map[string]int{}
+			uncond := map[string]bool{}
+			cond := map[string]bool{}
+			for _, r := range p.ArchRules(mode, arch.Name) {
+				if l, ok := denied[r.Syscall]; ok {
+					return errAt(r.Line, "%s is allowed but listed in [denied] at line %d", r.Syscall, l)
+				}
+				k := r.key()
+				if l, dup := seen[k]; dup && l != r.Line {
+					return errAt(r.Line, "duplicate rule %q in mode %s on %s (first at line %d)", k, mode, arch.Name, l)
+				}
+				seen[k] = r.Line
+				if len(r.Conds) == 0 {
+					uncond[r.Syscall] = true
+				} else {
+					cond[r.Syscall] = true
+				}
+				if uncond[r.Syscall] && cond[r.Syscall] {
+					return errAt(r.Line, "%s is both unconditional and conditional in mode %s on %s", r.Syscall, mode, arch.Name)
+				}
 			}
 		}
 	}
 	return nil
 }
 
+// AppliesTo reports whether the rule applies on the architecture.
+func (r Rule) AppliesTo(arch string) bool {
+	return r.Arches == nil || slices.Contains(r.Arches, arch)
+}
+
 // ModeRules returns the rules of a mode: [common] then the mode's section,
-// in file order.
+// in file order, for every architecture, with the generic values of the
+// constants. The filters are compiled from ArchRules.
 func (p *Profile) ModeRules(mode string) []Rule {
 	var out []Rule
 	for _, r := range p.Rules {
@@ -355,7 +423,45 @@ func (p *Profile) ModeRules(mode string) []Rule {
 	return out
 }
 
-// Syscalls returns the sorted, distinct syscall names a mode allows.
+// ArchRules returns the rules of a mode that apply on arch, in the order of
+// ModeRules, with the constants resolved for arch and, on a 32-bit
+// architecture, Bits32 set in every condition.
+func (p *Profile) ArchRules(mode, arch string) []Rule {
+	a, _ := ArchByName(arch)
+	var out []Rule
+	for _, r := range p.ModeRules(mode) {
+		if !r.AppliesTo(arch) {
+			continue
+		}
+		r.Conds = slices.Clone(r.Conds)
+		for i := range r.Conds {
+			c := &r.Conds[i]
+			if v, ok := constant(c.ValueSym, arch); ok && c.ValueSym != "" {
+				c.Value = v
+			}
+			if v, ok := constant(c.MaskSym, arch); ok && c.MaskSym != "" {
+				c.Mask = v
+			}
+			c.Bits32 = a.Bits == 32
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// ArchDenied returns the [denied] rules that apply on arch.
+func (p *Profile) ArchDenied(arch string) []Rule {
+	var out []Rule
+	for _, r := range p.Denied {
+		if r.AppliesTo(arch) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Syscalls returns the sorted, distinct syscall names a mode allows on
+// some architecture.
 func (p *Profile) Syscalls(mode string) []string {
 	var names []string
 	for _, r := range p.ModeRules(mode) {
@@ -366,7 +472,7 @@ func (p *Profile) Syscalls(mode string) []string {
 }
 
 // AllNames returns every syscall name the profile mentions, allowed or
-// denied, sorted.
+// denied, on any architecture, sorted.
 func (p *Profile) AllNames() []string {
 	var names []string
 	for _, r := range p.Rules {

@@ -62,6 +62,14 @@ func TestParseErrors(t *testing.T) {
 		{"denied twice", "[denied]\nexecve # no\nexecve # no\n", "denied twice"},
 		{"denied with cond", "[denied]\nsocket arg0 == 1 # no\n", "conditions in [denied]"},
 		{"long line", "[common]\nread # " + strings.Repeat("x", maxLineLen) + "\n", "too long"},
+		{"unknown arch", "[common]\nread arch == vax # r\n", "unknown architecture"},
+		{"arch op", "[common]\nread arch < arm # r\n", "arch qualifier must read"},
+		{"arch incomplete", "[common]\nread arch == # r\n", "arch qualifier must read"},
+		{"arch twice", "[common]\nread arch == arm arch == 386 # r\n", "two arch qualifiers"},
+		{"arch listed twice", "[common]\nread arch == arm|arm # r\n", "listed twice"},
+		{"arch excludes all", "[common]\nread arch != " + strings.Join(archNames(), "|") + " # r\n", "excludes every"},
+		{"mixed on one arch", "[common]\nclone # r\nclone arg0 == 1 arch == arm # r\n", "both unconditional and conditional in mode passt on arm"},
+		{"denied allowed on its arch", "[common]\nmmap2 arch == arm # r\n[denied]\nmmap2 arch == arm|386 # no\n", "listed in [denied]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -168,6 +176,68 @@ func FuzzParse(f *testing.F) {
 			for _, r := range p.ModeRules(m) {
 				Allows(p.ModeRules(m), r.Syscall, &args)
 			}
+			for _, a := range Arches {
+				rules := p.ArchRules(m, a.Name)
+				for _, r := range rules {
+					if !r.AppliesTo(a.Name) {
+						t.Fatalf("ArchRules(%s, %s) returned a rule for %v", m, a.Name, r.Arches)
+					}
+					Allows(rules, r.Syscall, &args)
+				}
+			}
+		}
+		for _, a := range Arches {
+			p.ArchDenied(a.Name)
 		}
 	})
+}
+
+func TestArchRules(t *testing.T) {
+	src := `
+[common]
+clone arg0 == 0xd0f00 arch == amd64 # r
+clone arg0 == 0x50f00 arch != amd64|s390x # r
+clone arg1 == 0x50f00 arch == s390x # r
+ioctl arg1 == SIOCOUTQ|FIONBIO # r
+mmap2 arch == arm|386 # r
+[denied]
+mmap2 arch != arm|386 # not on 64-bit
+`
+	p, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, arch, syscall string
+		args                [6]uint64
+		want                bool
+	}{
+		{"amd64 clone with SETTLS", "amd64", "clone", [6]uint64{0xd0f00}, true},
+		{"amd64 clone without SETTLS", "amd64", "clone", [6]uint64{0x50f00}, false},
+		{"arm64 clone", "arm64", "clone", [6]uint64{0x50f00}, true},
+		{"arm64 clone with SETTLS", "arm64", "clone", [6]uint64{0xd0f00}, false},
+		{"s390x clone flags first", "s390x", "clone", [6]uint64{0x50f00}, false},
+		{"s390x clone flags second", "s390x", "clone", [6]uint64{0x7000, 0x50f00}, true},
+		{"amd64 SIOCOUTQ", "amd64", "ioctl", [6]uint64{3, 0x5411}, true},
+		{"ppc64le generic SIOCOUTQ", "ppc64le", "ioctl", [6]uint64{3, 0x5411}, false},
+		{"ppc64le SIOCOUTQ", "ppc64le", "ioctl", [6]uint64{3, 0x40047473}, true},
+		{"mips64le FIONBIO", "mips64le", "ioctl", [6]uint64{3, 0x667e}, true},
+		{"arm mmap2", "arm", "mmap2", [6]uint64{}, true},
+		{"amd64 mmap2", "amd64", "mmap2", [6]uint64{}, false},
+		{"arm compares 32 bits", "arm", "clone", [6]uint64{1<<32 | 0x50f00}, true},
+		{"arm64 compares 64 bits", "arm64", "clone", [6]uint64{1<<32 | 0x50f00}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Allows(p.ArchRules("passt", tt.arch), tt.syscall, &tt.args); got != tt.want {
+				t.Errorf("Allows = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if d := p.ArchDenied("arm64"); len(d) != 1 || d[0].Syscall != "mmap2" {
+		t.Errorf("ArchDenied(arm64) = %v", d)
+	}
+	if d := p.ArchDenied("386"); len(d) != 0 {
+		t.Errorf("ArchDenied(386) = %v", d)
+	}
 }

@@ -4,6 +4,7 @@ package handlers
 
 import (
 	"log/slog"
+	"time"
 
 	"gopasst/egress"
 	"gopasst/engine"
@@ -31,6 +32,14 @@ type Config struct {
 	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
 	// Nil in passt mode.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// TCPPrebound and UDPPrebound, if not empty, are the -t and -u
+	// listening sockets, bound by passt's launcher in the order of
+	// Policy.TCPIn.Listeners() and Policy.UDPIn.Listeners(); the handlers
+	// use them instead of binding and never close them.
+	TCPPrebound, UDPPrebound []int
+	// UDPTimeout and UDPStreamTimeout are the UDP flow timeouts; zero
+	// reads the host's (see udp.HostTimeouts), which needs /proc.
+	UDPTimeout, UDPStreamTimeout time.Duration
 }
 
 // Set is the handlers Add made that hold sockets (the link services hold
@@ -44,9 +53,10 @@ type Set struct {
 
 // Add creates the handlers cfg asks for and adds them to e, in this
 // order: the link services (proto/linksvc: ARP; NDP, DHCP and DHCPv6
-// unless switched off), TCP (with the -t listeners), in pasta the splice handler (-T),
-// UDP (-u, and in pasta -U) and ICMP echo. On error it closes those it
-// made.
+// unless switched off), in pasta the splice handler (-T, and -t
+// connections from the host's loopback unless --no-splice), TCP (with the
+// -t listeners), UDP (-u, and in pasta -U and the -u datagrams from the
+// host's loopback) and ICMP echo. On error it closes those it made.
 func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	p, n, log := cfg.Policy, cfg.Net, cfg.Log
 	s := &Set{}
@@ -63,23 +73,10 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			return fail(err)
 		}
 	}
-	if !n.NoTCP {
-		th, err := tcp.New(tcp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.TCPIn.Listeners(), Gate: cfg.Gate,
-			Log: log, Trace: p.Trace,
-		})
-		if err != nil {
-			return fail(err)
-		}
-		s.TCP = th
-		if err := e.Add(th); err != nil {
-			return fail(err)
-		}
-	}
 	if !n.NoTCP && cfg.NsSocket != nil && !p.NoSplice {
 		// -T: listeners inside the namespace, relayed socket to socket to
-		// the host's loopback (the tap is not involved).
+		// the host's loopback (the tap is not involved); and the -t
+		// connections from the host's loopback, relayed the other way.
 		sh, err := splice.New(splice.Config{
 			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
 			NsSocket: cfg.NsSocket, Gate: cfg.Gate, Log: log, Trace: p.Trace,
@@ -92,14 +89,34 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			return fail(err)
 		}
 	}
+	if !n.NoTCP {
+		tc := tcp.Config{
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
+			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound, Gate: cfg.Gate, HostLoToNsLo: p.HostLoToNsLo,
+			Log: log, Trace: p.Trace,
+		}
+		if s.Splice != nil {
+			tc.Splice = s.Splice
+		}
+		th, err := tcp.New(tc)
+		if err != nil {
+			return fail(err)
+		}
+		s.TCP = th
+		if err := e.Add(th); err != nil {
+			return fail(err)
+		}
+	}
 	if !n.NoUDP {
 		uc := udp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
-			Inbound: p.UDPIn.Listeners(), Gate: cfg.Gate,
+			Inbound: p.UDPIn.Listeners(), Prebound: cfg.UDPPrebound, Gate: cfg.Gate,
+			Timeout: cfg.UDPTimeout, StreamTimeout: cfg.UDPStreamTimeout,
 			Log: log,
 		}
 		if cfg.NsSocket != nil {
 			uc.NsInbound, uc.NsSocket = p.UDPOut.Listeners(), cfg.NsSocket
+			uc.SpliceLoopback, uc.HostLoToNsLo = !p.NoSplice, p.HostLoToNsLo
 		}
 		uh, err := udp.New(uc)
 		if err != nil {

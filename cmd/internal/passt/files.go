@@ -12,22 +12,22 @@ import (
 	"gopasst/policy"
 )
 
-// Process roles and the environment that carries them. sandbox.Reexec
-// sets its own stage variable for the guest process; the daemon is a
-// plain re-exec with envStage.
+// The sandboxed process's stage and the files the launcher hands it.
+// sandbox.Reexec sets (and VerifyStage checks) the stage.
 const (
-	stageGuest  = "passt-guest"         // sandbox stage of the per-guest process
-	stageDaemon = "daemon"              // value of envStage in the daemon
-	envStage    = "GOPASST_PASST_STAGE" // "daemon" in the daemonized supervisor
-	envFiles    = "GOPASST_PASST_FILES" // comma-separated names of the fds from 3 on
-	fileSocket  = "socket"              // the listening UNIX socket
-	fileConn    = "conn"                // a connected guest socket (-F, or accepted)
-	fileLog     = "log"                 // -l
-	fileSyslog  = "syslog"              // daemon without -l: socket connected to /dev/log
-	filePcap    = "pcap"                // -p, positioned after the global header
-	fileAudit   = "audit"               // --audit-log FILE (not "-": stderr is inherited anyway)
-	fileReady   = "ready"               // daemon: write end of the readiness pipe
-	firstFD     = 3                     // os/exec puts ExtraFiles[0] at fd 3
+	stageSandboxed = "passt"               // sandbox stage of the one long-lived process
+	envFiles       = "GOPASST_PASST_FILES" // comma-separated names of the fds from 3 on
+	fileSocket     = "socket"              // the listening UNIX socket
+	fileSockDir    = "sockdir"             // O_PATH descriptor of the UNIX socket's directory
+	fileConn       = "conn"                // the connected guest socket of -F
+	fileLog        = "log"                 // -l
+	fileSyslog     = "syslog"              // daemon without -l: socket connected to /dev/log
+	filePcap       = "pcap"                // -p, positioned after the global header
+	fileAudit      = "audit"               // --audit-log FILE (not "-": stderr is inherited anyway)
+	fileReady      = "ready"               // write end of the readiness pipe
+	fileTCP        = "tcp"                 // a -t listener, in the order of TCPIn.Listeners()
+	fileUDP        = "udp"                 // a -u socket, in the order of UDPIn.Listeners()
+	firstFD        = 3                     // os/exec puts ExtraFiles[0] at fd 3
 )
 
 // handover is a set of named files passed to a re-executed process at
@@ -50,16 +50,26 @@ func (h *handover) env() string { return envFiles + "=" + strings.Join(h.names, 
 
 // inheritedFD returns the fd of the file named name in envFiles, or -1.
 func inheritedFD(name string) int {
-	v := os.Getenv(envFiles)
-	if v == "" {
-		return -1
-	}
-	for i, n := range strings.Split(v, ",") {
-		if n == name {
-			return firstFD + i
-		}
+	if fds := inheritedFDs(name); len(fds) > 0 {
+		return fds[0]
 	}
 	return -1
+}
+
+// inheritedFDs returns the fds of every file named name in envFiles, in
+// order.
+func inheritedFDs(name string) []int {
+	v := os.Getenv(envFiles)
+	if v == "" {
+		return nil
+	}
+	var fds []int
+	for i, n := range strings.Split(v, ",") {
+		if n == name {
+			fds = append(fds, firstFD+i)
+		}
+	}
+	return fds
 }
 
 // newLogger returns the logger for -d/--trace/-q, as passt's log.c: to

@@ -103,20 +103,25 @@ func connectedFd(fd int) (*os.File, error) {
 const guestSockBuf = 16 << 20
 
 // growBuffers enlarges the socket buffers of the guest's connection: with
-// SO_SNDBUFFORCE/SO_RCVBUFFORCE when privileged (the supervisor as root),
-// else within net.core.[rw]mem_max. Failure is not fatal.
-func growBuffers(f *os.File) {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
+// SO_SNDBUFFORCE/SO_RCVBUFFORCE when privileged (root's launcher, for the
+// connection of -F), else within net.core.[rw]mem_max (the sandboxed
+// process, for accepted connections). Failure is not fatal.
+func growBuffers[T *os.File | int](c T) {
+	set := func(fd int) {
 		for _, o := range [][2]int{{unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}, {unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}} {
-			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[0], guestSockBuf) != nil {
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[1], guestSockBuf)
+			if unix.SetsockoptInt(fd, unix.SOL_SOCKET, o[0], guestSockBuf) != nil {
+				unix.SetsockoptInt(fd, unix.SOL_SOCKET, o[1], guestSockBuf)
 			}
 		}
-	})
+	}
+	switch c := any(c).(type) {
+	case int:
+		set(c)
+	case *os.File:
+		if rc, err := c.SyscallConn(); err == nil {
+			rc.Control(func(fd uintptr) { set(int(fd)) })
+		}
+	}
 }
 
 // qemuHint is what passt prints once the socket is bound.

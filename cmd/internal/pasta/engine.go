@@ -18,8 +18,6 @@ import (
 	"gopasst/netns"
 	"gopasst/pcap"
 	"gopasst/policy"
-	"gopasst/proto/splice"
-	"gopasst/proto/tcp"
 	"gopasst/tap"
 )
 
@@ -63,7 +61,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 		alog.Close(0)
 		return nil, nil, nil, err
 	}
-	if auto := autoForwarding(cfg, w, hs.TCP, hs.Splice, log); auto != nil {
+	if auto := autoForwarding(cfg, w, hs, log); auto != nil {
 		if err := e.Add(auto); err != nil {
 			auto.Close()
 			hs.Close()
@@ -82,18 +80,21 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 // now, before the sandbox hides /proc: the namespace's on the worker
 // thread (/proc/thread-self/net), the host's as /proc/self/net (the main
 // thread stays in the host's namespace). Each side leaves out the ports
-// gopasst itself holds there. UDP auto forwarding is not implemented: its
-// static -u/-U rules apply. Nil when no rule says auto.
-func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *splice.Handler, log *slog.Logger) *fwd.Auto {
+// gopasst itself holds there. UDP is the same (-u auto, -U auto; also
+// the default), its scanners also following bound TCP ports, as passt's
+// fwd_scan_ports_udp() (iperf3's data port is its control port). Nil
+// when no rule says auto.
+func autoForwarding(cfg *policy.Config, w *netns.Worker, hs *handlers.Set, log *slog.Logger) *fwd.Auto {
+	th, sh, uh := hs.TCP, hs.Splice, hs.UDP
 	var rules []fwd.AutoRule
+	open := func(name string) (fd int, err error) {
+		err = w.Do(func() error {
+			fd, err = unix.Open("/proc/thread-self/net/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			return err
+		})
+		return fd, err
+	}
 	if f := autoRules(cfg.TCPIn); f != nil && th != nil {
-		open := func(name string) (fd int, err error) {
-			err = w.Do(func() error {
-				fd, err = unix.Open("/proc/thread-self/net/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-				return err
-			})
-			return fd, err
-		}
 		var own func(uint16) bool
 		if sh != nil {
 			own = sh.Bound
@@ -106,6 +107,18 @@ func autoForwarding(cfg *policy.Config, w *netns.Worker, th *tcp.Handler, sh *sp
 			own = th.Bound
 		}
 		rules = append(rules, fwd.AutoRule{Name: "-T auto", Scanner: fwd.NewScanner("/proc/self/net", "tcp", f, own), To: sh})
+	}
+	if uh != nil {
+		// Each side's own ports: UDP listeners, and the TCP ones the
+		// UDP scanners also see.
+		nsOwn := func(p uint16) bool { return uh.Opener(true).Bound(p) || (sh != nil && sh.Bound(p)) }
+		hostOwn := func(p uint16) bool { return uh.Opener(false).Bound(p) || (th != nil && th.Bound(p)) }
+		if f := autoRules(cfg.UDPIn); f != nil {
+			rules = append(rules, fwd.AutoRule{Name: "-u auto", Scanner: fwd.NewScannerOpen(open, "udp", f, nsOwn), To: uh.Opener(false)})
+		}
+		if f := autoRules(cfg.UDPOut); f != nil {
+			rules = append(rules, fwd.AutoRule{Name: "-U auto", Scanner: fwd.NewScanner("/proc/self/net", "udp", f, hostOwn), To: uh.Opener(true)})
+		}
 	}
 	if len(rules) == 0 {
 		return nil

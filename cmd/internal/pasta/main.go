@@ -38,10 +38,20 @@
 //  5. The event loop starts, then the launcher hears "ready" and the
 //     command is released.
 //
-// GOPASST_SECCOMP=trap|log (sandbox.ActionEnv) is a hidden debugging switch
-// for the filter's action on a syscall outside the profile: trap gives a
-// Go traceback, log allows everything and only logs it. "log" is UNSAFE:
-// it disables the filter in all but name.
+// The launcher itself, when it stays (in the foreground: it waits for the
+// engine and relays SIGTERM, SIGINT and SIGHUP to it through a pipe),
+// confines itself right after starting the engine: as root it becomes
+// nobody (sandbox.BecomeUser), then sandbox.ConfineWaiter (no capability,
+// Landlock without file system or network access, a seccomp filter that
+// allows waiting and writing and kills on anything else). A daemon's
+// launcher exits once the engine is ready. The engine proves first thing
+// that it is the launcher's re-exec (sandbox.VerifyStage): GOPASST_STAGE
+// alone is refused.
+//
+// Only a build with -tags seccompdebug reads GOPASST_SECCOMP=trap|log
+// (sandbox.ActionFromEnv), the debugging switch for the filter's action on
+// a syscall outside the profile: trap gives a Go traceback, log allows
+// everything and only logs it. A release build has no such switch.
 package pasta
 
 import (
@@ -67,6 +77,15 @@ func Main(args []string) int {
 		err := netns.NsInit(os.Args)
 		fmt.Fprintln(os.Stderr, "pasta:", err)
 		return 127
+	}
+	if netns.Stage() == netns.StageEngine {
+		// First thing: the stage variable is only a claim (see
+		// sandbox.VerifyStage).
+		if err := sandbox.VerifyStage(); err != nil {
+			fmt.Fprintln(os.Stderr, "pasta: refusing to run as the engine stage:", err)
+			return 1
+		}
+		netns.ReceiveSignals()
 	}
 	if err := sandbox.Initial(); err != nil {
 		fmt.Fprintln(os.Stderr, "pasta:", err)
@@ -113,6 +132,12 @@ func launch(cfg *policy.Config, plan netns.Plan, args []string) int {
 		return 1
 	}
 	if !plan.Daemon {
+		if err := confineLauncher(); err != nil {
+			fmt.Fprintln(os.Stderr, "pasta:", err)
+			child.Kill()
+			child.Wait()
+			return 1
+		}
 		return child.Wait()
 	}
 	if err := child.WaitReady(); err != nil {
@@ -129,13 +154,27 @@ func launch(cfg *policy.Config, plan netns.Plan, args []string) int {
 	return 0
 }
 
+// confineLauncher confines the foreground launcher, which from now on
+// only waits for the engine and relays signals to it through a pipe: as
+// root it becomes nobody (it needs no privilege to wait for its child),
+// then no capability, no file or network access (Landlock), and a seccomp
+// filter that allows waiting and writing (sandbox.ConfineWaiter).
+func confineLauncher() error {
+	if os.Geteuid() == 0 {
+		if err := sandbox.BecomeUser(sandbox.IDs{UID: nobodyID, GID: nobodyID}); err != nil {
+			return err
+		}
+	}
+	return sandbox.ConfineWaiter()
+}
+
 // enterSandbox confines the engine for good (sandbox.Enter): everything
 // the event loop, the quit watcher and the wait for the command need
 // exists by now. No capability is kept: the worker thread is already in
 // the target namespace, and every listener is open.
 func enterSandbox(cfg *policy.Config, target *netns.Target, action sandbox.Action, runAs *sandbox.IDs, log *slog.Logger) error {
 	if action != sandbox.ActionKill {
-		log.Warn("seccomp action is not kill: for debugging only", "action", action.String(), "variable", sandbox.ActionEnv)
+		log.Warn("seccomp action is not kill: a seccompdebug build, for debugging only", "action", action.String())
 	}
 	if err := sandbox.Enter(policy.ModePasta, sandbox.Options{Action: action, RunAs: runAs, ChrootFallback: cfg.ChrootFallback}); err != nil {
 		return err
