@@ -242,7 +242,7 @@ func (p *engineProc) wait() int {
 			// Keep translating what the namespace still holds, then
 			// stop the loop and reset what is left (no FIN on a cut
 			// transfer).
-			err := drain(p.eng, p.runErr, p.log)
+			err := drain(p.eng, p.hs.Splice, p.runErr, p.log)
 			p.cancel()
 			if err == nil {
 				err = <-p.runErr
