@@ -173,7 +173,7 @@ func Unsupported(cfg *policy.Config) []string {
 		}
 	}
 	add(cfg.VhostUser, "--vhost-user")
-	add(cfg.ConfPath != "", "-c/--conf-path")
+	add(cfg.ConfPath != "" && cfg.Mode != policy.ModePasta, "-c/--conf-path in passt mode")
 	add(cfg.RepairPath != "" && cfg.RepairPath != "none", "--repair-path")
 	add(cfg.SpliceOnly, "--splice-only")
 	add(cfg.Mode == policy.ModePasta && cfg.Fd >= 0, "-F/--fd in pasta mode")

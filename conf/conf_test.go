@@ -369,7 +369,7 @@ func TestUnsupported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{"--vhost-user", "-c/--conf-path"}, Unsupported(c)); d != "" {
+	if d := cmp.Diff([]string{"--vhost-user", "-c/--conf-path in passt mode"}, Unsupported(c)); d != "" {
 		t.Error(d)
 	}
 	c, err = Parse(policy.ModePasst, []string{"-s", "/tmp/s"})
@@ -383,8 +383,9 @@ func TestUnsupported(t *testing.T) {
 	for _, tt := range []struct {
 		mode policy.Mode
 		want []string
-	}{{policy.ModePasst, nil}, {policy.ModePasta, []string{"-F/--fd in pasta mode"}}} {
-		c, err := Parse(tt.mode, []string{"-F", "5"})
+	}{{policy.ModePasst, []string{"-c/--conf-path in passt mode"}}, {policy.ModePasta, []string{"-F/--fd in pasta mode"}}} {
+		// -c is pasta's control socket (package ctl); passt refuses it.
+		c, err := Parse(tt.mode, []string{"-F", "5", "-c", "/tmp/ctl"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -55,7 +55,7 @@ func Usage(mode policy.Mode) string {
 		"  -l, --log-file PATH      Log (only) to given file",
 		"      --log-size BYTES     Maximum size of log file (default: 1 MiB)",
 		"      --runas UID|UID:GID  Run as given UID, GID, numeric or names",
-		"  -c, --conf-path PATH     Configuration socket path (not yet supported)",
+		"  -c, --conf-path PATH     Control socket path (pasta; see pesto(1))",
 		"      --config FILE        Read options from TOML FILE first",
 		"  -h, --help               Display this help message and exit",
 		"      --version            Show version and exit")

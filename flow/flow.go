@@ -19,6 +19,7 @@ const (
 	KindPing                         // an ICMP/ICMPv6 echo (ping) socket
 	KindSplice                       // pasta: a spliced (socket-to-socket) TCP connection's socket
 	KindSpliceListen                 // pasta: a -T listening socket inside the namespace
+	KindCtl                          // pasta: the -c control socket and its clients (package ctl)
 	numKinds
 )
 

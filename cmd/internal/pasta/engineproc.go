@@ -192,12 +192,16 @@ func (p *engineProc) watchQuit() error {
 	return err
 }
 
-// newEngine builds the event loop with its handlers and listeners, writes
+// newEngine builds the event loop with its handlers and listeners and
+// the -c control socket, writes
 // the PID file (unless the launcher does, for a daemon) and catches the
 // signals that end pasta when there is no command to forward them to.
 func (p *engineProc) newEngine() error {
 	var err error
 	if p.eng, p.hs, p.alog, err = newEngine(p.cfg, p.gnet, p.target.Worker(), p.tapFd, p.log); err != nil {
+		return err
+	}
+	if _, err := addControl(p.cfg, p.eng, p.hs, p.log); err != nil {
 		return err
 	}
 	if p.cfg.PidFile != "" && !netns.Daemonized() {
