@@ -30,7 +30,7 @@ GOBUILDFLAGS = -trimpath -buildvcs=false -buildmode=$(GOBUILDMODE) \
 	-ldflags '-s -w -buildid= -X gopasst/conf.version=$(VERSION)'
 
 .PHONY: all build install uninstall clean FORCE
-all build: $(BIN)/passt $(BIN)/pasta
+all build: $(BIN)/passt $(BIN)/pasta $(BIN)/pesto
 
 $(BIN)/passt: FORCE
 	@mkdir -p $(BIN)
@@ -39,24 +39,30 @@ $(BIN)/passt: FORCE
 $(BIN)/pasta: $(BIN)/passt
 	ln -sfn passt $@
 
+# pesto: the client of pasta's -c control socket (package ctl).
+$(BIN)/pesto: FORCE
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build $(GOBUILDFLAGS) -o $@ ./cmd/pesto
+
 # install rebuilds (Go's cache makes it quick; the same VERSION gives the
 # same bytes), so that it never installs a ./dev build lying in bin/.
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(BIN)/passt $(DESTDIR)$(BINDIR)/passt
 	ln -sfn passt $(DESTDIR)$(BINDIR)/pasta
-	install -m 0644 doc/passt.1 doc/pasta.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0755 $(BIN)/pesto $(DESTDIR)$(BINDIR)/pesto
+	install -m 0644 doc/passt.1 doc/pasta.1 doc/pesto.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -m 0644 policy/testdata/example.toml $(DESTDIR)$(DOCDIR)/example.toml
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/passt $(DESTDIR)$(BINDIR)/pasta \
-		$(DESTDIR)$(MANDIR)/man1/passt.1 $(DESTDIR)$(MANDIR)/man1/pasta.1 \
+	rm -f $(DESTDIR)$(BINDIR)/passt $(DESTDIR)$(BINDIR)/pasta $(DESTDIR)$(BINDIR)/pesto \
+		$(DESTDIR)$(MANDIR)/man1/passt.1 $(DESTDIR)$(MANDIR)/man1/pasta.1 $(DESTDIR)$(MANDIR)/man1/pesto.1 \
 		$(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/example.toml
 	-rmdir $(DESTDIR)$(DOCDIR)
 
 clean:
-	rm -f $(BIN)/passt $(BIN)/pasta
+	rm -f $(BIN)/passt $(BIN)/pasta $(BIN)/pesto
 
 .PHONY: demo test unit integration bench deps seccomp deb fuzz
 demo test unit integration bench deps seccomp deb:
