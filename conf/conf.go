@@ -5,8 +5,11 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
+	"strings"
+	"syscall"
 
 	"gopasst/policy"
 )
@@ -97,8 +100,16 @@ func (p *parser) finish(args []string) (*policy.Config, error) {
 		}
 	}
 
+	if c.Interface != "" { // also when it comes from the --config file
+		if err := LookupInterface(c.Interface); err != nil {
+			return nil, fmt.Errorf("invalid interface name %s: %v", c.Interface, err)
+		}
+	}
 	if c.Stats > 0 && !c.Foreground && !(p.mode == policy.ModePasta && c.NetNS == "" && c.TargetPID == 0) {
 		return nil, errors.New("--stats: can't display statistics if not running in foreground")
+	}
+	if p.noCopy != "" && !c.ConfigNet {
+		return nil, fmt.Errorf("%s needs --config-net", p.noCopy)
 	}
 	if c.NoSplice && c.HostLoToNsLo {
 		return nil, errors.New("--host-lo-to-ns-lo is incompatible with --no-splice")
@@ -111,6 +122,13 @@ func (p *parser) finish(args []string) (*policy.Config, error) {
 			return nil, errors.New("--repair-path is for vhost-user mode only")
 		}
 		return nil, errors.New("--migrate-exit and --migrate-no-linger are for vhost-user mode only")
+	}
+	if c.Freebind { // IP_FREEBIND on the -t and -u listeners, as passt
+		for _, f := range []*policy.Forward{c.TCPIn, c.UDPIn} {
+			if f != nil {
+				f.Freebind = true
+			}
+		}
 	}
 	if c.Netmask >= 0 {
 		for i, a := range c.Addresses {
@@ -134,6 +152,17 @@ func isDigits(s string) bool {
 	return true
 }
 
+// LookupInterface checks that the host has an interface called name (in
+// the network namespace the parser runs in: the host's). A variable so
+// that tests can parse -i without that interface.
+var LookupInterface = func(name string) error {
+	_, err := net.InterfaceByName(name)
+	if errors.Is(err, syscall.ENODEV) || (err != nil && strings.Contains(err.Error(), "no such network interface")) {
+		return syscall.ENODEV // "no such device", as if_nametoindex(3)
+	}
+	return err
+}
+
 // Unsupported lists the options cfg uses whose feature gopasst does not
 // implement yet, so cmd/ can refuse them with "not yet supported".
 func Unsupported(cfg *policy.Config) []string {
@@ -148,6 +177,5 @@ func Unsupported(cfg *policy.Config) []string {
 	add(cfg.RepairPath != "" && cfg.RepairPath != "none", "--repair-path")
 	add(cfg.SpliceOnly, "--splice-only")
 	add(cfg.Mode == policy.ModePasta && cfg.Fd >= 0, "-F/--fd in pasta mode")
-	add(cfg.Freebind, "--freebind")
 	return out
 }

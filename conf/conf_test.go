@@ -35,9 +35,9 @@ var cmpConfig = cmp.Options{
 	cmpopts.EquateEmpty(),
 }
 
-func fwd(t *testing.T, mode policy.Mode, specs ...string) *policy.Forward {
+func fwd(t *testing.T, opt byte, mode policy.Mode, specs ...string) *policy.Forward {
 	t.Helper()
-	var f *policy.Forward
+	f := policy.NewForward(opt, policy.ReadEphemeral())
 	for _, s := range specs {
 		var err error
 		if f, err = policy.ParseForward(s, f, mode); err != nil {
@@ -58,7 +58,7 @@ func TestParseCallers(t *testing.T) {
 		f(c)
 		return c
 	}
-	none := func() *policy.Forward { return fwd(t, policy.ModePasta, "none") }
+	none := func() *policy.Forward { return fwd(t, 't', policy.ModePasta, "none") }
 	tests := []struct {
 		name string
 		mode policy.Mode
@@ -82,7 +82,7 @@ func TestParseCallers(t *testing.T) {
 				c.MTU, c.MTUSet = 1500, true
 				c.Addresses = []netip.Prefix{pP("10.0.0.2/24")}
 				c.Netmask = 24
-				c.TCPIn = fwd(t, policy.ModePasst, "2222:22")
+				c.TCPIn = fwd(t, 't', policy.ModePasst, "2222:22")
 			})},
 		{"rootlesskit", policy.ModePasta,
 			"--stderr --ns-ifname=tap0 --mtu=65520 --config-net --address=10.0.2.100 --netmask=24 --gateway=10.0.2.2 --dns-forward=10.0.2.3 --tcp-ports=none 1234",
@@ -108,8 +108,8 @@ func TestParseCallers(t *testing.T) {
 				c.Gateways = []netip.Addr{pA("10.0.2.2")}
 				c.DNSForward = []netip.Addr{pA("10.0.2.3")}
 				c.NoMapGW, c.IPv4Only, c.HostLoToNsLo = true, true, true
-				c.TCPIn = fwd(t, policy.ModePasta, "auto")
-				c.UDPIn = fwd(t, policy.ModePasta, "auto")
+				c.TCPIn = fwd(t, 't', policy.ModePasta, "auto")
+				c.UDPIn = fwd(t, 'u', policy.ModePasta, "auto")
 				c.UserNS, c.NetNS = "/proc/42/ns/user", "/run/user/1000/netns"
 			})},
 		{"qemu", policy.ModePasst, "--fd 3 --pid F --quiet",
@@ -119,13 +119,13 @@ func TestParseCallers(t *testing.T) {
 		{"muvm", policy.ModePasst, "-q -f --fd 5 -t 8080-8081:80-81 -u 53",
 			passt(func(c *policy.Config) {
 				c.Quiet, c.Foreground, c.Fd, c.OneOff = true, true, 5, true
-				c.TCPIn = fwd(t, policy.ModePasst, "8080-8081:80-81")
-				c.UDPIn = fwd(t, policy.ModePasst, "53")
+				c.TCPIn = fwd(t, 't', policy.ModePasst, "8080-8081:80-81")
+				c.UDPIn = fwd(t, 'u', policy.ModePasst, "53")
 			})},
 		{"short clusters", policy.ModePasst, "-fq -t22 -t 80:8080 -m1500 -46",
 			passt(func(c *policy.Config) {
 				c.Foreground, c.Quiet = true, true
-				c.TCPIn = fwd(t, policy.ModePasst, "22", "80:8080")
+				c.TCPIn = fwd(t, 't', policy.ModePasst, "22", "80:8080")
 				c.MTU, c.MTUSet = 1500, true
 				c.IPv6Only = true
 			})},
@@ -173,15 +173,16 @@ func TestParseCallers(t *testing.T) {
 				c.NoTCP, c.NoUDP, c.NoICMP, c.NoDHCP, c.NoNDP, c.NoDHCPv6, c.NoRA = true, true, true, true, true, true, true
 				c.Freebind, c.NoMapGW = true, true
 			})},
-		{"misc", policy.ModePasst, "-l /tmp/log --log-size 2000000 -p /tmp/cap -M 02:00:00:00:00:01 -i eth0 --outbound-if4 eth1 --outbound-if6 eth2 -H vm --fqdn vm.example --runas 1000:1000 -f --stats 5 -e",
+		{"misc", policy.ModePasst, "-l /tmp/log --log-size 2000000 -p /tmp/cap -M 02:00:00:00:00:01 -i lo --outbound-if4 eth1 --outbound-if6 eth2 -H vm --fqdn vm.example --runas 1000:1000 -f --stats 5 -e",
 			passt(func(c *policy.Config) {
 				c.LogFile, c.LogSize, c.PcapFile, c.MAC = "/tmp/log", 2000000, "/tmp/cap", "02:00:00:00:00:01"
-				c.Interface, c.OutboundIf4, c.OutboundIf6 = "eth0", "eth1", "eth2"
+				c.Interface, c.OutboundIf4, c.OutboundIf6 = "lo", "eth1", "eth2"
 				c.Hostname, c.FQDN, c.RunAs, c.Foreground, c.Stats = "vm", "vm.example", "1000:1000", true, 5*time.Second
 			})},
-		{"pasta misc", policy.ModePasta, "--ns-mac-addr 02:00:00:00:00:02 --no-netns-quit --netns-only --no-splice --no-copy-routes 77",
+		{"pasta misc", policy.ModePasta, "--ns-mac-addr 02:00:00:00:00:02 --no-netns-quit --netns-only --no-splice --no-copy-routes --config-net 77",
 			pasta(func(c *policy.Config) {
 				c.NsMAC, c.NoNetNSQuit, c.NetNSOnly, c.NoSplice, c.TargetPID = "02:00:00:00:00:02", true, true, true, 77
+				c.ConfigNet = true
 			})},
 		{"unsupported recorded", policy.ModePasst, "--vhost-user -c /tmp/ctl --repair-path /tmp/r",
 			passt(func(c *policy.Config) { c.VhostUser, c.ConfPath, c.RepairPath = true, "/tmp/ctl", "/tmp/r" })},
@@ -259,14 +260,20 @@ func TestParseErrors(t *testing.T) {
 		{"bad dns-forward", policy.ModePasta, "--dns-forward 127.0.0.1", `--dns-forward: invalid DNS forwarding address "127.0.0.1"`},
 		{"bad dns-host", policy.ModePasta, "--dns-host ::", `--dns-host: invalid host nameserver address "::"`},
 		{"bad map", policy.ModePasta, "--map-guest-addr 127.0.0.1", `--map-guest-addr: invalid address to remap to host "127.0.0.1"`},
-		{"bad port", policy.ModePasst, "-t 22-x", `--tcp-ports: port forwarding spec "22-x": invalid "22-x": bad port`},
-		{"none conflict", policy.ModePasta, "-t 22 -t none", `--tcp-ports: port forwarding spec "none": conflicts with previous options`},
-		{"auto passt", policy.ModePasst, "-u auto", `--udp-ports: port forwarding spec "auto": invalid "auto": 'auto' port forwarding is only allowed for pasta`},
+		{"bad port", policy.ModePasst, "-t 22-x", `--tcp-ports: invalid port specifier '22-x'`},
+		{"none conflict", policy.ModePasta, "-t 22 -t none", `--tcp-ports: 'none' after other rules: conflict`},
+		{"overlap", policy.ModePasst, "-t 80 -t 80", `--tcp-ports: forwarding configuration conflict: TCP [*]:80 => 80 versus TCP [*]:80 => 80`},
+		{"dual stack target", policy.ModePasst, "-t 22:192.0.2.5", `--tcp-ports: cannot add rule TCP [*]:22 => 192.0.2.5:22: dual stack forward to IPv4 address 192.0.2.5 unsupported (did you mean 0.0.0.0/... instead?)`},
+		{"-T address", policy.ModePasta, "-T 127.0.0.1/22", `--tcp-ns: listening address not allowed for -T 127.0.0.1/22`},
+		{"auto passt", policy.ModePasst, "-u auto", `--udp-ports: 'auto' port forwarding is only allowed for pasta`},
 		{"bad fd", policy.ModePasst, "--fd x", `--fd: invalid fd "x"`},
 		{"bad log-size", policy.ModePasst, "--log-size 10", `--log-size: invalid size "10" (minimum 4096)`},
 		{"bad stats", policy.ModePasst, "-f --stats x", `--stats: invalid delay "x"`},
 		{"stats background", policy.ModePasst, "--stats 1", "--stats: can't display statistics if not running in foreground"},
 		{"bad iface", policy.ModePasst, "-i a/b", `--interface: invalid interface name "a/b"`},
+		{"unknown iface", policy.ModePasst, "-i gpnosuch0", `invalid interface name gpnosuch0: no such device`},
+		{"no-copy-addrs alone", policy.ModePasta, "--no-copy-addrs", `--no-copy-addrs needs --config-net`},
+		{"unknown iface pasta", policy.ModePasta, "--interface=gpnosuch0", `invalid interface name gpnosuch0: no such device`},
 		{"long iface", policy.ModePasta, "-I abcdefghijklmnop", `--ns-ifname: invalid interface name "abcdefghijklmnop"`},
 		{"empty pid", policy.ModePasst, "--pid=", `--pid: invalid path ""`},
 		{"bad runas", policy.ModePasst, "--runas a:b:c", `--runas: invalid user "a:b:c"`},
@@ -290,7 +297,6 @@ func TestParseErrors(t *testing.T) {
 		{"one-off in pasta", policy.ModePasta, "-1", "--one-off is for passt mode only"},
 		{"vhost-user in pasta", policy.ModePasta, "--vhost-user", "--vhost-user is for passt mode only"},
 		{"no-dhcp-dns in pasta", policy.ModePasta, "--no-dhcp-dns", "--no-dhcp-dns is for passt mode only"},
-		{"print-capabilities in pasta", policy.ModePasta, "--print-capabilities", "--print-capabilities is for passt mode only"},
 		{"error before version", policy.ModePasta, "--bogus --version", "unrecognized option '--bogus'"},
 		{"missing config", policy.ModePasst, "--config /nonexistent.toml", "--config: config file: open /nonexistent.toml: no such file or directory"},
 	}
@@ -322,6 +328,7 @@ func TestParseSentinels(t *testing.T) {
 		{"version", policy.ModePasta, "--version", ErrVersion},
 		{"rootlesskit probe", policy.ModePasta, "--host-lo-to-ns-lo --version", ErrVersion},
 		{"capabilities", policy.ModePasst, "--print-capabilities", ErrCapabilities},
+		{"capabilities in pasta", policy.ModePasta, "--print-capabilities", ErrCapabilities},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,7 +349,8 @@ func TestParseSentinels(t *testing.T) {
 		for _, o := range options {
 			// Every option except deprecated aliases is documented.
 			if (o.long == "no-splice" && m == policy.ModePasst) || o.long == "no-copy-routes" || o.long == "no-copy-addrs" || strings.HasPrefix(o.long, "migrate") ||
-				o.long == "repair-path" || o.long == "chroot-fallback" {
+				o.long == "repair-path" || o.long == "chroot-fallback" ||
+				(o.long == "print-capabilities" && m == policy.ModePasta) { // accepted, not in pasta's --help, as passt
 				continue
 			}
 			if _, err := Parse(m, []string{"--" + o.long + map[bool]string{true: "=x"}[o.arg]}); err != nil &&
@@ -371,6 +379,19 @@ func TestUnsupported(t *testing.T) {
 	if u := Unsupported(c); len(u) != 0 {
 		t.Errorf("Unsupported = %v", u)
 	}
+	// -F in passt is a connected socket (supported); in pasta a tap fd.
+	for _, tt := range []struct {
+		mode policy.Mode
+		want []string
+	}{{policy.ModePasst, nil}, {policy.ModePasta, []string{"-F/--fd in pasta mode"}}} {
+		c, err := Parse(tt.mode, []string{"-F", "5"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(tt.want, Unsupported(c)); d != "" {
+			t.Errorf("mode %v: %s", tt.mode, d)
+		}
+	}
 }
 
 func TestParseConfigFile(t *testing.T) {
@@ -396,8 +417,8 @@ quiet = true
 	want.Hostname = "fromfile"         // file fills in
 	want.Quiet = true
 	want.DNS = []netip.Addr{pA("192.0.2.9"), pA("192.0.2.10")} // first -D replaces the file's list
-	want.TCPIn = fwd(t, policy.ModePasst, "80")                // -t replaces the file's rules
-	want.UDPIn = fwd(t, policy.ModePasst, "53")
+	want.TCPIn = fwd(t, 't', policy.ModePasst, "80")           // -t replaces the file's rules
+	want.UDPIn = fwd(t, 'u', policy.ModePasst, "53")
 	if d := cmp.Diff(want, c, cmpConfig); d != "" {
 		t.Errorf("Config (-want +got):\n%s", d)
 	}
@@ -445,4 +466,29 @@ func FuzzParseArgs(f *testing.F) {
 			t.Fatalf("inconsistent config %+v", c)
 		}
 	})
+}
+
+// TestParseFreebind: --freebind, wherever it is on the command line, makes
+// the -t and -u listeners bind with IP_FREEBIND; -T and -U listen on the
+// namespace's loopback and do not need it.
+func TestParseFreebind(t *testing.T) {
+	for _, line := range []string{"--freebind -t 192.0.2.7/80 -u 53 -T 81 -U 54", "-t 192.0.2.7/80 -u 53 -T 81 -U 54 --freebind"} {
+		c, err := Parse(policy.ModePasta, strings.Fields(line))
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		for _, f := range []struct {
+			fw   *policy.Forward
+			want bool
+		}{{c.TCPIn, true}, {c.UDPIn, true}, {c.TCPOut, false}, {c.UDPOut, false}} {
+			l := f.fw.Listeners()
+			if len(l) != 1 || l[0].Freebind != f.want {
+				t.Errorf("%q: %c listeners %+v, want Freebind %v", line, f.fw.Opt, l, f.want)
+			}
+		}
+	}
+	c, err := Parse(policy.ModePasst, []string{"-t", "80"})
+	if err != nil || c.TCPIn.Listeners()[0].Freebind {
+		t.Errorf("without --freebind: %v %+v", err, c.TCPIn.Listeners())
+	}
 }

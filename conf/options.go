@@ -21,10 +21,23 @@ type parser struct {
 	fromFile bool            // c was loaded from --config: first list option replaces
 	started  map[string]bool // list fields already given on the command line
 
-	aPrefix bool // an IPv4 -a carried /PLEN
-	nGiven  bool // -n was given
-	repair  bool // --repair-path other than "none" was given
-	migrate bool // --migrate-exit or --migrate-no-linger was given
+	aPrefix bool   // an IPv4 -a carried /PLEN
+	nGiven  bool   // -n was given
+	repair  bool   // --repair-path other than "none" was given
+	migrate bool   // --migrate-exit or --migrate-no-linger was given
+	noCopy  string // the first of --no-copy-routes, --no-copy-addrs given
+
+	eph *policy.PortRange // the host's ephemeral ports, read at first need
+}
+
+// ephemeral returns the host's ephemeral port range, which -t/-u/-T/-U
+// specs without port ranges leave out (passt's fwd_probe_ephemeral()).
+func (p *parser) ephemeral() policy.PortRange {
+	if p.eph == nil {
+		r := policy.ReadEphemeral()
+		p.eph = &r
+	}
+	return *p.eph
 }
 
 // Limits from passt: PASST_MAXDNAME, LOGFILE_SIZE_MIN (rounded).
@@ -124,6 +137,9 @@ func forward(key string, field func(c *policy.Config) **policy.Forward, pastaOnl
 		}
 		f := field(p.c)
 		p.fresh(key, func() { *f = nil })
+		if *f == nil {
+			*f = policy.NewForward(key[0], p.ephemeral())
+		}
 		nf, err := policy.ParseForward(v, *f, p.mode)
 		if err != nil {
 			return err
@@ -245,10 +261,8 @@ var options = []option{
 		p.c.VhostUser = true
 		return nil
 	}},
-	{long: "print-capabilities", apply: func(p *parser, o *option, _ string) error {
-		if err := p.passtOnly(o); err != nil {
-			return err
-		}
+	{long: "print-capabilities", apply: func(p *parser, _ *option, _ string) error {
+		// Both modes, as passt 2026 (pasta prints them too).
 		p.c.PrintCapabilities = true
 		return errStop{ErrCapabilities}
 	}},
@@ -318,7 +332,17 @@ var options = []option{
 		return nil
 	}},
 	{long: "gateway", short: 'g', arg: true, apply: perFamily(func(c *policy.Config) *[]netip.Addr { return &c.Gateways }, false, "gateway address")},
-	{long: "interface", short: 'i', arg: true, apply: ifname(func(c *policy.Config) *string { return &c.Interface })},
+	{long: "interface", short: 'i', arg: true, apply: func(p *parser, _ *option, v string) error {
+		// Validated now, as passt's conf(): if_nametoindex() or die.
+		if err := policy.CheckIfname(v); err != nil {
+			return err
+		}
+		if err := LookupInterface(v); err != nil {
+			return plainError(fmt.Sprintf("invalid interface name %s: %v", v, err))
+		}
+		p.c.Interface = v
+		return nil
+	}},
 	{long: "outbound", short: 'o', arg: true, apply: perFamily(func(c *policy.Config) *[]netip.Addr { return &c.Outbound }, true, "or redundant outbound address")},
 	{long: "outbound-if4", arg: true, apply: ifname(func(c *policy.Config) *string { return &c.OutboundIf4 })},
 	{long: "outbound-if6", arg: true, apply: ifname(func(c *policy.Config) *string { return &c.OutboundIf6 })},
@@ -472,8 +496,10 @@ var options = []option{
 	}},
 	{long: "no-netns-quit", apply: pastaFlag(func(c *policy.Config) *bool { return &c.NoNetNSQuit })},
 	{long: "config-net", apply: pastaFlag(func(c *policy.Config) *bool { return &c.ConfigNet })},
-	{long: "no-copy-routes", apply: pastaFlag(func(c *policy.Config) *bool { return new(bool) })}, // deprecated
-	{long: "no-copy-addrs", apply: pastaFlag(func(c *policy.Config) *bool { return new(bool) })},  // deprecated
+	// Deprecated in passt. gopasst always sets up one address and the
+	// default route, what these ask for; they still need --config-net.
+	{long: "no-copy-routes", apply: noCopy},
+	{long: "no-copy-addrs", apply: noCopy},
 	{long: "ns-mac-addr", arg: true, apply: func(p *parser, o *option, v string) error {
 		if err := p.pastaOnly(o); err != nil {
 			return err
@@ -534,6 +560,16 @@ func migrate(p *parser, o *option, _ string) error {
 		return err
 	}
 	p.migrate = true
+	return nil
+}
+
+func noCopy(p *parser, o *option, _ string) error {
+	if err := p.pastaOnly(o); err != nil {
+		return err
+	}
+	if p.noCopy == "" {
+		p.noCopy = o.name()
+	}
 	return nil
 }
 

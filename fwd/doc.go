@@ -63,10 +63,11 @@
 // pair a TCP control port with a UDP data port. It then drops:
 //
 //   - ports that no Auto rule of the Forward covers, and excluded ports
-//     (Forward.LookupRule): "-t auto" covers 1-65535, "-t 8000-8010,auto"
-//     only 8000-8010, "~22" removes 22. Ports of non-Auto rules already
-//     have static listeners and are left out. Ephemeral ports are not
-//     skipped, as in passt.
+//     (Forward.LookupRule): "-t auto" covers the non-ephemeral ports
+//     (1-32767 and 61000-65535 with Linux's default range), as in passt
+//     2026, "-t 8000-8010,auto" only 8000-8010, "-t auto,~22" all but 22
+//     and the ephemeral ones. Ports of non-Auto rules already have static
+//     listeners and are left out.
 //   - ports for which own returns true: the ports gopasst itself holds on
 //     the scanned side (its -T listeners when scanning the namespace, its
 //     -t listeners when scanning the host), which would otherwise be

@@ -22,19 +22,22 @@ type SocketFunc func(domain, typ, proto int) (int, error)
 // the family and IPV6_V6ONLY: the handlers differ there (see each
 // handler's listen), and a spec states it rather than a guess here.
 type ListenSpec struct {
-	Type   int          // unix.SOCK_STREAM (bound, then listen(2)) or unix.SOCK_DGRAM (bound)
-	Addr   netip.Addr   // local address, unmapped; invalid: the wildcard of the family V6 names
-	V6     bool         // with an invalid Addr: an AF_INET6 socket on "::", else AF_INET on 0.0.0.0
-	V6Only bool         // an AF_INET6 socket gets IPV6_V6ONLY; false: dual-stack
-	Iface  string       // SO_BINDTODEVICE; "": any interface
-	Port   uint16       // 0: the kernel picks one (LocalPort tells which)
-	Socket SocketFunc   // nil: socket(2) in the calling thread's namespace
-	Setup  func(fd int) // further options, set before bind (UDP buffer sizes); nil: none
+	Type   int        // unix.SOCK_STREAM (bound, then listen(2)) or unix.SOCK_DGRAM (bound)
+	Addr   netip.Addr // local address, unmapped; invalid: the wildcard of the family V6 names
+	V6     bool       // with an invalid Addr: an AF_INET6 socket on "::", else AF_INET on 0.0.0.0
+	V6Only bool       // an AF_INET6 socket gets IPV6_V6ONLY; false: dual-stack
+	Iface  string     // SO_BINDTODEVICE; "": any interface
+	Port   uint16     // 0: the kernel picks one (LocalPort tells which)
+	// Freebind sets IP_FREEBIND (IPv4) or IPV6_FREEBIND (IPv6): Addr
+	// may be an address not (yet) configured on the host (--freebind).
+	Freebind bool
+	Socket   SocketFunc   // nil: socket(2) in the calling thread's namespace
+	Setup    func(fd int) // further options, set before bind (UDP buffer sizes); nil: none
 }
 
 // Listen opens a non-blocking, close-on-exec socket as s says, with
-// SO_REUSEADDR, IPV6_V6ONLY as s.V6Only (AF_INET6) and SO_BINDTODEVICE
-// (s.Iface), binds it and, for SOCK_STREAM, listens with a backlog of
+// SO_REUSEADDR, IPV6_V6ONLY as s.V6Only (AF_INET6), IP(V6)_FREEBIND
+// (s.Freebind) and SO_BINDTODEVICE (s.Iface), binds it and, for SOCK_STREAM, listens with a backlog of
 // SOMAXCONN. It returns the socket; on error it has closed it, and the
 // error names the step and the address (errors.Is sees the errno). Not
 // for the hot path: it allocates.
@@ -75,6 +78,15 @@ func Listen(s ListenSpec) (int, error) {
 	}
 	if s.Setup != nil {
 		s.Setup(fd)
+	}
+	if s.Freebind {
+		level, opt := unix.IPPROTO_IP, unix.IP_FREEBIND
+		if v6 {
+			level, opt = unix.IPPROTO_IPV6, unix.IPV6_FREEBIND
+		}
+		if err := unix.SetsockoptInt(fd, level, opt, 1); err != nil {
+			return fail("IP_FREEBIND", err)
+		}
 	}
 	var sa unix.Sockaddr
 	if v6 {

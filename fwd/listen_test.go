@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -111,6 +113,38 @@ func TestListenErrors(t *testing.T) {
 
 // TestAccept accepts an IPv4 client on a dual-stack listener: the peer
 // comes back unmapped, with its port, and accepting allocates nothing.
+// TestListenFreebind: an address the host does not have (TEST-NET-2,
+// 2001:db8::/32) cannot be bound, unless with Freebind.
+func TestListenFreebind(t *testing.T) {
+	if b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_nonlocal_bind"); strings.TrimSpace(string(b)) != "0" {
+		t.Skip("net.ipv4.ip_nonlocal_bind is not 0")
+	}
+	for _, a := range []netip.Addr{netip.MustParseAddr("198.51.100.7"), netip.MustParseAddr("2001:db8:9::77")} {
+		for _, typ := range []int{unix.SOCK_STREAM, unix.SOCK_DGRAM} {
+			s := ListenSpec{Type: typ, Addr: a, V6Only: true}
+			if fd, err := Listen(s); err == nil {
+				unix.Close(fd)
+				t.Fatalf("%v type %d: bound without Freebind", a, typ)
+			} else if !errors.Is(err, unix.EADDRNOTAVAIL) {
+				t.Fatalf("%v type %d: %v, want EADDRNOTAVAIL", a, typ, err)
+			}
+			s.Freebind = true
+			fd, err := Listen(s)
+			if err != nil {
+				t.Fatalf("%v type %d with Freebind: %v", a, typ, err)
+			}
+			level, opt := unix.IPPROTO_IP, unix.IP_FREEBIND
+			if a.Is6() {
+				level, opt = unix.IPPROTO_IPV6, unix.IPV6_FREEBIND
+			}
+			if v, err := unix.GetsockoptInt(fd, level, opt); err != nil || v != 1 {
+				t.Errorf("%v: freebind option = %d, %v", a, v, err)
+			}
+			unix.Close(fd)
+		}
+	}
+}
+
 func TestAccept(t *testing.T) {
 	fd, err := Listen(ListenSpec{Type: unix.SOCK_STREAM, V6: true})
 	if err != nil {

@@ -233,5 +233,6 @@ func (s *Scanner) Listener(port uint16) (l policy.Listener, ok bool) {
 	return policy.Listener{
 		Bind: r.Bind, Iface: r.Iface, Port: port,
 		ToPort: r.ToFirst + (port - r.First), ToAddr: r.ToAddr,
+		Freebind: s.f.Freebind,
 	}, true
 }

@@ -56,7 +56,7 @@ func TestScanFixtures(t *testing.T) {
 		{"tcp auto with exclude", "tcp", []string{"auto,~22"}, nil, []uint16{631, 8080, 8081}},
 		{"exclude range", "tcp", []string{"auto,~8080-8081"}, nil, []uint16{22, 631}},
 		{"auto on an address", "tcp", []string{"127.0.0.1/auto"}, nil, []uint16{22, 631, 8080, 8081}},
-		{"static rule not scanned", "tcp", []string{"22", "auto"}, nil, []uint16{631, 8080, 8081}},
+		{"static rule not scanned", "tcp", []string{"22", "auto,~22"}, nil, []uint16{631, 8080, 8081}},
 		{"own ports skipped", "tcp", []string{"auto"}, []uint16{631, 8081}, []uint16{22, 8080}},
 		{"no auto rule", "tcp", []string{"1-65535"}, nil, nil},
 		{"udp adds tcp ports", "udp", []string{"auto"}, nil, []uint16{22, 53, 67, 546, 631, 8080, 8081}},

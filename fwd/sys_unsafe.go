@@ -42,3 +42,18 @@ func bePort(p *uint16) uint16 {
 	b := (*[2]byte)(unsafe.Pointer(p))
 	return uint16(b[0])<<8 | uint16(b[1])
 }
+
+// BindOutbound applies --outbound-if4/--outbound-if6 to a new outbound
+// socket fd (TCP, UDP or ping) for destination dst: SO_BINDTODEVICE
+// ifname, unless ifname is "" or dst is a loopback address (the host's
+// own loopback is not behind the outbound interface), as passt's
+// flowside_sock_l4(). Unprivileged since Linux 5.7, on a socket not bound
+// to a device yet. No allocation.
+func BindOutbound(fd int, ifname string, dst netip.Addr) unix.Errno {
+	if ifname == "" || dst.IsLoopback() {
+		return 0
+	}
+	_, _, e := unix.Syscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE,
+		uintptr(unsafe.Pointer(unsafe.StringData(ifname))), uintptr(len(ifname)), 0)
+	return e
+}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"gopasst/policy"
 )
 
 // HostInfoFromKernel reads the host's template interfaces from the
@@ -19,20 +21,71 @@ import (
 // also reads ResolvConfPath. A family without a default route is left
 // zero. It needs no privileges.
 func HostInfoFromKernel(ifname string) (HostInfo, error) {
-	var h HostInfo
-	var link netlink.Link
-	if ifname != "" {
-		l, err := netlink.LinkByName(ifname)
-		if err != nil {
-			return h, fmt.Errorf("interface %s: %w", ifname, err)
-		}
-		link = l
+	return hostInfo(ifname, ifname)
+}
+
+// HostInfoForConfig is HostInfoFromKernel with the template interfaces
+// cfg names, as passt's conf(): -i for both families, else
+// --outbound-if4 for IPv4 and --outbound-if6 for IPv6, else the default
+// routes'. An --outbound-if4/6 interface that does not exist or has no
+// default route of its family is an error ("external interface not
+// usable", as passt), unless that family is off (-4, -6).
+func HostInfoForConfig(cfg *policy.Config) (HostInfo, error) {
+	if4, if6 := cfg.Interface, cfg.Interface
+	if if4 == "" {
+		if4 = cfg.OutboundIf4
 	}
-	var err error
-	if h.V4, err = hostFamily(link, unix.AF_INET); err != nil {
+	if if6 == "" {
+		if6 = cfg.OutboundIf6
+	}
+	h, err := hostInfo(if4, if6)
+	if err != nil && cfg.Interface == "" && (cfg.OutboundIf4 != "" || cfg.OutboundIf6 != "") {
+		return h, fmt.Errorf("external interface not usable: %w", err)
+	}
+	if err != nil {
 		return h, err
 	}
-	if h.V6, err = hostFamily(link, unix.AF_INET6); err != nil {
+	for _, f := range []struct {
+		opt, name string
+		off       bool
+		fam       *HostFamily
+	}{
+		{"--outbound-if4", cfg.OutboundIf4, cfg.IPv6Only, &h.V4},
+		{"--outbound-if6", cfg.OutboundIf6, cfg.IPv4Only, &h.V6},
+	} {
+		if f.name != "" && !f.off && cfg.Interface == "" && f.fam.Ifname == "" {
+			return h, fmt.Errorf("external interface not usable: %s %s has no default route", f.opt, f.name)
+		}
+	}
+	return h, nil
+}
+
+// hostInfo reads the template interfaces: if4 (IPv4) and if6 (IPv6), or
+// for "" the one with the default route.
+func hostInfo(if4, if6 string) (HostInfo, error) {
+	var h HostInfo
+	link := func(name string) (netlink.Link, error) {
+		if name == "" {
+			return nil, nil
+		}
+		l, err := netlink.LinkByName(name)
+		if err != nil {
+			return nil, fmt.Errorf("interface %s: %w", name, err)
+		}
+		return l, nil
+	}
+	l4, err := link(if4)
+	if err != nil {
+		return h, err
+	}
+	l6, err := link(if6)
+	if err != nil {
+		return h, err
+	}
+	if h.V4, err = hostFamily(l4, unix.AF_INET); err != nil {
+		return h, err
+	}
+	if h.V6, err = hostFamily(l6, unix.AF_INET6); err != nil {
 		return h, err
 	}
 	if h.Resolvers, h.Search, err = readResolvConfFile(ResolvConfPath); err != nil {

@@ -26,6 +26,7 @@ type Family struct {
 	DNSForward netip.Addr   // guest → this address, port 53, goes to DNSHost (--dns-forward); invalid = off
 	DNSHost    netip.Addr   // where forwarded DNS queries go (--dns-host)
 	Outbound   netip.Addr   // source address for outbound sockets (-o); invalid = kernel's choice
+	OutboundIf string       // interface outbound sockets are bound to (--outbound-if4/6, SO_BINDTODEVICE), except towards loopback; "" = any
 	HostAddr   netip.Addr   // the host's own address on the outbound interface (target of MapGuest)
 }
 

@@ -205,6 +205,10 @@ func resolveFamily(cfg *policy.Config, h *HostFamily, v6 bool, f *Family) {
 		f.HostAddr = addr
 	}
 	f.Outbound = pick(cfg.Outbound, v6)
+	f.OutboundIf = cfg.OutboundIf4
+	if v6 {
+		f.OutboundIf = cfg.OutboundIf6
+	}
 	f.MapGuest = pick(cfg.MapGuestAddr, v6)
 	f.MapHostLo = pick(cfg.MapHostLoopback, v6)
 	if !f.MapHostLo.IsValid() && !cfg.NoMapGW && !cfg.NoMapHostLoopback {

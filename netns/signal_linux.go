@@ -6,7 +6,10 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -14,9 +17,44 @@ import (
 // forwardedSignals are passed on to the child pasta waits for.
 var forwardedSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP}
 
-// forwardSignals relays forwardedSignals to p until stop is called.
-func forwardSignals(p *os.Process) (stop func()) {
-	return onSignals(func(s os.Signal) { p.Signal(s) })
+// commandGrace is how long a spawned command has to end after pasta
+// relayed a termination signal to it. It is PID 1 of its PID namespace,
+// and the kernel drops signals from outside the namespace that PID 1 has
+// no handler for (pid_namespaces(7)): "sleep 60" would ignore SIGTERM.
+// Killing it kills every process of the namespace, so nothing is left
+// behind. Short enough that pasta ends within a second of the signal.
+const commandGrace = 500 * time.Millisecond
+
+// forwardSignals relays forwardedSignals to p until stop is called. If p
+// is still running grace after the first one (grace > 0), p gets SIGKILL,
+// and that first signal is stored in killed (if not nil): p ended because
+// of it, not by itself.
+func forwardSignals(p *os.Process, grace time.Duration, killed *atomic.Int32) (stop func()) {
+	var mu sync.Mutex
+	var timer *time.Timer
+	stopSend := onSignals(func(s os.Signal) {
+		p.Signal(s)
+		mu.Lock()
+		defer mu.Unlock()
+		sig, ok := s.(syscall.Signal)
+		if timer != nil || grace <= 0 || !ok {
+			return
+		}
+		timer = time.AfterFunc(grace, func() {
+			if killed != nil {
+				killed.Store(int32(sig))
+			}
+			p.Kill()
+		})
+	})
+	return func() {
+		stopSend()
+		mu.Lock()
+		defer mu.Unlock()
+		if timer != nil {
+			timer.Stop()
+		}
+	}
 }
 
 // onSignals calls send for each of forwardedSignals until stop is called.

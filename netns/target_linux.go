@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 
 	"gopasst/policy"
@@ -22,9 +23,10 @@ type Target struct {
 	Paths Paths
 
 	worker  *Worker
-	cmd     *exec.Cmd // Spawn: the nsinit process, later COMMAND
-	release *os.File  // Spawn: write end of nsinit's release pipe
-	stopFwd func()    // Spawn: stops forwarding signals to the command
+	cmd     *exec.Cmd    // Spawn: the nsinit process, later COMMAND
+	release *os.File     // Spawn: write end of nsinit's release pipe
+	stopFwd func()       // Spawn: stops forwarding signals to the command
+	killed  atomic.Int32 // Spawn: the signal relayed when pasta had to kill the command, or 0
 }
 
 // Spawn starts COMMAND (args; default $SHELL, else /bin/sh, as a login
@@ -32,7 +34,10 @@ type Target struct {
 // user namespace mapping 0 to our uid and gid unless the launcher already
 // made one for us. The command waits until Release; its network namespace
 // is reachable through Worker at once. From now until the command ends,
-// SIGTERM, SIGINT and SIGHUP to pasta are forwarded to it.
+// SIGTERM, SIGINT and SIGHUP to pasta are forwarded to it; if it is still
+// running half a second later (as PID 1 of its namespace, it does not even
+// see a signal it has no handler for), it is killed, and with it every
+// process of its PID namespace; Wait then reports 128 + the signal relayed.
 func Spawn(cfg *policy.Config, args []string) (*Target, error) {
 	path, argv, err := commandLine(args)
 	if err != nil {
@@ -70,7 +75,8 @@ func Spawn(cfg *policy.Config, args []string) (*Target, error) {
 	r.Close()
 	// Forward signals from now on, so that none kills pasta between
 	// Release and Wait.
-	t := &Target{cmd: cmd, release: w, stopFwd: forwardSignals(cmd.Process)}
+	t := &Target{cmd: cmd, release: w}
+	t.stopFwd = forwardSignals(cmd.Process, commandGrace, &t.killed)
 	t.Paths.Net = "/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/net"
 	t.Paths.PID = cmd.Process.Pid
 	if t.worker, err = NewWorker(t.Paths.Net); err != nil {
@@ -146,7 +152,9 @@ func (t *Target) Release() error {
 	return nil
 }
 
-// Wait waits for the spawned command and returns its exit status (128+signal if killed). For a joined
+// Wait waits for the spawned command and returns its exit status (128 +
+// signal if a signal killed it): 128 + the termination signal relayed to
+// it if pasta had to kill it after that signal (see Spawn). For a joined
 // namespace it returns 0 at once.
 func (t *Target) Wait() (status int) {
 	if t.cmd == nil {
@@ -154,6 +162,9 @@ func (t *Target) Wait() (status int) {
 	}
 	t.cmd.Wait()
 	t.stopFwd()
+	if s := t.killed.Load(); s != 0 {
+		return 128 + int(s)
+	}
 	return ExitStatus(t.cmd.ProcessState)
 }
 

@@ -143,18 +143,20 @@ func decode(data string, into *Config) error {
 	if md.IsDefined("ipv4_only") && md.IsDefined("ipv6_only") && c.IPv4Only && c.IPv6Only {
 		return bad("ipv6_only", errors.New("conflicts with ipv4_only"))
 	}
+	eph := ReadEphemeral()
 	for _, p := range []struct {
 		key   string
+		opt   byte
 		specs []string
 		dst   **Forward
 	}{
-		{"tcp_ports", fc.TCPPorts, &c.TCPIn}, {"udp_ports", fc.UDPPorts, &c.UDPIn},
-		{"tcp_ns_ports", fc.TCPNS, &c.TCPOut}, {"udp_ns_ports", fc.UDPNS, &c.UDPOut},
+		{"tcp_ports", 't', fc.TCPPorts, &c.TCPIn}, {"udp_ports", 'u', fc.UDPPorts, &c.UDPIn},
+		{"tcp_ns_ports", 'T', fc.TCPNS, &c.TCPOut}, {"udp_ns_ports", 'U', fc.UDPNS, &c.UDPOut},
 	} {
 		if !md.IsDefined(p.key) {
 			continue
 		}
-		var f *Forward
+		f := NewForward(p.opt, eph)
 		for _, s := range p.specs {
 			if f, err = ParseForward(s, f, into.Mode); err != nil {
 				return bad(p.key, err)

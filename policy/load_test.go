@@ -37,13 +37,13 @@ func TestLoadExample(t *testing.T) {
 	if !c.Quiet || !c.NoDHCPv6 || !c.NoMapGW || !c.OneOff || c.Socket != "/tmp/gopasst.socket" {
 		t.Errorf("flags: %+v", c)
 	}
-	if c.TCPIn == nil || c.TCPIn.String() != "22:2022,~8081 127.0.0.1/8080-8090" {
+	if c.TCPIn == nil || c.TCPIn.String() != "TCP [*]:22 => 2022; TCP [127.0.0.1]:8080 => 8080; TCP [127.0.0.1]:8082-8090 => 8082-8090" {
 		t.Errorf("TCPIn = %v", c.TCPIn)
 	}
 	if to, ok := c.TCPIn.Lookup(22); !ok || to != 2022 {
 		t.Errorf("TCPIn.Lookup(22) = %d, %v", to, ok)
 	}
-	if c.UDPIn == nil || c.UDPIn.String() != "53" || c.TCPOut != nil {
+	if c.UDPIn == nil || c.UDPIn.String() != "UDP [*]:53 => 53" || c.TCPOut != nil {
 		t.Errorf("UDPIn = %v TCPOut = %v", c.UDPIn, c.TCPOut)
 	}
 	for _, f := range []struct {
@@ -111,7 +111,7 @@ func TestLoadErrors(t *testing.T) {
 		{"empty audit", ModePasst, "audit_log = \"\"\n", []string{`"audit_log"`, "line 1"}},
 		{"bad netmask", ModePasst, "netmask = 33\n", []string{`"netmask"`}},
 		{"bad mac", ModePasst, "mac = \"9a:55\"\n", []string{`"mac"`, "line 1"}},
-		{"bad port spec", ModePasst, "tcp_ports = [\"22\", \"ssh\"]\n", []string{`"tcp_ports"`, `"ssh"`, "line 1"}},
+		{"bad port spec", ModePasst, "tcp_ports = [\"22\", \"ssh\"]\n", []string{`"tcp_ports"`, `'ssh'`, "line 1"}},
 		{"auto in passt", ModePasst, "udp_ports = [\"auto\"]\n", []string{`"udp_ports"`}},
 		{"pasta key in passt", ModePasst, "netns = \"/run/netns/x\"\n", []string{`"netns"`, "passt mode"}},
 		{"ns ports in passt", ModePasst, "tcp_ns_ports = [\"22\"]\n", []string{`"tcp_ns_ports"`}},

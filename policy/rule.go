@@ -201,18 +201,31 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return p, nil
 }
 
+// decimalPort parses a port 1-65535 written with digits only: egress
+// rules are stricter than the strtoul syntax of -t (parsePort).
+func decimalPort(s string) (uint16, error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, errors.New("bad port")
+	}
+	p, rest, ok := parsePort(s)
+	if !ok || rest != "" || p == 0 {
+		return 0, errors.New("port out of range 1-65535")
+	}
+	return p, nil
+}
+
 // parsePortList parses "P[-Q][,P[-Q]]...".
 func parsePortList(s string) ([]PortRange, error) {
 	var out []PortRange
 	for _, part := range strings.Split(s, ",") {
 		a, b, isRange := strings.Cut(part, "-")
-		first, err := parsePort(a)
+		first, err := decimalPort(a)
 		if err != nil {
 			return nil, fmt.Errorf("invalid port %q", a)
 		}
 		last := first
 		if isRange {
-			if last, err = parsePort(b); err != nil {
+			if last, err = decimalPort(b); err != nil {
 				return nil, fmt.Errorf("invalid port %q", b)
 			}
 			if last < first {

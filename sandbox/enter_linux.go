@@ -31,6 +31,9 @@ type Options struct {
 	// filter still refuses openat, but fds opened earlier stay reachable
 	// through paths. Not for production.
 	SkipEmptyRoot bool
+	// ChrootFallback: if pivot_root fails with EINVAL, chroot into the
+	// empty root instead (--chroot-fallback).
+	ChrootFallback bool
 }
 
 // Enter confines the calling process for good: the stages after setup, in
@@ -60,7 +63,7 @@ func Enter(mode policy.Mode, opt Options) error {
 	state.Mode = mode
 	warmUp()
 	if !opt.SkipEmptyRoot {
-		if err := EnterEmptyRoot(); err != nil {
+		if err := enterEmptyRoot(opt.ChrootFallback); err != nil {
 			return fmt.Errorf("sandbox: %w", err)
 		}
 	}

@@ -35,7 +35,17 @@ var ErrSharedMountNS = errors.New("not in a private mount namespace created by t
 //
 // After it, no path resolves: /proc, /etc and /dev are gone. Everything the
 // process needs from files must be open before.
-func EnterEmptyRoot() error {
+func EnterEmptyRoot() error { return enterEmptyRoot(false) }
+
+// pivotRoot is pivot_root(2); tests make it fail.
+var pivotRoot = unix.PivotRoot
+
+// enterEmptyRoot is EnterEmptyRoot; with chrootFallback, a pivot_root that
+// fails with EINVAL (the root is rootfs, an initramfs or tmpfs, or the
+// result of an earlier chroot) is replaced by chroot(2) into the empty
+// tmpfs, as passt's --chroot-fallback: the old root stays mounted
+// underneath, out of reach once CAP_SYS_CHROOT is gone.
+func enterEmptyRoot(chrootFallback bool) error {
 	if !state.Verified {
 		return fmt.Errorf("empty root: %w", ErrSharedMountNS)
 	}
@@ -62,8 +72,18 @@ func EnterEmptyRoot() error {
 	if err := unix.Chdir(dir); err != nil {
 		return fmt.Errorf("empty root: chdir %s: %w", dir, err)
 	}
-	if err := unix.PivotRoot(".", "."); err != nil {
-		return fmt.Errorf("empty root: pivot_root: %w", err)
+	if err := pivotRoot(".", "."); err != nil {
+		if !chrootFallback || !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("empty root: pivot_root: %w", err)
+		}
+		if cerr := unix.Chroot("."); cerr != nil {
+			return fmt.Errorf("empty root: pivot_root: %w; chroot fallback: %w", err, cerr)
+		}
+		if err := unix.Chdir("/"); err != nil {
+			return fmt.Errorf("empty root: chdir /: %w", err)
+		}
+		state.EmptyRoot = true
+		return nil
 	}
 	if err := unix.Unmount(".", unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW); err != nil {
 		return fmt.Errorf("empty root: detach old root: %w", err)

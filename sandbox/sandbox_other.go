@@ -18,10 +18,11 @@ var ErrUnsupported = errors.New("sandbox: only supported on Linux")
 
 // Options tune Enter.
 type Options struct {
-	Action        Action
-	KeepCaps      []capability.Cap
-	RunAs         *IDs
-	SkipEmptyRoot bool
+	Action         Action
+	KeepCaps       []capability.Cap
+	RunAs          *IDs
+	SkipEmptyRoot  bool
+	ChrootFallback bool
 }
 
 // IDs are the user and group a confined process switches to.

@@ -7,6 +7,8 @@ package sandbox
 import (
 	"errors"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -65,5 +67,38 @@ func TestStageAndInheritedNone(t *testing.T) {
 	}
 	if Stage() != "" {
 		t.Errorf("Stage() = %q outside a re-exec", Stage())
+	}
+}
+
+// TestChrootFallback: when pivot_root fails with EINVAL (as on an
+// initramfs root), --chroot-fallback still leaves the process in the empty
+// root, by chroot; without it, EnterEmptyRoot fails. Each case runs in a
+// child process in a new mount namespace (unshare -m), as the root
+// changes for good.
+func TestChrootFallback(t *testing.T) {
+	if v := os.Getenv("GOPASST_TEST_CHROOT_FALLBACK"); v != "" {
+		pivotRoot = func(string, string) error { return unix.EINVAL }
+		state.Verified = true // the child runs in a mount namespace of its own (unshare -m)
+		err := enterEmptyRoot(v == "fallback")
+		ents, rerr := os.ReadDir("/")
+		switch {
+		case v == "fallback" && (err != nil || rerr != nil || len(ents) != 0):
+			t.Fatalf("enterEmptyRoot(true) = %v; / has %d entries (%v)", err, len(ents), rerr)
+		case v == "none" && !errors.Is(err, unix.EINVAL):
+			t.Fatalf("enterEmptyRoot(false) = %v, want EINVAL", err)
+		}
+		return
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (unshare -m)")
+	}
+	for _, v := range []string{"fallback", "none"} {
+		t.Run(v, func(t *testing.T) {
+			cmd := exec.Command("unshare", "-m", "--propagation", "private", os.Args[0], "-test.run=^TestChrootFallback$", "-test.count=1")
+			cmd.Env = append(os.Environ(), "GOPASST_TEST_CHROOT_FALLBACK="+v)
+			if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "PASS") {
+				t.Fatalf("child: %v\n%s", err, out)
+			}
+		})
 	}
 }

@@ -5,9 +5,11 @@
 package tests
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -320,4 +322,59 @@ func descends(pid, ancestor int) bool {
 		}
 	}
 	return false
+}
+
+// startWait starts cmd and returns a channel closed once it has exited
+// (cmd.ProcessState is then set). On cleanup cmd is killed by PID, if
+// still running, and waited for.
+func startWait(t *testing.T, cmd *exec.Cmd) <-chan struct{} {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+	})
+	return done
+}
+
+// startPastaReady runs argv (a pasta command line, maybe behind a prefix) from
+// "/" with startWait, and waits until the command in the namespace prints
+// "ready" on stdout, at most 15 s. It returns the command, startWait's
+// channel and pasta's stderr.
+func startPastaReady(t *testing.T, argv ...string) (*exec.Cmd, <-chan struct{}, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = "/"
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	done := startWait(t, cmd)
+	awaitReady(t, stdout, 15*time.Second, &stderr)
+	return cmd, done, &stderr
+}
+
+// awaitReady fails t unless the next line on r is "ready" within d;
+// stderr is shown on failure.
+func awaitReady(t *testing.T, r io.Reader, d time.Duration, stderr *bytes.Buffer) {
+	t.Helper()
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(r).ReadString('\n')
+		line <- l
+	}()
+	select {
+	case l := <-line:
+		if strings.TrimSpace(l) != "ready" {
+			t.Fatalf("server: %q; stderr:\n%s", l, stderr.Bytes())
+		}
+	case <-time.After(d):
+		t.Fatalf("server not ready after %v; stderr:\n%s", d, stderr.Bytes())
+	}
 }

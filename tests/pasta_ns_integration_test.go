@@ -121,15 +121,7 @@ func TestIntegrationPastaKilled(t *testing.T) {
 	requireRoot(t)
 	argv := []string{"sleep", "61.5"}
 	cmd := exec.Command(pastaBin, append([]string{"--"}, argv...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
+	done := startWait(t, cmd)
 	pid := findChild(cmd.Process.Pid, argv, 10*time.Second)
 	if pid == 0 {
 		t.Fatal("command not found under pasta")

@@ -187,15 +187,7 @@ func startBG(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
 	if cmd.Stdout == nil {
 		cmd.Stdout, cmd.Stderr = &out, &out
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-	})
+	startWait(t, cmd)
 	return cmd
 }
 

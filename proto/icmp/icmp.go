@@ -285,7 +285,11 @@ func (h *Handler) newFlow(v6 bool, id uint16, hash uint64, remote *[16]byte, f *
 		}
 		return -1
 	}
-	if !h.bindOutbound(fd, v6) {
+	outIf := h.n.V4.OutboundIf
+	if v6 {
+		outIf = h.n.V6.OutboundIf
+	}
+	if fwd.BindOutbound(fd, outIf, host) != 0 || !h.bindOutbound(fd, v6) {
 		unix.Close(fd)
 		h.counts.SocketError++
 		return -1

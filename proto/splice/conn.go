@@ -356,5 +356,6 @@ func (h *Handler) closeConn(idx int, abort bool) {
 	}
 	c.reset()
 	h.live--
+	h.liveAny.Store(int64(h.live))
 	h.closed = append(h.closed, idx)
 }

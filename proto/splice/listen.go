@@ -251,6 +251,7 @@ func (h *Handler) open(fd int, client, to netip.AddrPort, now int64, in bool) bo
 	idx := h.n
 	h.n++
 	h.live++
+	h.liveAny.Store(int64(h.live))
 	c := &h.conns[idx]
 	c.reset()
 	c.sock[0] = int32(fd)

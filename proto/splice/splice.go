@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -69,7 +70,8 @@ type Handler struct {
 	conns     []conn // dense: conns[:n] are live or closed-pending
 	n         int
 	live      int
-	closed    []int // slots to compact in End
+	liveAny   atomic.Int64 // live, for Live from other goroutines
+	closed    []int        // slots to compact in End
 	listeners []listener
 	paused    int // listeners currently paused
 
@@ -127,6 +129,10 @@ func (h *Handler) PipeSize() int { return h.pipeSize }
 
 // Len returns the number of live connections.
 func (h *Handler) Len() int { return h.live }
+
+// Live is Len for other goroutines than the event loop's (pasta waits
+// for the connections to end after its command exits).
+func (h *Handler) Live() int { return int(h.liveAny.Load()) }
 
 // Close closes every listener and resets every connection.
 func (h *Handler) Close() {

@@ -96,7 +96,7 @@ func (h *Handler) listen(l policy.Listener, i int, pre int) error {
 // IPv6 one only for IPv6, as passt), else on every address of the
 // families the guest has (hasV4, hasV6; dual-stack when it has both).
 func BindInbound(l policy.Listener, hasV4, hasV6 bool) (int, error) {
-	s := fwd.ListenSpec{Type: unix.SOCK_STREAM, Addr: l.Bind, V6: true, Iface: l.Iface, Port: l.Port}
+	s := fwd.ListenSpec{Type: unix.SOCK_STREAM, Addr: l.Bind, V6: true, Iface: l.Iface, Port: l.Port, Freebind: l.Freebind}
 	switch {
 	case l.Bind.IsValid():
 		s.V6Only = true

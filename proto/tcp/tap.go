@@ -116,14 +116,19 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 		return
 	}
 	c.sock = fd
+	fam := &h.net.V4
+	if c.v6 {
+		fam = &h.net.V6
+	}
+	if fwd.BindOutbound(fd, fam.OutboundIf, hostAddr) != 0 {
+		h.sendCtl(idx, l2.TCPFlagRst|l2.TCPFlagAck, 0)
+		h.closeConn(idx, false)
+		return
+	}
 	h.setupSocket(fd)
 	h.localCC(fd, hostAddr)
 	if opts.HasMSS && opts.MSS >= minMSS {
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_MAXSEG, int(min(opts.MSS, maxMSSOpt)))
-	}
-	fam := &h.net.V4
-	if c.v6 {
-		fam = &h.net.V6
 	}
 	if o := fam.Outbound; o.IsValid() && o.Is4() == hostAddr.Is4() && !hostAddr.IsLoopback() {
 		_ = unix.Bind(fd, sockaddr(netip.AddrPortFrom(o, 0)))

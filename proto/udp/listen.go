@@ -118,7 +118,7 @@ func openBound(l *policy.Listener, bind netip.Addr, sock fwd.SocketFunc) (fd int
 	dual := !bind.IsValid() || (v6 && bind.IsUnspecified())
 	s := fwd.ListenSpec{
 		Type: unix.SOCK_DGRAM, Addr: bind, V6: v6, V6Only: !dual,
-		Iface: l.Iface, Port: l.Port, Setup: setBufs, Socket: sock,
+		Iface: l.Iface, Port: l.Port, Setup: setBufs, Socket: sock, Freebind: l.Freebind,
 	}
 	fd, err = fwd.Listen(s)
 	if err != nil && dual && errors.Is(err, unix.EAFNOSUPPORT) {

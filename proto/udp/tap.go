@@ -9,6 +9,7 @@ import (
 
 	"gopasst/audit"
 	"gopasst/flow"
+	"gopasst/fwd"
 	"gopasst/policy"
 	"gopasst/proto/l2"
 )
@@ -113,7 +114,11 @@ func (h *Handler) openOut(k *flowKey, hash uint64, f *l2.Frame) int {
 		h.drop(DropSocket)
 		return -1
 	}
-	if !h.prepareOut(fd, k.v6, k.aPort) {
+	outIf := h.n.V4.OutboundIf
+	if k.v6 {
+		outIf = h.n.V6.OutboundIf
+	}
+	if fwd.BindOutbound(fd, outIf, host) != 0 || !h.prepareOut(fd, k.v6, k.aPort) {
 		unix.Close(fd)
 		gateClose()
 		h.drop(DropSocket)

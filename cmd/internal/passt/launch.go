@@ -207,7 +207,7 @@ const nobodyID = 65534
 // hands them to each guest's handlers: they exist from start to end,
 // whether a guest is connected or not.
 func bindForwards(cfg *policy.Config, ho *handover) error {
-	host, err := guest.HostInfoFromKernel(cfg.Interface)
+	host, err := guest.HostInfoForConfig(cfg)
 	if err != nil {
 		return err
 	}

@@ -139,7 +139,7 @@ func parse(args []string) (cfg *policy.Config, code int, ok bool) {
 		fmt.Print(conf.Version(policy.ModePasst))
 		return nil, 0, false
 	case errors.Is(err, conf.ErrCapabilities):
-		fmt.Print(conf.Capabilities())
+		fmt.Fprint(os.Stderr, conf.Capabilities()) // on stderr, as passt's vu_print_capabilities()
 		return nil, 0, false
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "passt:", err)

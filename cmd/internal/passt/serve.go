@@ -84,7 +84,7 @@ func sandboxedMain(cfg *policy.Config) int {
 			return fail(err)
 		}
 	}
-	host, err := guest.HostInfoFromKernel(cfg.Interface)
+	host, err := guest.HostInfoForConfig(cfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -110,7 +110,7 @@ func sandboxedMain(cfg *policy.Config) int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := sandbox.Enter(policy.ModePasst, sandbox.Options{Action: action}); err != nil {
+	if err := sandbox.Enter(policy.ModePasst, sandbox.Options{Action: action, ChrootFallback: cfg.ChrootFallback}); err != nil {
 		return fail(err)
 	}
 	ready(nil)

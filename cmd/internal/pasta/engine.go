@@ -28,19 +28,19 @@ import (
 // connections are spliced to the host's loopback without the tap.
 // The audit log (--audit-log) is opened here too, before the sandbox; the
 // caller closes it after the engine.
-func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, *audit.Log, error) {
+func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, *handlers.Set, *audit.Log, error) {
 	var pw *pcap.Writer
 	if cfg.PcapFile != "" {
 		var err error
 		if pw, err = pcap.Create(cfg.PcapFile); err != nil {
-			return nil, nil, fmt.Errorf("pcap file: %w", err)
+			return nil, nil, nil, fmt.Errorf("pcap file: %w", err)
 		}
 	}
 	var alog *audit.Log
 	if cfg.AuditLog != "" {
 		var err error
 		if alog, err = audit.Open(cfg.AuditLog); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	gate := egress.New(cfg, alog)
@@ -53,13 +53,13 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	})
 	if err != nil {
 		alog.Close(0)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log, NsSocket: w.Socket})
 	if err != nil {
 		e.Close()
 		alog.Close(0)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if auto := autoForwarding(cfg, w, hs, log); auto != nil {
 		if err := e.Add(auto); err != nil {
@@ -67,10 +67,10 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 			hs.Close()
 			e.Close()
 			alog.Close(0)
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return e, alog, nil
+	return e, hs, alog, nil
 }
 
 // autoForwarding sets up pasta's "auto" TCP forwarding, the default when

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gopasst/audit"
+	"gopasst/cmd/internal/handlers"
 	"gopasst/engine"
 	"gopasst/guest"
 	"gopasst/netns"
@@ -40,6 +41,7 @@ type engineProc struct {
 	tapFd  int                // tap: the tap device
 	quit   *netns.QuitWatcher // watchQuit: nil with --no-netns-quit
 	eng    *engine.Engine     // newEngine
+	hs     *handlers.Set      // newEngine: the handlers, closed (reset) after a drain
 	alog   *audit.Log         // newEngine: --audit-log, nil for none
 	sigs   chan os.Signal     // SIGTERM, SIGINT, SIGHUP unless spawned
 	runErr chan error         // run: the event loop's result
@@ -112,7 +114,7 @@ func (p *engineProc) resolve() error {
 			return fmt.Errorf("--ns-mac-addr: invalid MAC address %q", cfg.NsMAC)
 		}
 	}
-	host, err := guest.HostInfoFromKernel(cfg.Interface)
+	host, err := guest.HostInfoForConfig(cfg)
 	if err != nil {
 		return err
 	}
@@ -195,7 +197,7 @@ func (p *engineProc) watchQuit() error {
 // signals that end pasta when there is no command to forward them to.
 func (p *engineProc) newEngine() error {
 	var err error
-	if p.eng, p.alog, err = newEngine(p.cfg, p.gnet, p.target.Worker(), p.tapFd, p.log); err != nil {
+	if p.eng, p.hs, p.alog, err = newEngine(p.cfg, p.gnet, p.target.Worker(), p.tapFd, p.log); err != nil {
 		return err
 	}
 	if p.cfg.PidFile != "" && !netns.Daemonized() {
@@ -237,6 +239,19 @@ func (p *engineProc) wait() int {
 		go func() { status <- p.target.Wait() }()
 		select {
 		case s := <-status:
+			// Keep translating what the namespace still holds, then
+			// stop the loop and reset what is left (no FIN on a cut
+			// transfer).
+			err := drain(p.eng, p.hs.Splice, p.runErr, p.log)
+			p.cancel()
+			if err == nil {
+				err = <-p.runErr
+			}
+			p.runErr = nil
+			p.hs.Close()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "pasta:", err)
+			}
 			return s
 		case err := <-p.runErr:
 			fmt.Fprintln(os.Stderr, "pasta:", err)

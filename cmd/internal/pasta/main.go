@@ -100,7 +100,7 @@ func Main(args []string) int {
 		fmt.Print(conf.Version(policy.ModePasta))
 		return 0
 	case errors.Is(err, conf.ErrCapabilities):
-		fmt.Print(conf.Capabilities())
+		fmt.Fprint(os.Stderr, conf.Capabilities()) // on stderr, as passt's vu_print_capabilities()
 		return 0
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "pasta:", err)
@@ -176,7 +176,7 @@ func enterSandbox(cfg *policy.Config, target *netns.Target, action sandbox.Actio
 	if action != sandbox.ActionKill {
 		log.Warn("seccomp action is not kill: a seccompdebug build, for debugging only", "action", action.String())
 	}
-	if err := sandbox.Enter(policy.ModePasta, sandbox.Options{Action: action, RunAs: runAs}); err != nil {
+	if err := sandbox.Enter(policy.ModePasta, sandbox.Options{Action: action, RunAs: runAs, ChrootFallback: cfg.ChrootFallback}); err != nil {
 		return err
 	}
 	st := sandbox.Status()
