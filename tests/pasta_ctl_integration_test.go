@@ -6,10 +6,10 @@ package tests
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -45,10 +45,21 @@ except socket.timeout:
 		"-t", "none", "-u", "none", "-T", "none", "-U", "none", "--", "python3", "-c", inNs)...)
 	var out strings.Builder
 	pasta.Stdout, pasta.Stderr = &out, &out
+	// The namespace's server holds the output pipe until it ends.
+	pasta.WaitDelay = time.Second
 	if err := pasta.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pasta.Process.Kill(); pasta.Wait() })
+	exited := make(chan struct{})
+	go func() { pasta.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			pasta.Process.Kill()
+			<-exited
+		}
+	})
 
 	run := func(args ...string) (string, error) {
 		b, err := exec.Command(pesto, args...).CombinedOutput()
@@ -95,10 +106,18 @@ except socket.timeout:
 	if list, err = run(sock); err != nil || list != "" {
 		t.Errorf("pesto list after del: %q, %v", list, err)
 	}
-	if pasta.ProcessState != nil {
+	select {
+	case <-exited:
 		t.Errorf("pasta exited early:\n%s", out.String())
+	default:
 	}
-	pasta.Process.Signal(os.Interrupt)
+	// SIGTERM goes to the command; pasta exits with it.
+	pasta.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Errorf("pasta still running 5 s after SIGTERM")
+	}
 }
 
 // hostConnect connects to addr from the namespace prefix runs commands
