@@ -14,17 +14,30 @@
 # against the same evaluator). A test fails when the checked-in programs
 # disagree with this file, so edit here, regenerate, and commit both.
 #
-# The filter is installed by sandbox.Enter right before the event loop,
-# after every file, socket, epoll fd, timerfd and namespace-side thread
-# exists. Anything not listed kills the whole process (SECCOMP_RET_KILL_PROCESS;
-# a wrong architecture too). To find a missing entry, build with
+# Modes, one filter each:
+#   passt   passt's sandboxed process       [runtime] [common] [passt]
+#   pasta   pasta's sandboxed engine        [runtime] [common] [pasta]
+#   waiter  the foreground launchers that   [runtime] [waiter]
+#           only wait for their child (passt -f, pasta with a command)
+# [runtime] is what any Go process needs after its filter (the runtime,
+# the netpoller, write); [common] the daemons' data path (sockets, event
+# loop, timers, files opened before the filter). The waiter mode leaves
+# [common] out: a launcher opens nothing, connects nothing, runs nothing.
+#
+# The passt and pasta filters are installed by sandbox.Enter right before
+# the event loop, after every file, socket, epoll fd, timerfd and
+# namespace-side thread exists; the waiter filter by sandbox.ConfineWaiter
+# once the child runs and the signal handlers are installed. Anything not
+# listed kills the whole process (SECCOMP_RET_KILL_PROCESS; a wrong
+# architecture too). To find a missing entry, build with
 # `-tags seccompdebug` and run with GOPASST_SECCOMP=trap (Go prints a
 # traceback naming the call site) or GOPASST_SECCOMP=log (the kernel logs
 # "audit: type=1326 ... syscall=N"); release builds have no such switch.
 #
 # Grammar, one rule a line:
 #
-#   [section]                   common (every mode), passt, pasta, denied
+#   [section]                   runtime (every mode), common (passt and
+#                               pasta), passt, pasta, waiter, denied
 #   name [cond ...] [arch] # reason
 #                               allow syscall `name`; the reason is mandatory:
 #                               say who needs it
@@ -60,7 +73,7 @@
 # Argument checks are kept to those that are cheap and cannot misfire:
 # values the Go runtime or our code always pass as constants.
 
-[common]
+[runtime]
 # --- Go runtime: scheduler, memory, signals, threads -----------------------
 futex arg1 == FUTEX_WAIT_PRIVATE|FUTEX_WAKE_PRIVATE|FUTEX_WAIT|FUTEX_WAKE # Go runtime: locks, notes, park/unpark of Ms (only private WAIT/WAKE in practice)
 futex_time64 arg1 == FUTEX_WAIT_PRIVATE|FUTEX_WAKE_PRIVATE|FUTEX_WAIT|FUTEX_WAKE arch == arm|386 # Go runtime on 32-bit: futex with a 64-bit timeout, used when the kernel has it (>= 5.1)
@@ -92,15 +105,18 @@ getrandom             # crypto/rand: vDSO getrandom falls back to the syscall on
 clock_gettime         # time.Now when the vDSO is unavailable
 gettimeofday          # vDSO fallback, as clock_gettime
 
-# --- event loop and Go netpoller ------------------------------------------
-epoll_pwait           # event loop and Go netpoller (x/sys EpollWait uses epoll_pwait on amd64)
+# --- Go netpoller, and the event loop's core -------------------------------
+epoll_pwait           # Go netpoller; event loop (x/sys EpollWait uses epoll_pwait on amd64)
+epoll_ctl             # Go netpoller; event loop: add/modify/remove flows
+read                  # netpoller wake-ups; daemons: tap/qemu socket I/O, eventfd and timerfd reads
+write                 # error messages, netpoller wake-ups; daemons: tap/qemu socket I/O, pcap and log file, system log datagrams on the socket connected to /dev/log before the filter
+close                 # netpoller; launchers: the child's pidfd after waiting; daemons: closing flows, timerfds and sockets
+
+[common]
+# --- event loop ------------------------------------------------------------
 epoll_wait arch != arm64|riscv64|loong64 # event loop (older wrappers; the asm-generic table has only epoll_pwait)
-epoll_ctl             # event loop: add/modify/remove flows; Go netpoller
-read                  # tap/qemu socket I/O, eventfd and timerfd reads, netpoller wake-ups
-write                 # tap/qemu socket I/O, pcap and log file, system log datagrams on the socket connected to /dev/log before the filter, netpoller wake-ups
 readv                 # tap/qemu frames into buffers with headroom
 writev                # tap/qemu frames with the 4-byte length, pcap records
-close                 # closing flows, timerfds and sockets
 fcntl arg1 == F_GETFD|F_SETFD|F_GETFL|F_SETFL|F_GETPIPE_SZ|F_SETPIPE_SZ # O_NONBLOCK/FD_CLOEXEC on new sockets, os.NewFile kind probe, splice pipe sizes
 fcntl64 arg1 == F_GETFD|F_SETFD|F_GETFL|F_SETFL|F_GETPIPE_SZ|F_SETPIPE_SZ arch == arm|386 # as fcntl: x/sys and syscall call fcntl64 on 32-bit
 ioctl arg1 == SIOCOUTQ|SIOCINQ|FIONBIO # TCP: unacknowledged and readable bytes (passt's window computation); FIONBIO for wrappers that set O_NONBLOCK by ioctl
@@ -148,6 +164,15 @@ wait4                 # pasta: waiting for the spawned command (fallback without
 pidfd_send_signal     # pasta: forwarding a termination signal to the spawned command (os.Process.Signal)
 kill                  # pasta: signal fallback without pidfd
 ppoll                 # pasta: netns.QuitWatcher.Done waits on the target's pidfd or the inotify fd of its namespace file (x/sys unix.Poll is ppoll)
+
+[waiter]
+# The foreground launchers after sandbox.ConfineWaiter (passt -f, pasta
+# with a command): [runtime] plus waiting for the child and forwarding
+# signals to it. No file, no socket, no exec.
+waitid                # os.Process.Wait: waitid(P_PIDFD) on the child's pidfd
+wait4                 # os.Process.Wait without pidfd (kernels < 5.4)
+pidfd_send_signal     # os.Process.Signal: forwarding a termination signal to the child
+kill                  # os.Process.Signal without pidfd; the crash path (raiseproc)
 
 [denied]
 openat                # no file is opened after the filter; the root is an empty tmpfs anyway

@@ -63,10 +63,10 @@
 // clear its bounding set. ConfineWaiter gives it instead: no capability,
 // not dumpable, Landlock (github.com/landlock-lsm/go-landlock, best effort
 // by the kernel's ABI) refusing every file system access and TCP bind and
-// connect, and a seccomp filter assembled in Go (waiterProgram, for the
-// seven 64-bit architectures; 386 and arm get the other walls and no
-// filter) that allows the Go runtime, the netpoller, write, the wait and
-// signal calls and nothing else: no open/openat, no execve, no socket.
+// connect, and the waiter filter of seccomp.profile (sections [runtime]
+// and [waiter], for all nine architectures like the daemons' filters)
+// that allows the Go runtime, the netpoller, write, the wait and signal
+// calls and nothing else: no open/openat, no execve, no socket.
 //
 // What the daemons keep at run time: no capability (CapEff, CapPrm,
 // CapBnd, CapInh and CapAmb all 0 on every thread) in both modes. passt
@@ -102,15 +102,19 @@
 // # The filter
 //
 // seccomp.profile at the repository root lists every allowed syscall with
-// the reason, per mode ([common], [passt], [pasta]), with argument checks
-// where cheap (socket families, ioctl and fcntl commands, clone flags,
-// futex operations, prctl(PR_SET_VMA)). cmd/seccompgen compiles it into
+// the reason, per section: [runtime] (the Go runtime and netpoller, in
+// every mode), [common] (the daemons' data path), [passt], [pasta], and
+// [waiter] (the launchers' wait and signal calls); mode passt is
+// [runtime]+[common]+[passt], pasta likewise, waiter is [runtime]+[waiter]
+// (ConfineWaiter). Argument checks are kept where cheap (socket families,
+// ioctl and fcntl commands, clone flags, futex operations,
+// prctl(PR_SET_VMA)). cmd/seccompgen compiles it into
 // filters/seccomp_<mode>_<goarch>.bpf for the nine Debian release
 // architectures (amd64, arm64, arm = armhf, 386 = i386, ppc64le = ppc64el,
 // s390x, riscv64, mips64le = mips64el, loong64); seccomp_<goarch>.go embeds
 // those of the GOARCH being built, so every architecture builds with
 // CGO_ENABLED=0 and the daemons stay pure Go (seccomp_noarch.go: any other
-// architecture has no program, and Enter fails). Default and
+// architecture has no program, and Enter and ConfineWaiter fail). Default and
 // wrong-architecture action: SECCOMP_RET_KILL_PROCESS. In a seccompdebug
 // build Options.Action switches a loaded program to TRAP (a Go traceback
 // names the offending call) or LOG (allow and log: unsafe, for discovery)
@@ -153,8 +157,6 @@
 // checked in the BPF VM against the profile, and arm64 and s390x also
 // embed and decode theirs under qemu-user. On 386 the socket family is not
 // checked (socketcall, above).
-// ConfineWaiter's filter, assembled in Go, covers the 64-bit
-// architectures; on 386 and arm the launchers have no filter.
 // Joining an existing user namespace
 // (pasta --userns) is impossible from Go once the runtime runs and is not
 // handled here.

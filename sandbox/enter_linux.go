@@ -50,7 +50,11 @@ type Options struct {
 //  5. InstallSeccomp: no_new_privs and the filter with TSYNC (last: the
 //     filter refuses mount, capset and prctl(PR_CAPBSET_DROP)).
 func Enter(mode policy.Mode, opt Options) error {
-	if _, err := programBlob(mode); err != nil {
+	name, err := modeName(mode)
+	if err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if _, err := programBlob(name); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
 	if _, err := opt.Action.ret(); err != nil {

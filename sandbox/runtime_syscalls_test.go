@@ -18,8 +18,9 @@ import (
 
 // runtimeNotAfterFilter are the syscalls the Go runtime's Linux code
 // names (runtime/sys_linux_*.s, internal/runtime/syscall/linux) that a
-// filtered gopasst process does not make, with the reason. Everything else
-// the runtime names must be allowed on that architecture in every mode.
+// filtered gopasst process (a daemon or a waiting launcher) does not make,
+// with the reason. Everything else the runtime names must be allowed on
+// that architecture in every mode, the waiter's included.
 // A Go upgrade that adds a runtime syscall fails TestRuntimeSyscallsCovered
 // until the profile or this list says what it is.
 var runtimeNotAfterFilter = map[string]string{
@@ -42,7 +43,8 @@ var runtimeNotAfterFilter = map[string]string{
 	"timer_settime":   "CPU profiling only",
 	"timer_settime64": "CPU profiling only",
 	"timer_delete":    "CPU profiling only",
-	"kill":            "crash path (raiseproc re-raising a fatal signal); allowed in pasta",
+	"kill":            "crash path (raiseproc re-raising a fatal signal); allowed in pasta and waiter",
+	"fcntl":           "start-up only (checkfds: F_GETFD on fds 0-2); allowed in passt and pasta with argument checks",
 	"socket":          "Android's log socket only; allowed with argument checks",
 	"connect":         "Android's log socket only; allowed",
 	"socketcall":      "386: Android's log socket only; allowed with argument checks",

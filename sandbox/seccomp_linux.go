@@ -24,7 +24,32 @@ const bpfRetK = 0x06
 // action; the generator emits no other kill) replaced by action's return
 // value. The result is a fresh slice the caller owns.
 func Program(mode policy.Mode, action Action) ([]unix.SockFilter, error) {
-	blob, err := programBlob(mode)
+	name, err := modeName(mode)
+	if err != nil {
+		return nil, err
+	}
+	return namedProgram(name, action)
+}
+
+// modeWaiter names the filter of ConfineWaiter in seccomp.profile
+// (profile.ModeWaiter): no policy.Mode, the launchers of both modes use it.
+const modeWaiter = "waiter"
+
+// modeName returns the profile's name of a daemon mode.
+func modeName(mode policy.Mode) (string, error) {
+	switch mode {
+	case policy.ModePasst:
+		return "passt", nil
+	case policy.ModePasta:
+		return "pasta", nil
+	}
+	return "", fmt.Errorf("unknown mode %d", int(mode))
+}
+
+// namedProgram is Program for the profile's mode name (passt, pasta,
+// waiter).
+func namedProgram(name string, action Action) ([]unix.SockFilter, error) {
+	blob, err := programBlob(name)
 	if err != nil {
 		return nil, err
 	}
@@ -62,18 +87,9 @@ func decodeProgramOrder(blob []byte, killRet uint32, bo binary.ByteOrder) ([]uni
 	return prog, nil
 }
 
-// programBlob returns the embedded program of a mode for the GOARCH this
-// binary is built for.
-func programBlob(mode policy.Mode) ([]byte, error) {
-	var name string
-	switch mode {
-	case policy.ModePasst:
-		name = "passt"
-	case policy.ModePasta:
-		name = "pasta"
-	default:
-		return nil, fmt.Errorf("unknown mode %d", int(mode))
-	}
+// programBlob returns the embedded program of a mode, by its name in the
+// profile, for the GOARCH this binary is built for.
+func programBlob(name string) ([]byte, error) {
 	blob, err := filters.ReadFile("filters/seccomp_" + name + "_" + runtime.GOARCH + ".bpf")
 	if err != nil || len(blob) == 0 {
 		return nil, errNoProgram

@@ -3,7 +3,6 @@
 package sandbox
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
@@ -22,15 +21,17 @@ import (
 //  2. Landlock (best effort by the kernel's ABI): no file system access
 //     and no TCP bind or connect. Signal scoping is left out: the process
 //     must still signal its child, which is outside its domain.
-//  3. no_new_privs and a seccomp filter built here (waiterProgram) that
+//  3. no_new_privs and the waiter filter of seccomp.profile ([runtime]
+//     and [waiter], embedded as filters/seccomp_waiter_<goarch>.bpf) that
 //     allows the Go runtime, the netpoller, write (error messages), the
 //     wait calls and the signal calls, and kills the process on anything
 //     else: no open or openat, no execve, no socket, no ptrace.
 //
 // Call it after the child is started and the signal handlers installed.
+// It fails on an architecture seccomp.profile is not compiled for.
 func ConfineWaiter() error {
-	prog, err := waiterProgram()
-	if err != nil && !errors.Is(err, errNoProgram) {
+	prog, err := namedProgram(modeWaiter, ActionKill)
+	if err != nil {
 		return fmt.Errorf("confine: %w", err)
 	}
 	if err := Limits(); err != nil {
@@ -44,9 +45,6 @@ func ConfineWaiter() error {
 	}
 	if err := setNoNewPrivs(); err != nil {
 		return fmt.Errorf("confine: %w", err)
-	}
-	if prog == nil {
-		return nil // 386, arm: see waiter_noarch.go
 	}
 	tid, err := seccompSetFilter(prog, unix.SECCOMP_FILTER_FLAG_TSYNC)
 	if err != nil {
@@ -87,74 +85,4 @@ func landlockABI() int {
 		return 0
 	}
 	return int(v)
-}
-
-// cloneFlagsOff is where clone's flags are in struct seccomp_data.
-func cloneFlagsOff() uint32 {
-	if offCloneFlags != 0 {
-		return offCloneFlags
-	}
-	return offArg0
-}
-
-// goCloneFlags are the flags of the Go runtime's clone of a new thread
-// (runtime.cloneFlags): CLONE_VM|FS|FILES|SIGHAND|SYSVSEM|THREAD|SETTLS.
-// Any other clone, a fork or new namespaces, is refused.
-const goCloneFlags = 0xd0f00
-
-// Classic BPF opcodes of a seccomp program.
-const (
-	bpfLdAbsW = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
-	bpfJeqK   = unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K
-	bpfJgeK   = unix.BPF_JMP | unix.BPF_JGE | unix.BPF_K
-	// Offsets in struct seccomp_data.
-	offNr   = 0
-	offArch = 4
-	offArg0 = 16 // low half on a little-endian machine
-	offArg1 = 24
-)
-
-// waiterProgram assembles the filter of ConfineWaiter for this
-// architecture: wrong architecture (and on amd64 the x32 ABI) kills,
-// clone only with goCloneFlags, prctl only PR_SET_VMA, the syscalls of
-// waiterSyscalls allowed, anything else kills the process.
-func waiterProgram() ([]unix.SockFilter, error) {
-	if auditArch == 0 {
-		return nil, errNoProgram
-	}
-	stmt := func(code uint16, k uint32) unix.SockFilter { return unix.SockFilter{Code: code, K: k} }
-	jeq := func(k uint32, jt, jf uint8) unix.SockFilter {
-		return unix.SockFilter{Code: bpfJeqK, Jt: jt, Jf: jf, K: k}
-	}
-	const (
-		allow = unix.SECCOMP_RET_ALLOW
-		kill  = unix.SECCOMP_RET_KILL_PROCESS
-	)
-	p := []unix.SockFilter{
-		stmt(bpfLdAbsW, offArch),
-		jeq(auditArch, 1, 0),
-		stmt(bpfRetK, kill),
-		stmt(bpfLdAbsW, offNr),
-	}
-	if syscallBitX32 != 0 {
-		p = append(p, unix.SockFilter{Code: bpfJgeK, Jt: 0, Jf: 1, K: syscallBitX32}, stmt(bpfRetK, kill))
-	}
-	// Each allowed number: "if nr == N return allow".
-	for _, nr := range waiterSyscalls {
-		p = append(p, jeq(uint32(nr), 0, 1), stmt(bpfRetK, allow))
-	}
-	p = append(p,
-		// clone: the low half of the flags (the Go runtime passes only it)
-		jeq(uint32(unix.SYS_CLONE), 0, 2),
-		stmt(bpfLdAbsW, cloneFlagsOff()),
-		jeq(goCloneFlags, 4, 5),
-		// prctl: arg0
-		jeq(uint32(unix.SYS_PRCTL), 0, 4),
-		stmt(bpfLdAbsW, offArg0),
-		jeq(unix.PR_SET_VMA, 1, 2),
-		stmt(bpfRetK, kill), // not reached
-		stmt(bpfRetK, allow),
-		stmt(bpfRetK, kill),
-	)
-	return p, nil
 }

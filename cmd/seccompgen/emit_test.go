@@ -11,9 +11,10 @@ import (
 )
 
 // opsProfile uses every comparison the grammar has, with values that need
-// both halves of a 64-bit argument; the repository's profile uses only ==.
+// both halves of a 64-bit argument, in [runtime] so that every mode has
+// them; the repository's profile uses only ==.
 const opsProfile = `
-[common]
+[runtime]
 read # unconditional
 socket arg0 == 2|10 arg2 != 3 # alternatives and !=
 ioctl arg1 & 0xffff0000 == 0x54000000 # masked
@@ -22,8 +23,12 @@ lseek arg1 <= 0x1ffffffff arg2 > 7 # <= with a high word and >
 clone arg0 == 0x50f00 arch != s390x # qualified
 clone arg1 == 0x50f00 arch == s390x # qualified
 ppoll arg3 != 0xffffffff00000000 # != on the high word only
+[common]
+getpid # passt and pasta, not waiter
 [passt]
 getsockopt arg1 == 1 arg2 == 4 arg3 < 0x80000000 # three conditions
+[waiter]
+kill arg1 == 15 # the waiter's own section
 [denied]
 execve # never
 `

@@ -62,7 +62,7 @@ func TestStaleDetectedOnEveryArch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edited := strings.Replace(string(src), "[common]\n", "[common]\ngetppid # test: one more syscall\n", 1)
+	edited := strings.Replace(string(src), "[runtime]\n", "[runtime]\ngetppid # test: one more syscall in every mode\n", 1)
 	path := filepath.Join(t.TempDir(), "p")
 	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@
 //
 // The grammar, also documented at the top of seccomp.profile:
 //
-//	[section]                         common, passt, pasta, or denied
+//	[section]                         runtime, common, passt, pasta, waiter, or denied
 //	name [cond ...] [arch] # reason   allow syscall name; the reason is mandatory
 //	cond  := argN OP VALUE            OP is one of == != < <= > >=
 //	       | argN & MASK == VALUE
@@ -24,8 +24,10 @@
 //
 // Conditions on one line are AND'ed; several lines for one syscall are
 // OR'ed, and an alternative list "a|b" expands into one rule per value. A
-// mode's rules are [common] plus its own section. An arch qualifier limits
-// a rule to some architectures (Arches: the nine Debian release
+// mode's rules are the shared sections it includes (Includes: [runtime]
+// for every mode, [common] for the daemons' modes passt and pasta, not
+// for waiter, the foreground launchers') plus its own section. An arch
+// qualifier limits a rule to some architectures (Arches: the nine Debian release
 // architectures); without one it applies to all. Within a mode and an
 // architecture a syscall is either unconditional or conditional, never
 // both: an unconditional rule would silently void the argument checks.

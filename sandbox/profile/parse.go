@@ -11,14 +11,30 @@ import (
 	"strings"
 )
 
-// Sections of a profile. SectionCommon applies to every mode.
+// Sections of a profile. SectionRuntime applies to every mode;
+// SectionCommon to the daemons' modes (every mode but ModeWaiter).
 const (
-	SectionCommon = "common"
-	SectionDenied = "denied"
+	SectionRuntime = "runtime"
+	SectionCommon  = "common"
+	SectionDenied  = "denied"
 )
 
+// ModeWaiter is the filter of the foreground launchers that only wait for
+// their child (sandbox.ConfineWaiter): [runtime] and [waiter], without
+// the daemons' [common].
+const ModeWaiter = "waiter"
+
 // Modes are the sections that name a filter of their own, in output order.
-var Modes = []string{"passt", "pasta"}
+var Modes = []string{"passt", "pasta", ModeWaiter}
+
+// Includes returns the shared sections a mode's filter includes before
+// its own section, in order.
+func Includes(mode string) []string {
+	if mode == ModeWaiter {
+		return []string{SectionRuntime}
+	}
+	return []string{SectionRuntime, SectionCommon}
+}
 
 // MaxArg is the highest syscall argument index (seccomp_data.args has six).
 const MaxArg = 5
@@ -161,7 +177,7 @@ func Parse(src []byte) (*Profile, error) {
 			name, ok := strings.CutPrefix(text, "[")
 			name, ok2 := strings.CutSuffix(name, "]")
 			if !ok || !ok2 || !validSection(name) {
-				return nil, errAt(line, "bad section header %q (want [common], [passt], [pasta] or [denied])", text)
+				return nil, errAt(line, "bad section header %q (want [runtime], [common], [passt], [pasta], [waiter] or [denied])", text)
 			}
 			section = name
 			continue
@@ -189,7 +205,7 @@ func Parse(src []byte) (*Profile, error) {
 }
 
 func validSection(s string) bool {
-	return s == SectionCommon || s == SectionDenied || slices.Contains(Modes, s)
+	return s == SectionRuntime || s == SectionCommon || s == SectionDenied || slices.Contains(Modes, s)
 }
 
 func validName(s string) bool {
@@ -405,19 +421,17 @@ func (r Rule) AppliesTo(arch string) bool {
 	return r.Arches == nil || slices.Contains(r.Arches, arch)
 }
 
-// ModeRules returns the rules of a mode: [common] then the mode's section,
-// in file order, for every architecture, with the generic values of the
-// constants. The filters are compiled from ArchRules.
+// ModeRules returns the rules of a mode: the sections it includes
+// (Includes), then its own, each in file order, for every architecture,
+// with the generic values of the constants. The filters are compiled from
+// ArchRules.
 func (p *Profile) ModeRules(mode string) []Rule {
 	var out []Rule
-	for _, r := range p.Rules {
-		if r.Section == SectionCommon {
-			out = append(out, r)
-		}
-	}
-	for _, r := range p.Rules {
-		if r.Section == mode {
-			out = append(out, r)
+	for _, section := range append(Includes(mode), mode) {
+		for _, r := range p.Rules {
+			if r.Section == section {
+				out = append(out, r)
+			}
 		}
 	}
 	return out

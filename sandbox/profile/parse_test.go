@@ -131,6 +131,55 @@ splice # r4
 	}
 }
 
+// TestModeIncludes checks which sections each mode's filter is built
+// from: [runtime] everywhere, [common] in the daemons' modes only.
+func TestModeIncludes(t *testing.T) {
+	src := `
+[runtime]
+futex # r1
+[common]
+socket arg0 == AF_INET # r2
+[passt]
+unlinkat # r3
+[pasta]
+splice # r4
+[waiter]
+waitid # r5
+[denied]
+openat # r6
+`
+	p, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		mode string
+		want []string
+	}{
+		{"passt", []string{"futex", "socket", "unlinkat"}},
+		{"pasta", []string{"futex", "socket", "splice"}},
+		{ModeWaiter, []string{"futex", "waitid"}},
+	} {
+		if got := p.Syscalls(tt.mode); !slices.Equal(got, tt.want) {
+			t.Errorf("Syscalls(%s) = %v, want %v", tt.mode, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ name, src, want string }{
+		{"runtime and common", "[runtime]\nread # r\n[common]\nread # again\n", "duplicate rule"},
+		{"runtime and waiter", "[runtime]\nread # r\n[waiter]\nread # again\n", "duplicate rule \"read\" in mode waiter"},
+		{"denied in waiter", "[waiter]\nexecve # r\n[denied]\nexecve # no\n", "listed in [denied]"},
+	} {
+		if _, err := Parse([]byte(tt.src)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Parse error = %v, want it to mention %q", tt.name, err, tt.want)
+		}
+	}
+	// The same rule in [common] and [waiter] is no duplicate: no mode
+	// includes both.
+	if _, err := Parse([]byte("[common]\nkill # r\n[waiter]\nkill # r\n")); err != nil {
+		t.Errorf("kill in [common] and [waiter]: %v", err)
+	}
+}
+
 func TestCondString(t *testing.T) {
 	tests := []struct {
 		c    Cond
