@@ -12,6 +12,7 @@ import (
 
 // exitDrain bounds how long pasta keeps translating after the spawned
 // command has ended, for the connections the namespace still holds.
+// TestIntegrationPastaExitReset (tests/) waits for it: change both.
 const exitDrain = 30 * time.Second
 
 // drain waits, once the spawned command has ended, until the engine holds
