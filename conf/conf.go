@@ -66,9 +66,16 @@ func (p *parser) run(args []string) (int, error) {
 		case errors.As(err, &pe):
 			return err
 		}
-		return fmt.Errorf("%s: %w", o.name(), err)
+		return fmt.Errorf("%s: %w", o.name(), oneLine{err})
 	})
 }
+
+// oneLine keeps an option's error on one line: the value it quotes may
+// hold control characters (see printable).
+type oneLine struct{ err error }
+
+func (e oneLine) Error() string { return printable(e.err.Error()) }
+func (e oneLine) Unwrap() error { return e.err }
 
 // finish handles the positional arguments and the checks that need the
 // whole command line, as the end of passt's conf().

@@ -57,6 +57,7 @@ func (e *Engine) handleFrame(b []byte, now, wall int64) {
 			return
 		}
 		if whole == nil {
+			e.st.FragsHeld++
 			return
 		}
 		if err := f.Parse(whole); err != nil || f.IsFragment {

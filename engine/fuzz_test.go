@@ -11,8 +11,8 @@ import (
 )
 
 // FuzzHandleFrame runs arbitrary frames through parse and dispatch with
-// every built-in responder on: no panic, and every frame is either
-// dropped (counted once) or answered.
+// every built-in responder on: no panic, and every frame is counted
+// exactly once: dropped, held for reassembly (a fragment), or answered.
 func FuzzHandleFrame(f *testing.F) {
 	f.Add(l2test.ARPRequest(l2test.GuestMAC, guestAddr4, gateway4))
 	f.Add(l2test.UDP4(netip.AddrPortFrom(netip.IPv4Unspecified(), 68),
@@ -34,8 +34,9 @@ func FuzzHandleFrame(f *testing.F) {
 			answered += int(st.Service[i] - before.Service[i])
 		}
 		dropped := int(st.Dropped - before.Dropped)
-		if dropped+answered != 1 {
-			t.Fatalf("frame counted %d times dropped, %d times answered", dropped, answered)
+		held := int(st.FragsHeld - before.FragsHeld)
+		if dropped+answered+held != 1 {
+			t.Fatalf("frame counted %d times dropped, %d times held, %d times answered", dropped, held, answered)
 		}
 		e.out = e.out[:0]
 	})

@@ -121,8 +121,12 @@ type Stats struct {
 	AuditDropped    uint64
 
 	// Fragmented counts fragments written for frames larger than the
-	// MTU; Reassembled datagrams put together from the guest's fragments.
-	Fragmented, Reassembled uint64
+	// MTU; Reassembled datagrams put together from the guest's fragments;
+	// FragsHeld the guest's fragments taken into reassembly that did not
+	// complete a datagram (the one that does is counted with the
+	// datagram: answered or dropped). A frame from the guest is counted
+	// exactly once: dropped, held, or passed on.
+	Fragmented, Reassembled, FragsHeld uint64
 
 	// Tap are the device's own counters (tap.Counted), as of the last
 	// Tick.
@@ -176,7 +180,7 @@ func (s Stats) Line() string {
 		s.Tap.WriteErrors, s.Tap.Unframable, s.Tap.PartialWrites)
 	fmt.Fprintf(&b, " denied_tcp=%d denied_udp=%d denied_icmp=%d limited_tcp=%d limited_udp=%d limited_icmp=%d audit_dropped=%d",
 		s.Denied[0], s.Denied[1], s.Denied[2], s.Limited[0], s.Limited[1], s.Limited[2], s.AuditDropped)
-	fmt.Fprintf(&b, " frags_out=%d reassembled=%d", s.Fragmented, s.Reassembled)
+	fmt.Fprintf(&b, " frags_out=%d reassembled=%d frags_held=%d", s.Fragmented, s.Reassembled, s.FragsHeld)
 	for _, h := range s.Handlers {
 		legacy := h.Frames.Has(flow.FrameTCP) || h.Frames.Has(flow.FrameUDP) || h.Frames.Has(flow.FrameEcho)
 		for c := range flow.NumCounters {
