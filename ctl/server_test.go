@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,13 +22,25 @@ import (
 var discard = slog.New(slog.DiscardHandler)
 
 // recorder is an Opener that keeps the ports open in a list and refuses
-// port fail.
+// port fail. The Server calls it from the event-loop goroutine and the
+// test reads it from its own: mu orders them (the socket reply in
+// between is invisible to the race detector).
 type recorder struct {
+	mu   sync.Mutex
 	open []uint16
 	fail uint16
 }
 
+// ports returns a copy of the open ports.
+func (r *recorder) ports() []uint16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.open)
+}
+
 func (r *recorder) Listen(l policy.Listener) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if l.Port == r.fail || slices.Contains(r.open, l.Port) {
 		return errors.New("address already in use")
 	}
@@ -36,6 +49,8 @@ func (r *recorder) Listen(l policy.Listener) error {
 }
 
 func (r *recorder) Unlisten(port uint16) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	i := slices.Index(r.open, port)
 	if i < 0 {
 		return errors.New("no listener")
@@ -76,7 +91,9 @@ func TestServer(t *testing.T) {
 			})
 		}
 	}()
-	defer func() { close(stop); <-done }()
+	var stopOnce sync.Once
+	stopLoop := func() { stopOnce.Do(func() { close(stop); <-done }) }
+	defer stopLoop()
 
 	do := func(req string) (string, error) {
 		lines, err := Do(path, req, 2*time.Second)
@@ -107,8 +124,8 @@ func TestServer(t *testing.T) {
 		if got != step.want {
 			t.Errorf("%s: %q, want %q", step.req, got, step.want)
 		}
-		if !slices.Equal(tcp.open, step.open) {
-			t.Errorf("after %s: open %v, want %v", step.req, tcp.open, step.open)
+		if open := tcp.ports(); !slices.Equal(open, step.open) {
+			t.Errorf("after %s: open %v, want %v", step.req, open, step.open)
 		}
 	}
 	// A hostile line: refused, the client closed, the Server serving on.
@@ -118,6 +135,7 @@ func TestServer(t *testing.T) {
 	if got, err := do("list"); err != nil || !strings.Contains(got, "static") {
 		t.Errorf("list after a hostile line: %q, %v", got, err)
 	}
+	stopLoop() // the counters belong to the event loop: read them after it
 	st := s.Stats()
 	if st[flow.DropMalformed] != 1 || st[flow.Opens] < 12 {
 		t.Errorf("stats: malformed %d opens %d", st[flow.DropMalformed], st[flow.Opens])
