@@ -26,7 +26,7 @@ type frontend struct {
 
 // Guest memory layout: one region.
 const (
-	feGPA      = 0x4000_0000   // guest-physical base
+	feGPA      = 0x4000_0000      // guest-physical base
 	feUVA      = 0x7f00_0000_0000 // the "front end's" virtual base
 	feMemSize  = 8 << 20
 	feQSize    = 256
