@@ -56,6 +56,7 @@ const (
 
 // Feature bits (virtio 1.x §5.1.3, §6; vhost-user.rst).
 const (
+	featGuestCsum        = 1  // VIRTIO_NET_F_GUEST_CSUM: the driver takes DATA_VALID
 	featMrgRxbuf         = 15 // VIRTIO_NET_F_MRG_RXBUF
 	featStatus           = 16 // VIRTIO_NET_F_STATUS (not offered)
 	featIndirectDesc     = 28 // VIRTIO_RING_F_INDIRECT_DESC (not offered)
@@ -73,11 +74,12 @@ const (
 // Implementation.
 const (
 	// Features is what GET_FEATURES offers: one virtio-net queue pair,
-	// mergeable receive buffers, virtio 1.x, and the protocol features
-	// message. No offloads (frames carry full checksums), no indirect
-	// descriptors, no event index: the rings stay as simple as a split
-	// ring gets.
-	Features = 1<<featMrgRxbuf | 1<<featProtocolFeatures | 1<<featVersion1
+	// mergeable receive buffers, virtio 1.x, the protocol features
+	// message, and GUEST_CSUM: every frame to the guest carries correct
+	// checksums, which the header says (DATA_VALID), so the guest need
+	// not check them again. No other offloads, no indirect descriptors,
+	// no event index: the rings stay as simple as a split ring gets.
+	Features = 1<<featGuestCsum | 1<<featMrgRxbuf | 1<<featProtocolFeatures | 1<<featVersion1
 
 	// ProtocolFeatures is what GET_PROTOCOL_FEATURES offers.
 	ProtocolFeatures = 1 << protoFeatReplyAck
@@ -97,6 +99,7 @@ const (
 	netHdrSize       = 12
 	netHdrLegacySize = 10
 	netHdrNumBuffers = 10 // offset of num_buffers
+	netHdrFDataValid = 2  // VIRTIO_NET_HDR_F_DATA_VALID, in the first byte (flags)
 
 	// maxChain bounds a descriptor chain walk, whatever the queue size:
 	// a frame of 64 KiB in 4 KiB pages is 17 descriptors.

@@ -464,3 +464,38 @@ func TestAllocs(t *testing.T) {
 		t.Fatalf("%v allocs per frame each way, want 0", allocs)
 	}
 }
+
+// TestReceiveHeader: the virtio-net header the guest gets with each set
+// of features: DATA_VALID only with GUEST_CSUM, num_buffers only in the
+// 12-byte header, the 10-byte header without VERSION_1 and MRG_RXBUF.
+func TestReceiveHeader(t *testing.T) {
+	tests := []struct {
+		name     string
+		features uint64
+		want     []byte
+	}{
+		{"all", Features, []byte{netHdrFDataValid, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}},
+		{"no guest csum", Features &^ (1 << featGuestCsum), []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}},
+		{"version 1 only", 1<<featVersion1 | 1<<featProtocolFeatures, []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}},
+		{"legacy", 1 << featProtocolFeatures, []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFrontend(t)
+			f.setup(tt.features)
+			f.postRx(1, 4096)
+			fr := frame(1000, 9)
+			if n, err := f.dev.WriteFrames([][]byte{fr}); n != 1 || err != nil {
+				t.Fatalf("WriteFrames = %d, %v", n, err)
+			}
+			u := f.usedEntries(rxQueue)
+			if len(u) != 1 || int(u[0][1]) != len(tt.want)+len(fr) {
+				t.Fatalf("used %v, want one of %d bytes", u, len(tt.want)+len(fr))
+			}
+			got := f.mem[0x200000 : 0x200000+int(u[0][1])]
+			if !bytes.Equal(got[:len(tt.want)], tt.want) || !bytes.Equal(got[len(tt.want):], fr) {
+				t.Errorf("header % x, want % x (or the frame differs)", got[:len(tt.want)], tt.want)
+			}
+		})
+	}
+}

@@ -30,10 +30,12 @@
 // fd that is not kept (kick, call and error eventfds are) is closed,
 // memory fds right after the mmap.
 //
-// Offered: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF and
-// VHOST_USER_F_PROTOCOL_FEATURES, with the REPLY_ACK protocol feature; one
-// queue pair (0 receives, 1 transmits). Not offered: offloads (frames
-// carry full checksums, as on the stream socket), indirect descriptors,
+// Offered: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF,
+// VIRTIO_NET_F_GUEST_CSUM and VHOST_USER_F_PROTOCOL_FEATURES, with the
+// REPLY_ACK protocol feature; one queue pair (0 receives, 1 transmits).
+// GUEST_CSUM: the engine writes correct checksums in every frame, so the
+// header says DATA_VALID and the guest skips checking them (as upstream
+// since 2026-05). Not offered: other offloads, indirect descriptors,
 // the event index, multiqueue, dirty logging (migration), so the rings
 // are plain split rings and notification is "always, unless the guest
 // set VIRTQ_AVAIL_F_NO_INTERRUPT". The header is 12 bytes (10 without

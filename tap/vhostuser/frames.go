@@ -89,6 +89,9 @@ func (d *Device) receiveOne(q *vring, f []byte, mrg bool) rxResult {
 	}
 	hdr := d.hdr[:d.hdrLen]
 	clear(hdr)
+	if d.features&(1<<featGuestCsum) != 0 {
+		hdr[0] = netHdrFDataValid
+	}
 	var first uint16
 	nbuf := 0
 	for off := -len(hdr); off < len(f); {
