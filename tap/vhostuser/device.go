@@ -45,7 +45,8 @@ type Device struct {
 	reply  [headerSize + 64]byte
 	evBuf  [8]byte
 	events [numQueues + 1]unix.EpollEvent
-	hdr    [netHdrSize]byte
+	hdr    [netHdrSize]byte // receive: the header written
+	txHdr  [netHdrSize]byte // transmit: the header read
 }
 
 var (

@@ -24,14 +24,18 @@ func (d *Device) transmit(bufs [][]byte, sizes []int) int {
 		}
 		q.lastAvail++
 		d.c.start(q, &d.mem, head)
-		size, ok, long := d.c.readFrame(bufs[n], d.hdrLen)
+		hdr := NetHdr(d.txHdr[:d.hdrLen])
+		size, ok, long := d.c.readFrame(hdr, bufs[n])
 		q.stage(head, 0)
 		switch {
 		case long:
 			d.counters.TooLong++
-		case !ok:
+		case !ok || hdr.GSOType() != 0: // no segmentation offload was offered
 			d.counters.RingErrors++
 		case size == 0:
+		case hdr.Flags()&netHdrFNeedsCsum != 0 &&
+			!finishChecksum(bufs[n][:size], int(hdr.CsumStart()), int(hdr.CsumOffset())):
+			d.counters.RingErrors++
 		default:
 			sizes[n] = size
 			n++
