@@ -48,6 +48,7 @@ type Counters struct {
 	PartialWrites uint64 // Stream: times the socket took only part of a frame (the tail waits for EPOLLOUT)
 	RingErrors    uint64 // vhost-user: malformed descriptor chains dropped, and queues stopped as malformed
 	TooLong       uint64 // vhost-user: frames dropped that did not fit (the guest's transmit buffer, a receive chain)
+	Held          uint64 // vhost-user: frames held back while the guest had no receive buffers (then written in order)
 }
 
 // Errors returned by the devices. They are preallocated: returning them

@@ -74,6 +74,7 @@ func (d *Device) receive(frames [][]byte) int {
 		if !d.backlog.push(f) {
 			break
 		}
+		d.counters.Held++
 		n++
 	}
 	if q.publish() {
