@@ -9,6 +9,7 @@ import (
 
 	"gopasst/flow"
 	"gopasst/proto/l2"
+	"gopasst/tap"
 )
 
 // tapSink implements flow.Tap: it queues references to the handlers'
@@ -30,6 +31,32 @@ func (t *tapSink) Flush() bool {
 	return e.st.TapFull == full && e.devErr == nil
 }
 
+// MaxSegment implements flow.Segmenter: the longest IP packet of a
+// segment frame the device takes; 0 without tap offloads.
+func (t *tapSink) MaxSegment() int { return t.maxSeg }
+
+// SendSegments implements flow.Segmenter: Send for TCP frames with a
+// partial checksum, to be seen by the guest as segments of mss bytes.
+// They are never fragmented. Without a device that takes them (MaxSegment
+// 0) they are dropped and counted as TapFull.
+func (t *tapSink) SendSegments(frames [][]byte, mss uint16) {
+	e := (*Engine)(t)
+	if e.maxSeg == 0 {
+		e.st.TapFull += uint64(len(frames))
+		return
+	}
+	for _, f := range frames {
+		if len(f) == 0 {
+			continue
+		}
+		if len(e.out) == cap(e.out) {
+			e.flush()
+		}
+		e.out = append(e.out, f)
+		e.outSeg = append(e.outSeg, max(mss, 1))
+	}
+}
+
 func (e *Engine) queue(frames [][]byte) {
 	for _, f := range frames {
 		if len(f) == 0 {
@@ -46,6 +73,7 @@ func (e *Engine) queue(frames [][]byte) {
 			e.flush()
 		}
 		e.out = append(e.out, f)
+		e.outSeg = append(e.outSeg, 0)
 	}
 }
 
@@ -70,6 +98,7 @@ func (e *Engine) queueFragments() {
 		e.fragPos += (n + 7) &^ 7
 		e.st.Fragmented++
 		e.out = append(e.out, dst[:n:n])
+		e.outSeg = append(e.outSeg, 0)
 		if !more {
 			return
 		}
@@ -83,7 +112,15 @@ func (e *Engine) flush() {
 		e.fragPos = 0
 		return
 	}
-	n, err := e.dev.WriteFrames(e.out)
+	var (
+		n   int
+		err error
+	)
+	if e.off != nil {
+		n, err = e.off.WriteSegments(e.out, e.outSeg)
+	} else {
+		n, err = e.dev.WriteFrames(e.out)
+	}
 	if n > len(e.out) {
 		n = len(e.out)
 	}
@@ -91,9 +128,15 @@ func (e *Engine) flush() {
 	if e.pcap != nil {
 		wall = time.Now().UnixNano()
 	}
-	for _, f := range e.out[:n] {
+	for i, f := range e.out[:n] {
 		e.st.BytesOut += uint64(len(f))
 		if e.pcap != nil {
+			if e.outSeg[i] != 0 {
+				// Written; the capture gets the whole segment
+				// with its checksum finished (the guest's
+				// kernel does not need it).
+				tap.FinishSegment(f)
+			}
 			e.pcap.WriteNanos(f, wall)
 		}
 	}
@@ -101,6 +144,7 @@ func (e *Engine) flush() {
 	e.st.TapFull += uint64(len(e.out) - n)
 	clear(e.out) // do not keep the handlers' buffers reachable
 	e.out = e.out[:0]
+	e.outSeg = e.outSeg[:0]
 	e.fragPos = 0
 	if err != nil && e.devErr == nil {
 		e.devErr = err
