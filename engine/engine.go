@@ -98,6 +98,8 @@ type Engine struct {
 	byKind   [flow.NumKinds]flow.Handler        // owner of each Ref.Kind
 	byFrame  [flow.NumFrameClasses]flow.Handler // owner of each frame class
 	counted  tap.Counted                        // dev, if it counts its losses
+	off      tap.Offloader                      // dev, if it takes segment frames (tap offloads)
+	maxSeg   int                                // off.MaxSegment(); 0: no segment frames
 
 	rxSlab  []byte
 	rxBufs  [][]byte // views of rxSlab, FrameSize each
@@ -113,6 +115,7 @@ type Engine struct {
 	fragPos  int // bytes of fragSlab queued; reset by flush
 
 	out      [][]byte   // frames queued for the guest; cap maxOut, never grown
+	outSeg   []uint16   // beside out: the MSS of a segment frame (SendSegments), else 0
 	outBytes int        // bytes in out
 	roomer   tap.Roomer // dev, if its room comes and goes with the guest
 
@@ -153,6 +156,7 @@ func New(cfg Config) (*Engine, error) {
 		rxSizes:    make([]int, batch),
 		handlers:   make([]entry, 0, MaxHandlers),
 		out:        make([][]byte, 0, maxOut),
+		outSeg:     make([]uint16, 0, maxOut),
 		fragSlab:   make([]byte, fragSlabSize),
 	}
 	e.frame.Flags = l2.CheckIPv4Checksum
@@ -165,6 +169,11 @@ func New(cfg Config) (*Engine, error) {
 		e.back = b
 	}
 	e.counted, _ = cfg.Device.(tap.Counted)
+	if o, ok := cfg.Device.(tap.Offloader); ok {
+		e.off, e.maxSeg = o, o.MaxSegment()
+		// A capture shows what the guest sees: correct checksums.
+		o.CompleteChecksums(cfg.Pcap != nil)
+	}
 	for i := range e.rxBufs {
 		e.rxBufs[i] = e.rxSlab[i*FrameSize : (i+1)*FrameSize : (i+1)*FrameSize]
 	}

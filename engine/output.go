@@ -10,6 +10,7 @@ import (
 
 	"gopasst/flow"
 	"gopasst/proto/l2"
+	"gopasst/tap"
 )
 
 // tapSink implements flow.Tap: it queues references to the handlers'
@@ -41,6 +42,33 @@ func (t *tapSink) Room() int {
 	return e.roomer.Room() - e.outBytes
 }
 
+// MaxSegment implements flow.Segmenter: the longest IP packet of a
+// segment frame the device takes; 0 without tap offloads.
+func (t *tapSink) MaxSegment() int { return t.maxSeg }
+
+// SendSegments implements flow.Segmenter: Send for TCP frames with a
+// partial checksum, to be seen by the guest as segments of mss bytes.
+// They are never fragmented. Without a device that takes them (MaxSegment
+// 0) they are dropped and counted as TapFull.
+func (t *tapSink) SendSegments(frames [][]byte, mss uint16) {
+	e := (*Engine)(t)
+	if e.maxSeg == 0 {
+		e.st.TapFull += uint64(len(frames))
+		return
+	}
+	for _, f := range frames {
+		if len(f) == 0 {
+			continue
+		}
+		if len(e.out) == cap(e.out) {
+			e.flush()
+		}
+		e.out = append(e.out, f)
+		e.outBytes += len(f)
+		e.outSeg = append(e.outSeg, max(mss, 1))
+	}
+}
+
 func (e *Engine) queue(frames [][]byte) {
 	for _, f := range frames {
 		if len(f) == 0 {
@@ -58,6 +86,7 @@ func (e *Engine) queue(frames [][]byte) {
 		}
 		e.out = append(e.out, f)
 		e.outBytes += len(f)
+		e.outSeg = append(e.outSeg, 0)
 	}
 }
 
@@ -83,6 +112,7 @@ func (e *Engine) queueFragments() {
 		e.st.Fragmented++
 		e.out = append(e.out, dst[:n:n])
 		e.outBytes += n
+		e.outSeg = append(e.outSeg, 0)
 		if !more {
 			return
 		}
@@ -96,7 +126,15 @@ func (e *Engine) flush() {
 		e.fragPos = 0
 		return
 	}
-	n, err := e.dev.WriteFrames(e.out)
+	var (
+		n   int
+		err error
+	)
+	if e.off != nil {
+		n, err = e.off.WriteSegments(e.out, e.outSeg)
+	} else {
+		n, err = e.dev.WriteFrames(e.out)
+	}
 	if n > len(e.out) {
 		n = len(e.out)
 	}
@@ -104,9 +142,15 @@ func (e *Engine) flush() {
 	if e.pcap != nil {
 		wall = time.Now().UnixNano()
 	}
-	for _, f := range e.out[:n] {
+	for i, f := range e.out[:n] {
 		e.st.BytesOut += uint64(len(f))
 		if e.pcap != nil {
+			if e.outSeg[i] != 0 {
+				// Written; the capture gets the whole segment
+				// with its checksum finished (the guest's
+				// kernel does not need it).
+				tap.FinishSegment(f)
+			}
 			e.pcap.WriteNanos(f, wall)
 		}
 	}
@@ -115,6 +159,7 @@ func (e *Engine) flush() {
 	clear(e.out) // do not keep the handlers' buffers reachable
 	e.out = e.out[:0]
 	e.outBytes = 0
+	e.outSeg = e.outSeg[:0]
 	e.fragPos = 0
 	if err != nil && e.devErr == nil {
 		e.devErr = err

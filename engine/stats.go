@@ -148,17 +148,19 @@ type HandlerStats struct {
 // Line formats s as the stats line the engine logs. The format is stable:
 //
 //	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N tap_ring_errors=N tap_too_long=N tap_held=N
-//	  denied_tcp=N denied_udp=N denied_icmp=N limited_tcp=N limited_udp=N limited_icmp=N audit_dropped=N HANDLER_COUNTER=N ...
+//	  denied_tcp=N denied_udp=N denied_icmp=N limited_tcp=N limited_udp=N limited_icmp=N audit_dropped=N frags_out=N reassembled=N frags_held=N
+//	  tap_gso_in=N tap_gso_out=N tap_csum_done=N tap_bad_segments=N HANDLER_COUNTER=N ...
 //
 // (denied_* and limited_* count flows the flow policy refused, by
-// protocol; audit_dropped the audit log events lost), then, for each
+// protocol; audit_dropped the audit log events lost; tap_gso_* the
+// device's offload counters, see tap.Counters), then, for each
 // handler in the order of Add, each counter it fills as
 // NAME_COUNTER=N (tcp_opens=N tcp_refused=N ... udp_opens=N ...), in
 // flow.Counter order. The flows of the handlers of TCP, UDP and echo
 // frames are the fields tcp_flows, udp_flows and icmp_flows and are not
 // repeated. Tests and tools match the line with `dropped=(\d+)` and
-// `(\w+)=(\d+)`: every name is unique; fields may be appended at the
-// end, never renamed or reordered.
+// `(\w+)=(\d+)`: every name is unique; fields may be appended before
+// the handlers' counters, never renamed or reordered.
 func (s Stats) Line() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "stats: frames_in=%d frames_out=%d bytes_in=%d bytes_out=%d dropped=%d (",
@@ -181,6 +183,8 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, " denied_tcp=%d denied_udp=%d denied_icmp=%d limited_tcp=%d limited_udp=%d limited_icmp=%d audit_dropped=%d",
 		s.Denied[0], s.Denied[1], s.Denied[2], s.Limited[0], s.Limited[1], s.Limited[2], s.AuditDropped)
 	fmt.Fprintf(&b, " frags_out=%d reassembled=%d frags_held=%d", s.Fragmented, s.Reassembled, s.FragsHeld)
+	fmt.Fprintf(&b, " tap_gso_in=%d tap_gso_out=%d tap_csum_done=%d tap_bad_segments=%d",
+		s.Tap.GSOIn, s.Tap.GSOOut, s.Tap.ChecksumsDone, s.Tap.BadSegments)
 	for _, h := range s.Handlers {
 		legacy := h.Frames.Has(flow.FrameTCP) || h.Frames.Has(flow.FrameUDP) || h.Frames.Has(flow.FrameEcho)
 		for c := range flow.NumCounters {

@@ -61,6 +61,13 @@
 // it returns false the device is full and the frames it refused are
 // lost, as at the end of a wake-up.
 //
+// Segments: a Tap that also implements Segmenter (the engine's, on a
+// device with tap offloads) takes TCP frames larger than the MTU with a
+// partial checksum (SendSegments, with the MSS the guest's kernel is to
+// see); the TCP handler then builds up to 64 KiB segments at any MTU and
+// skips the checksum over the payload. On other devices MaxSegment is 0
+// and nothing changes.
+//
 // Stats returns a handler's counters as a Stats array indexed by Counter
 // (flows, opens, refused, rst, retrans, ooo, short_writes, timeouts, ...,
 // drops by reason). Handlers count into their own fields on the hot path

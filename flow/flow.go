@@ -87,5 +87,19 @@ type Roomer interface {
 	Room() int
 }
 
+// Segmenter is implemented by a Tap whose device takes TCP segments
+// larger than the MTU with a partial checksum (tap.Offloader: pasta's tap
+// with a virtio-net header). MaxSegment returns the longest IP packet of
+// such a frame, 0 when the device takes none (then SendSegments must not
+// be called). SendSegments is Send for TCP frames whose checksum field
+// holds only the pseudo-header sum over the whole TCP length (not the
+// complement of the full sum: the guest's kernel does not check it) and
+// whose payload the guest's kernel is to see as segments of mss bytes;
+// they are not fragmented, whatever the MTU. Other devices keep Send.
+type Segmenter interface {
+	MaxSegment() int
+	SendSegments(frames [][]byte, mss uint16)
+}
+
 // TickInterval is the longest the engine waits between two Tick calls.
 const TickInterval = 10 * time.Millisecond

@@ -93,6 +93,10 @@
 // the host's namespace, as tools expect.
 //
 // The tap (OpenTap, after tap_ns_tun() in passt) is IFF_TAP|IFF_NO_PI,
+// with IFF_VNET_HDR unless TapOffloadEnv (GOPASST_TAP_OFFLOAD, passed by
+// the launcher to the engine) is "off" (then the frames carry no
+// virtio-net header and the tap has no offloads; see package tap,
+// "Offloads"),
 // non-blocking, named by -I or else after the host's outbound interface
 // (else "tap0"), with MTU -m (default 65520), a transmit queue of
 // TxQueueLen frames (the default 1000 overflows at small MTUs), the MAC of

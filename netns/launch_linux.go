@@ -150,6 +150,9 @@ func (p Plan) Start(args []string) (*Child, error) {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
 	env := append([]string{StageEnv + "=" + StageEngine}, sandbox.DebugEnv()...)
+	if v, ok := os.LookupEnv(TapOffloadEnv); ok {
+		env = append(env, TapOffloadEnv+"="+v)
+	}
 	cmd := &exec.Cmd{Path: self, Args: append([]string{"pasta"}, args...)}
 	attr := &syscall.SysProcAttr{}
 	if p.JoinUserNS != "" {

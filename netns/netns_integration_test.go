@@ -76,7 +76,7 @@ func TestIntegrationOpenTapConfigureNet(t *testing.T) {
 		t.Fatal(err)
 	}
 	mac, _ := net.ParseMAC("02:00:00:aa:bb:cc")
-	fd, ifname, err := OpenTap(w, "gptap0", 1400, mac)
+	fd, ifname, err := OpenTap(w, "gptap0", 1400, mac, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestIntegrationOpenTapNoConfigNet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, ifname, err := OpenTap(w, "gptap1", DefaultMTU, nil)
+	fd, ifname, err := OpenTap(w, "gptap1", DefaultMTU, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestIntegrationSpawn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	fd, _, err := OpenTap(target.Worker(), "gpsp0", DefaultMTU, nil)
+	fd, _, err := OpenTap(target.Worker(), "gpsp0", DefaultMTU, nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

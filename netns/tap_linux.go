@@ -24,12 +24,14 @@ const (
 	TxQueueLen = 10000
 )
 
-// OpenTap creates the tap device name (IFF_TAP|IFF_NO_PI) in w's network
-// namespace and returns its non-blocking, close-on-exec file descriptor and
-// the name the kernel gave it. It sets the MTU (unless mtu is 0), the
+// OpenTap creates the tap device name (IFF_TAP|IFF_NO_PI, and
+// IFF_VNET_HDR if vnet: every frame read or written then has a
+// virtio-net header, see tap.SetOffloads) in w's network namespace and
+// returns its non-blocking, close-on-exec file descriptor and the name the
+// kernel gave it. It sets the MTU (unless mtu is 0), the
 // transmit queue length and, if mac is not nil, the hardware address, then
 // brings the tap and lo up. Mirrors tap_ns_tun() in passt tap.c.
-func OpenTap(w *Worker, name string, mtu int, mac net.HardwareAddr) (fd int, ifname string, err error) {
+func OpenTap(w *Worker, name string, mtu int, mac net.HardwareAddr, vnet bool) (fd int, ifname string, err error) {
 	if len(name) >= unix.IFNAMSIZ {
 		return -1, "", fmt.Errorf("interface name %q: longer than %d bytes", name, unix.IFNAMSIZ-1)
 	}
@@ -44,7 +46,11 @@ func OpenTap(w *Worker, name string, mtu int, mac net.HardwareAddr) (fd int, ifn
 			unix.Close(f)
 			return fmt.Errorf("interface name %q: %w", name, err)
 		}
-		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+		flags := uint16(unix.IFF_TAP | unix.IFF_NO_PI)
+		if vnet {
+			flags |= unix.IFF_VNET_HDR
+		}
+		ifr.SetUint16(flags)
 		if err := unix.IoctlIfreq(f, unix.TUNSETIFF, ifr); err != nil {
 			unix.Close(f)
 			return fmt.Errorf("TUNSETIFF %s: %w", name, err)
@@ -61,6 +67,24 @@ func OpenTap(w *Worker, name string, mtu int, mac net.HardwareAddr) (fd int, ifn
 		return -1, "", err
 	}
 	return fd, ifname, nil
+}
+
+// TapOffloadEnv names the environment variable that turns pasta's tap
+// offloads off ("off") or on ("on", the default when it is unset or
+// empty); the launcher passes it to the engine process.
+const TapOffloadEnv = "GOPASST_TAP_OFFLOAD"
+
+// TapOffloadFromEnv reads TapOffloadEnv: whether to open the tap with a
+// virtio-net header and offloads. Any other value is an error naming it.
+func TapOffloadFromEnv() (bool, error) {
+	switch v := os.Getenv(TapOffloadEnv); v {
+	case "", "on":
+		return true, nil
+	case "off":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s=%q: want on or off", TapOffloadEnv, v)
+	}
 }
 
 // setupLink runs on the worker thread.

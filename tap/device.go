@@ -58,6 +58,36 @@ type Counters struct {
 	RingErrors    uint64 // vhost-user: malformed descriptor chains dropped, and queues stopped as malformed
 	TooLong       uint64 // vhost-user: frames dropped that did not fit (the guest's transmit buffer, a receive chain)
 	Held          uint64 // vhost-user: frames held back while the guest had no receive buffers (then written in order)
+
+	// Offloads (Tun with a virtio-net header): GSO frames read (TCP
+	// segments larger than the MTU from the guest's kernel) and written
+	// (cut into MTU-sized segments by it), partial checksums finished in
+	// software, segment frames dropped for headers that are not TCP.
+	GSOIn, GSOOut, ChecksumsDone, BadSegments uint64
+}
+
+// Offloader is implemented by devices that carry a virtio-net header
+// (Tun from NewTunVnet): frames written may be TCP segments larger than
+// the MTU with a partial checksum, which the guest's kernel takes as
+// they are (it would cut them into MTU-sized segments only to forward
+// them); frames read may be the same, from the guest's kernel.
+type Offloader interface {
+	// Offloads returns what the kernel hands the reader (TUNSETOFFLOAD).
+	Offloads() Offloads
+	// MaxSegment returns the longest IP packet of a segment frame given
+	// to WriteSegments; 0: the device takes none.
+	MaxSegment() int
+	// WriteSegments is WriteFrames where frame i, if segs[i] is not 0,
+	// is an Ethernet, IPv4 or IPv6 (no extension headers), TCP frame
+	// whose checksum field holds only the pseudo-header sum (over the
+	// whole TCP length): the device marks it NEEDS_CSUM and, if its
+	// payload is longer than segs[i], as a GSO frame of segs[i]-byte
+	// segments. segs may be nil or shorter than frames.
+	WriteSegments(frames [][]byte, segs []uint16) (n int, err error)
+	// CompleteChecksums turns on the software completion of every
+	// partial checksum in the frames read (for a capture); off, only
+	// those of frames other than TCP are finished.
+	CompleteChecksums(on bool)
 }
 
 // Errors returned by the devices. They are preallocated: returning them

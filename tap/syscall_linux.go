@@ -38,6 +38,30 @@ func rw(trap uintptr, fd int, b []byte) (int, unix.Errno) {
 	return int(r), 0
 }
 
+// readv is readv(2) into iov without allocation. EINTR is retried.
+func readv(fd int, iov []unix.Iovec) (int, unix.Errno) { return rwv(unix.SYS_READV, fd, iov) }
+
+// writev is writev(2) of iov without allocation. EINTR is retried.
+func writev(fd int, iov []unix.Iovec) (int, unix.Errno) { return rwv(unix.SYS_WRITEV, fd, iov) }
+
+// rwv is readv(2) or writev(2), as trap says, without allocation.
+func rwv(trap uintptr, fd int, iov []unix.Iovec) (int, unix.Errno) {
+	var (
+		r     uintptr
+		errno unix.Errno
+	)
+	for range maxEINTR {
+		r, _, errno = unix.Syscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		if errno != unix.EINTR {
+			break
+		}
+	}
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), 0
+}
+
 // sendmsg is sendmsg(2) with MSG_NOSIGNAL|MSG_DONTWAIT: a peer that went
 // away gives EPIPE, not SIGPIPE. EINTR is retried.
 func sendmsg(fd int, msg *unix.Msghdr) (int, unix.Errno) {

@@ -65,6 +65,19 @@ func (t *TCPTemplate) IsIPv6() bool { return t.v6 }
 // length, or 0 if the frame does not fit in b or the options are too long.
 // It does not allocate.
 func (t *TCPTemplate) Write(b []byte, seq, ack uint32, flags TCPFlags, window uint16, opts []byte, payloadLen int) int {
+	return t.write(b, seq, ack, flags, window, opts, payloadLen, false)
+}
+
+// WritePartial is Write for a device with checksum offload (a tap with a
+// virtio-net header, NEEDS_CSUM): the TCP checksum field gets only the
+// pseudo-header sum over the whole TCP length, folded and not inverted,
+// as Linux leaves it for CHECKSUM_PARTIAL; the payload is not summed.
+// The IPv4 header checksum is complete.
+func (t *TCPTemplate) WritePartial(b []byte, seq, ack uint32, flags TCPFlags, window uint16, opts []byte, payloadLen int) int {
+	return t.write(b, seq, ack, flags, window, opts, payloadLen, true)
+}
+
+func (t *TCPTemplate) write(b []byte, seq, ack uint32, flags TCPFlags, window uint16, opts []byte, payloadLen int, partial bool) int {
 	if len(opts) > TCPMaxSize-TCPMinSize || payloadLen < 0 {
 		return 0
 	}
@@ -94,6 +107,10 @@ func (t *TCPTemplate) Write(b []byte, seq, ack uint32, flags TCPFlags, window ui
 	clear(tcp[TCPMinSize+c : TCPMinSize+ol])
 	// The checksum field is zero in the template.
 	s := t.pseudo + uint32(tl>>16) + uint32(tl&0xffff)
-	tcp.SetChecksum(Fold(Checksum(tcp, s)))
+	if partial {
+		tcp.SetChecksum(fold16(s))
+	} else {
+		tcp.SetChecksum(Fold(Checksum(tcp, s)))
+	}
 	return n
 }

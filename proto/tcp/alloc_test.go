@@ -34,7 +34,23 @@ func newBulk(tb testing.TB, payload int) *bulk {
 // newBulkTap is newBulk on newEnvTap(mtu, flush).
 func newBulkTap(tb testing.TB, payload, mtu int, flush bool) *bulk {
 	tb.Helper()
-	e := newEnvTap(tb, 4, mtu, flush)
+	return newBulkEnv(tb, payload, newEnvTap(tb, 4, mtu, flush))
+}
+
+// newBulkSeg is newBulk at MTU 1500 on a tap that takes segments
+// (segTap), with room for 1 MiB in our socket's receive queue.
+func newBulkSeg(tb testing.TB) *bulk {
+	tb.Helper()
+	b := newBulkEnv(tb, 0, newEnvTapSeg(tb, 4, 1500, false, true))
+	if err := unix.SetsockoptInt(b.e.h.tab.conns[0].sock, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20); err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// newBulkEnv is newBulk on e.
+func newBulkEnv(tb testing.TB, payload int, e *env) *bulk {
+	tb.Helper()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		tb.Fatal(err)

@@ -32,7 +32,14 @@
 //     already sent) into up to batchFrames preallocated MSS-sized frames,
 //     never past the guest's window, writes the headers from a
 //     per-connection l2.TCPTemplate and hands the batch to flow.Tap in one
-//     Send. When the frames of the wake-up run out, the tap is flushed on
+//     Send. When the Tap is a flow.Segmenter with a MaxSegment above the
+//     MTU (pasta's tap with offloads), a frame holds instead as many whole
+//     MSS-sized segments as fit in a 64 KiB IP packet, whatever the MTU,
+//     its checksum is only the pseudo-header sum (TCPTemplate.
+//     WritePartial: no pass over the payload) and the batch goes to
+//     SendSegments with the guest's MSS, which its kernel sees as the
+//     segment size. Other devices (passt's stream, vhost-user) keep
+//     MSS-sized frames with full checksums. When the frames of the wake-up run out, the tap is flushed on
 //     the spot (flow.Flusher) and the same buffers are used again, up to
 //     maxPeeks batches per connection and call. A guest ACK drops the acknowledged bytes from the socket
 //     (recv with MSG_TRUNC: no copy). There is no retransmission queue:
@@ -40,7 +47,9 @@
 //     two duplicate ACKs or an ACK timeout. Without SO_PEEK_OFF (kernels
 //     before 6.10), the peek starts at 0 and the bytes already sent land
 //     in a 16 MiB discard buffer.
-//   - Guest → host: in-sequence data is written to the socket at once and
+//   - Guest → host: in-sequence data is written to the socket at once
+//     (a segment may be larger than the MTU: with tap offloads the
+//     guest's kernel sends up to 64 KiB at a time) and
 //     acknowledged in End (one ACK per connection and wake-up). (ACKs sent in the middle of a wake-up, with a tap flush,
 //     after every 256 KiB were tried and cost 20-40% of the throughput:
 //     each one makes the guest's kernel transmit from our context.)

@@ -94,10 +94,12 @@ type Handler struct {
 	trace  bool
 	gate   *egress.Gate
 
-	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
-	roomer  flow.Roomer  // tap, if it knows how much the guest takes now
-	splice  Splicer      // loopback clients of -t listeners; nil: through the tap
-	loToLo  bool         // --host-lo-to-ns-lo
+	flusher flow.Flusher   // tap, if it can be flushed mid-wake-up
+	roomer  flow.Roomer    // tap, if it knows how much the guest takes now
+	seg     flow.Segmenter // tap, if its device takes segments larger than the MTU; else nil
+	maxSeg  int            // seg.MaxSegment(): the longest IP packet of a data frame then
+	splice  Splicer        // loopback clients of -t listeners; nil: through the tap
+	loToLo  bool           // --host-lo-to-ns-lo
 
 	tab        table
 	listeners  []listener
@@ -166,9 +168,12 @@ func New(cfg Config) (*Handler, error) {
 	h.tab.budget = cfg.Budget
 	h.gate = cfg.Gate
 	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
-	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.roomer, _ = cfg.Tap.(flow.Roomer)
+	if sg, ok := cfg.Tap.(flow.Segmenter); ok && sg.MaxSegment() > mtu {
+		h.seg, h.maxSeg = sg, min(sg.MaxSegment(), 0xffff)
+	}
+	h.fr.init(max(mtu, h.maxSeg))
 	h.peekOff = probePeekOff()
 	if !h.peekOff {
 		h.discardB = make([]byte, maxWindowToTap)

@@ -36,6 +36,7 @@ type env struct {
 	// flush is the tap when it can be flushed (newEnvTap); it records
 	// into tap.
 	flush *flushTap
+	seg   *segTap // the tap when it takes segments (newEnvTapSeg)
 	net   *guest.Net
 	now   int64 // fake monotonic clock, advanced by pump
 }
@@ -59,6 +60,14 @@ func newEnv(t testing.TB, capacity int, inbound ...policy.Listener) *env {
 // that can be flushed mid-wake-up (flow.Flusher), as the engine's.
 func newEnvTap(t testing.TB, capacity, mtu int, flush bool, inbound ...policy.Listener) *env {
 	t.Helper()
+	return newEnvTapSeg(t, capacity, mtu, flush, false, inbound...)
+}
+
+// newEnvTapSeg is newEnvTap with, if segments, a flushable tap whose
+// device takes segments larger than the MTU (flow.Segmenter, segTap), as
+// the engine's on a tap with offloads.
+func newEnvTapSeg(t testing.TB, capacity, mtu int, flush, segments bool, inbound ...policy.Listener) *env {
+	t.Helper()
 	ep := flowtest.NewPoller(t)
 	ep.Live = nil // no allocation (alloc_test.go)
 	e := &env{t: t, tap: &flowtest.Tap{}, ep: ep, net: testNet(), now: int64(time.Hour)}
@@ -69,6 +78,11 @@ func newEnvTap(t testing.TB, capacity, mtu int, flush bool, inbound ...policy.Li
 	if flush {
 		e.flush = &flushTap{Tap: e.tap}
 		tap = e.flush
+	}
+	if segments {
+		e.flush = &flushTap{Tap: e.tap}
+		e.seg = &segTap{flushTap: e.flush}
+		tap = e.seg
 	}
 	h, err := New(Config{Net: e.net, Poller: e.ep, Tap: tap, Capacity: capacity, Inbound: inbound})
 	if err != nil {

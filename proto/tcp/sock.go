@@ -283,7 +283,7 @@ func (h *Handler) sockToTap(idx int, now int64) {
 		}
 		c.fl &^= flStalled
 		room := c.wndFromTap - inflight
-		mss := uint32(c.mssToTap)
+		mss := h.payloadPerFrame(c)
 		if h.roomer != nil {
 			// The guest's receive buffers (vhost-user): what does not fit
 			// stays in the socket until the guest makes room, rather
@@ -352,13 +352,22 @@ func (h *Handler) sockToTap(idx int, now int64) {
 				fl |= l2.TCPFlagPsh
 			}
 			f := h.fr.dataFrame(i)
-			n := c.tmpl.Write(f, uint32(seq), uint32(c.seqFromTap), fl, wnd, nil, sz)
+			var n int
+			if h.seg != nil {
+				n = c.tmpl.WritePartial(f, uint32(seq), uint32(c.seqFromTap), fl, wnd, nil, sz)
+			} else {
+				n = c.tmpl.Write(f, uint32(seq), uint32(c.seqFromTap), fl, wnd, nil, sz)
+			}
 			out = append(out, f[:n])
 			seq = seq.add(uint32(sz))
 			sent += sz
 		}
 		h.fr.dataUsed += len(out)
-		h.tap.Send(out)
+		if h.seg != nil {
+			h.seg.SendSegments(out, c.mssToTap)
+		} else {
+			h.tap.Send(out)
+		}
 		h.fr.out = out[:0]
 		c.seqAckToTap = c.seqFromTap
 		if inflight == 0 {
@@ -384,6 +393,19 @@ func (h *Handler) sockToTap(idx int, now int64) {
 	}
 	// Bounded: the others get their turn; this one goes on next wake-up.
 	h.setPending(c)
+}
+
+// payloadPerFrame is the most payload sockToTap puts in one data frame:
+// the guest's MSS, or, when the tap takes segments (flow.Segmenter), as
+// many whole MSS-sized segments as fit in the largest IP packet it takes,
+// which the guest's kernel sees as MSS-sized segments, whatever the MTU.
+func (h *Handler) payloadPerFrame(c *conn) uint32 {
+	mss := uint32(c.mssToTap)
+	if h.seg == nil || mss == 0 {
+		return mss
+	}
+	room := uint32(h.maxSeg - (c.tmpl.HeaderLen() - l2.EthernetSize))
+	return max(room/mss*mss, mss)
 }
 
 // setPending makes the connection try again at the start of the next

@@ -109,6 +109,12 @@ func (ns *Netns) MustRun(args ...string) string {
 // tap.Device.Close); the device goes away with the fd or the namespace.
 func OpenTap(t testing.TB, ns *Netns, name string) int {
 	t.Helper()
+	return OpenTapFlags(t, ns, name, 0)
+}
+
+// OpenTapFlags is OpenTap with more TUNSETIFF flags (unix.IFF_VNET_HDR).
+func OpenTapFlags(t testing.TB, ns *Netns, name string, flags uint16) int {
+	t.Helper()
 	fd := -1
 	err := ns.Do(func() error {
 		var err error
@@ -120,7 +126,7 @@ func OpenTap(t testing.TB, ns *Netns, name string) int {
 		if err != nil {
 			return err
 		}
-		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI)
+		ifr.SetUint16(unix.IFF_TAP | unix.IFF_NO_PI | flags)
 		if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 			unix.Close(fd)
 			return fmt.Errorf("TUNSETIFF %s: %w", name, err)

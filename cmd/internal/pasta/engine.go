@@ -28,7 +28,7 @@ import (
 // connections are spliced to the host's loopback without the tap.
 // The audit log (--audit-log) is opened here too, before the sandbox; the
 // caller closes it after the engine.
-func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *slog.Logger) (*engine.Engine, *handlers.Set, *audit.Log, error) {
+func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, dev tap.Device, log *slog.Logger) (*engine.Engine, *handlers.Set, *audit.Log, error) {
 	var pw *pcap.Writer
 	if cfg.PcapFile != "" {
 		var err error
@@ -48,7 +48,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 	// stats line (passt's FLOW_MAX).
 	budget := flow.NewBudget(flow.DefaultBudget)
 	e, err := engine.New(engine.Config{
-		Net: n, Device: tap.NewTun(fd), Pcap: pw, Log: log,
+		Net: n, Device: dev, Pcap: pw, Log: log,
 		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget, Gate: gate,
 	})
 	if err != nil {
@@ -71,6 +71,23 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, fd int, log *s
 		}
 	}
 	return e, hs, alog, nil
+}
+
+// newDevice wraps the tap fd: with vnet (the tap was opened with
+// IFF_VNET_HDR), the offloads the kernel takes are asked for
+// (tap.SetOffloads: checksum and TSO, else checksum, else none) and
+// frames carry a virtio-net header; else a plain tap.
+func newDevice(fd int, vnet bool, log *slog.Logger) (tap.Device, error) {
+	if !vnet {
+		log.Debug("tap offloads: off (" + netns.TapOffloadEnv + "=off)")
+		return tap.NewTun(fd), nil
+	}
+	off, err := tap.SetOffloads(fd)
+	if err != nil {
+		return nil, fmt.Errorf("tap offloads: %w (%s=off turns them off)", err, netns.TapOffloadEnv)
+	}
+	log.Debug("tap offloads: " + off.String())
+	return tap.NewTunVnet(fd, off), nil
 }
 
 // autoForwarding sets up pasta's "auto" TCP forwarding, the default when

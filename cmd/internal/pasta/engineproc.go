@@ -19,6 +19,7 @@ import (
 	"gopasst/netns"
 	"gopasst/policy"
 	"gopasst/sandbox"
+	"gopasst/tap"
 )
 
 // engineProc is the engine process while it sets up: what each step of
@@ -36,9 +37,11 @@ type engineProc struct {
 	mac      net.HardwareAddr // --ns-mac-addr, nil for the kernel's
 	mtu      int              // of the tap; 0 leaves the kernel's default
 	ifname   string           // wanted name; tap sets the one it got
+	vnet     bool             // tap offloads (netns.TapOffloadEnv, default on)
 
 	target *netns.Target      // reachTarget: spawned or joined namespace
 	tapFd  int                // tap: the tap device
+	dev    tap.Device         // tap: the device on tapFd, with offloads if vnet
 	quit   *netns.QuitWatcher // watchQuit: nil with --no-netns-quit
 	eng    *engine.Engine     // newEngine
 	hs     *handlers.Set      // newEngine: the handlers, closed (reset) after a drain
@@ -124,6 +127,9 @@ func (p *engineProc) resolve() error {
 	if p.action, err = sandbox.ActionFromEnv(); err != nil {
 		return err
 	}
+	if p.vnet, err = netns.TapOffloadFromEnv(); err != nil {
+		return err
+	}
 	p.runAs, err = runAsIDs(cfg, os.Geteuid() == 0, netns.InitialUserNS(), p.paths.Spawn(),
 		func(msg string) { p.log.Warn(msg) })
 	if err != nil {
@@ -164,11 +170,14 @@ func (p *engineProc) reachTarget() error {
 // addresses and routes (with --config-net).
 func (p *engineProc) tap() error {
 	w := p.target.Worker()
-	fd, ifname, err := netns.OpenTap(w, p.ifname, p.mtu, p.mac)
+	fd, ifname, err := netns.OpenTap(w, p.ifname, p.mtu, p.mac, p.vnet)
 	if err != nil {
 		return err
 	}
 	p.tapFd, p.ifname = fd, ifname
+	if p.dev, err = newDevice(fd, p.vnet, p.log); err != nil {
+		return err
+	}
 	// Address frames to the tap's MAC from the start: a guest that has not
 	// sent anything yet ignores frames to broadcast (a -t SYN, say).
 	hw, err := netns.LinkMAC(w, ifname)
@@ -198,7 +207,7 @@ func (p *engineProc) watchQuit() error {
 // signals that end pasta when there is no command to forward them to.
 func (p *engineProc) newEngine() error {
 	var err error
-	if p.eng, p.hs, p.alog, err = newEngine(p.cfg, p.gnet, p.target.Worker(), p.tapFd, p.log); err != nil {
+	if p.eng, p.hs, p.alog, err = newEngine(p.cfg, p.gnet, p.target.Worker(), p.dev, p.log); err != nil {
 		return err
 	}
 	if _, err := addControl(p.cfg, p.eng, p.hs, p.log); err != nil {
