@@ -46,6 +46,8 @@ type Counters struct {
 	WriteErrors   uint64 // Tun: frames write(2) refused with an error other than a full queue (dropped)
 	Unframable    uint64 // Stream: frames skipped because they cannot be framed (empty, longer than MaxStreamFrame)
 	PartialWrites uint64 // Stream: times the socket took only part of a frame (the tail waits for EPOLLOUT)
+	RingErrors    uint64 // vhost-user: malformed descriptor chains dropped, and queues stopped as malformed
+	TooLong       uint64 // vhost-user: frames dropped that did not fit (the guest's transmit buffer, a receive chain)
 }
 
 // Errors returned by the devices. They are preallocated: returning them

@@ -23,7 +23,8 @@
 // Both count what they lose or split on the way out (Counters: write
 // errors, unframable frames, partial writes); the engine prints these on
 // its stats line as tap_write_errors, tap_unframable and
-// tap_partial_writes.
+// tap_partial_writes; the vhost-user device (package tap/vhostuser) adds
+// tap_ring_errors and tap_too_long.
 //
 // Stream (NewStream) is the qemu "-netdev stream" protocol: a 4-byte
 // big-endian length, then the frame. Reads go into a 256 KiB reassembly

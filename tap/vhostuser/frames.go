@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package vhostuser
+
+// transmit takes up to len(bufs) frames from the transmit queue into
+// bufs, returns the chains to the guest (used length 0) and notifies it
+// once. It returns how many frames it read.
+func (d *Device) transmit(bufs [][]byte, sizes []int) int {
+	q := &d.q[txQueue]
+	if !q.ready() || d.mem.n == 0 {
+		return 0
+	}
+	avail, ok := q.pending()
+	if !ok {
+		d.broken(q, "available index beyond the ring")
+		return 0
+	}
+	n := 0
+	for ; avail > 0 && n < len(bufs); avail-- {
+		head, ok := q.head()
+		if !ok {
+			d.broken(q, "available entry beyond the descriptor table")
+			break
+		}
+		q.lastAvail++
+		d.c.start(q, &d.mem, head)
+		size, ok, long := d.c.readFrame(bufs[n], d.hdrLen)
+		q.stage(head, 0)
+		switch {
+		case long:
+			d.counters.TooLong++
+		case !ok:
+			d.counters.RingErrors++
+		case size == 0:
+		default:
+			sizes[n] = size
+			n++
+		}
+	}
+	if q.publish() {
+		d.notify(q)
+	}
+	return n
+}
+
+// receive copies frames into the receive queue's buffers, one or more
+// chains a frame with mergeable buffers (the count in the header's
+// num_buffers), and notifies the guest once. It returns how many frames
+// it wrote: it stops at the first that finds no room.
+func (d *Device) receive(frames [][]byte) int {
+	q := &d.q[rxQueue]
+	if !q.ready() || d.mem.n == 0 {
+		return 0
+	}
+	mrg := d.features&(1<<featMrgRxbuf) != 0
+	n := 0
+	for _, f := range frames {
+		r := d.receiveOne(q, f, mrg)
+		if r == rxNoRoom || r == rxBroken {
+			break
+		}
+		n++ // written, or dropped and counted
+	}
+	if q.publish() {
+		d.notify(q)
+	}
+	return n
+}
+
+type rxResult uint8
+
+const (
+	rxDone   rxResult = iota // the frame is in the guest's buffers
+	rxDrop                   // dropped (malformed chain, too long) and counted
+	rxNoRoom                 // no buffers: nothing taken
+	rxBroken                 // the ring is malformed
+)
+
+// receiveOne writes one frame: the virtio-net header, then the frame,
+// across as many chains as it takes (one without mergeable buffers).
+// Without room for all of it, the chains it took are given back
+// (lastAvail and the staged entries rewound) and nothing is published.
+func (d *Device) receiveOne(q *vring, f []byte, mrg bool) rxResult {
+	lastAvail, staged := q.lastAvail, q.staged
+	avail, ok := q.pending()
+	if !ok {
+		d.broken(q, "available index beyond the ring")
+		return rxBroken
+	}
+	hdr := d.hdr[:d.hdrLen]
+	clear(hdr)
+	if d.features&(1<<featGuestCsum) != 0 {
+		hdr[0] = netHdrFDataValid
+	}
+	var first uint16
+	nbuf := 0
+	for off := -len(hdr); off < len(f); {
+		if avail == 0 {
+			q.lastAvail, q.staged = lastAvail, staged
+			return rxNoRoom
+		}
+		head, ok := q.head()
+		if !ok {
+			q.lastAvail, q.staged = lastAvail, staged
+			d.broken(q, "available entry beyond the descriptor table")
+			return rxBroken
+		}
+		q.lastAvail++
+		avail--
+		if nbuf == 0 {
+			first = head
+		}
+		nbuf++
+		d.c.start(q, &d.mem, head)
+		wrote := 0
+		if off < 0 {
+			w, ok := d.c.write(hdr)
+			if !ok || w < len(hdr) {
+				// The header must fit the first chain.
+				d.counters.RingErrors++
+				return d.dropTaken(q, lastAvail, staged, nbuf)
+			}
+			off, wrote = 0, w
+		}
+		w, ok := d.c.write(f[off:])
+		wrote += w
+		off += w
+		q.stage(head, uint32(wrote))
+		if !ok {
+			d.counters.RingErrors++
+			return d.dropTaken(q, lastAvail, staged, nbuf)
+		}
+		if off < len(f) && !mrg {
+			d.counters.TooLong++
+			return d.dropTaken(q, lastAvail, staged, nbuf)
+		}
+	}
+	if d.hdrLen == netHdrSize {
+		hdr[netHdrNumBuffers] = byte(nbuf)
+		hdr[netHdrNumBuffers+1] = byte(nbuf >> 8)
+		d.c.start(q, &d.mem, first)
+		d.c.write(hdr)
+	}
+	return rxDone
+}
+
+// dropTaken gives back the nbuf chains a dropped frame took, from
+// available entry lastAvail on, as used with length 0 (the guest frees
+// them), in place of what was staged for them.
+func (d *Device) dropTaken(q *vring, lastAvail, staged uint16, nbuf int) rxResult {
+	q.lastAvail, q.staged = lastAvail, staged
+	for range nbuf {
+		head, ok := q.head()
+		if !ok {
+			d.broken(q, "available entry beyond the descriptor table")
+			return rxBroken
+		}
+		q.lastAvail++
+		q.stage(head, 0)
+	}
+	return rxDrop
+}
