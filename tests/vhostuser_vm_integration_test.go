@@ -16,7 +16,8 @@ package tests
 //     demo-passt.sh runs (DHCP, ping, HTTP over IPv4 and IPv6 with
 //     SHA-256, here 256 MiB each; iperf3 both ways and through -t, UDP,
 //     SLAAC), plus 256 MiB from the guest to the host, its SHA-256
-//     checked at both ends;
+//     checked on the host; throughput floors (far below upstream's
+//     figures here) catch transfers that stall;
 //  3. a second passt with --one-off: while its guest is attached, the
 //     guest's memory is mapped in passt and every gopasst process passes
 //     the sandbox audit; once the guest has powered off, passt exits 0.
