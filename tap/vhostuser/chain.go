@@ -46,34 +46,29 @@ func (c *chain) buf() (b []byte, write, ok bool) {
 	return b, flags&descFWrite != 0, true
 }
 
-// readFrame copies the frame a transmit chain carries into dst, after
-// skipping the virtio-net header of skip bytes. It returns the frame's
-// length, or ok false when the chain is malformed (device-writable
-// buffers, bad descriptors) or the frame does not fit dst (long is then
-// true).
-func (c *chain) readFrame(dst []byte, skip int) (n int, ok, long bool) {
+// readFrame copies what a transmit chain carries: the first len(hdr)
+// bytes (the virtio-net header) into hdr, the frame after it into dst. It
+// returns the frame's length, or ok false when the chain is malformed
+// (device-writable buffers, bad descriptors, shorter than the header) or
+// the frame does not fit dst (long is then true).
+func (c *chain) readFrame(hdr, dst []byte) (n int, ok, long bool) {
+	h := 0
 	for {
 		b, write, good := c.buf()
 		if !good || write {
 			return 0, false, false
 		}
-		if b == nil && c.end {
-			if skip > 0 {
-				return 0, false, false // shorter than its header
-			}
-			return n, true, false
-		}
-		if skip > 0 {
-			k := min(skip, len(b))
-			b, skip = b[k:], skip-k
+		if h < len(hdr) {
+			k := copy(hdr[h:], b)
+			b, h = b[k:], h+k
 		}
 		if len(b) > len(dst)-n {
 			return 0, false, true
 		}
 		n += copy(dst[n:], b)
 		if c.end {
-			if skip > 0 {
-				return 0, false, false
+			if h < len(hdr) {
+				return 0, false, false // shorter than its header
 			}
 			return n, true, false
 		}

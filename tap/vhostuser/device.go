@@ -33,7 +33,8 @@ type Device struct {
 	hdrLen        int    // virtio-net header: netHdrSize or netHdrLegacySize
 	mem           memory
 	q             [numQueues]vring
-	c             chain // the walker, reused
+	c             chain   // the walker, reused
+	backlog       backlog // frames for the guest waiting for receive buffers
 
 	err      error // sticky: the connection is over
 	counters tap.Counters
@@ -44,7 +45,8 @@ type Device struct {
 	reply  [headerSize + 64]byte
 	evBuf  [8]byte
 	events [numQueues + 1]unix.EpollEvent
-	hdr    [netHdrSize]byte
+	hdr    [netHdrSize]byte // receive: the header written
+	txHdr  [netHdrSize]byte // transmit: the header read
 }
 
 var (
@@ -141,12 +143,14 @@ func (d *Device) ReadFrames(bufs [][]byte, sizes []int) (n int, err error) {
 		}
 		unix.Read(fd, d.evBuf[:]) // a kick: the queue is walked below anyway
 	}
+	d.flushBacklog()
 	return d.transmit(bufs, sizes), nil
 }
 
-// WriteFrames copies frames into the guest's receive buffers; see
-// tap.Device. Frames that find no buffer are left to the caller, counted
-// as a full device.
+// WriteFrames copies frames into the guest's receive buffers, or holds
+// them while the guest has none (see backlog); see tap.Device. Frames
+// beyond the backlog too are left to the caller, counted as a full
+// device.
 func (d *Device) WriteFrames(frames [][]byte) (n int, err error) {
 	if d.err != nil {
 		return 0, d.err

@@ -172,19 +172,48 @@ func TestReceiveMergeable(t *testing.T) {
 	if want := []int{1, 1, 1, 43}; !equalInts(nb, want) {
 		t.Errorf("num_buffers %v, want %v", nb, want)
 	}
-	// 64 - 46 = 18 buffers left: a 64 KiB frame does not fit.
+	// 64 - 46 = 18 buffers left: a 64 KiB frame does not fit, and waits
+	// in the backlog, taking no buffer.
 	n, _ = f.dev.WriteFrames([][]byte{frame(65535, 5)})
-	if n != 0 || len(f.usedEntries(rxQueue)) != 0 {
-		t.Fatalf("without room: wrote %d", n)
+	if n != 1 || len(f.usedEntries(rxQueue)) != 0 || f.dev.backlog.n != 1 {
+		t.Fatalf("without room: took %d, backlog %d", n, f.dev.backlog.n)
 	}
+	// A frame behind it waits too, even if it would fit: order holds.
+	n, _ = f.dev.WriteFrames([][]byte{frame(60, 6)})
+	if n != 1 || len(f.usedEntries(rxQueue)) != 0 || f.dev.backlog.n != 2 {
+		t.Fatalf("behind the backlog: took %d, backlog %d", n, f.dev.backlog.n)
+	}
+	// The guest posts buffers and kicks: both go out, in order.
 	f.postRx(64, size)
-	n, _ = f.dev.WriteFrames([][]byte{frame(65535, 5)})
-	if n != 1 {
-		t.Fatalf("with room: wrote %d", n)
+	unix.Write(f.kick[rxQueue], u64(1))
+	if _, err := f.dev.ReadFrames(nil, nil); err != nil {
+		t.Fatal(err)
 	}
 	got, _ = f.rxFrames(size)
-	if len(got) != 1 || !bytes.Equal(got[0], frame(65535, 5)) {
-		t.Error("the 64 KiB frame differs after the wait")
+	if len(got) != 2 || !bytes.Equal(got[0], frame(65535, 5)) || !bytes.Equal(got[1], frame(60, 6)) {
+		t.Errorf("after the kick: %d frames, or they differ", len(got))
+	}
+	if !f.called(rxQueue) {
+		t.Error("guest not notified after the kick")
+	}
+}
+
+// TestReceiveBacklogFull: with the ring and the backlog full, frames are
+// left to the caller (counted by the engine as a full device).
+func TestReceiveBacklogFull(t *testing.T) {
+	f := newFrontend(t)
+	f.setup(Features)
+	big := frame(65535, 1)
+	taken := 0
+	for range backlogBytes/len(big) + 10 {
+		n, err := f.dev.WriteFrames([][]byte{big})
+		if err != nil {
+			t.Fatal(err)
+		}
+		taken += n
+	}
+	if taken == 0 || taken > backlogBytes/len(big) {
+		t.Fatalf("took %d frames of 64 KiB into a backlog of %d bytes", taken, backlogBytes)
 	}
 }
 

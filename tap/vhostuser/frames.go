@@ -24,14 +24,18 @@ func (d *Device) transmit(bufs [][]byte, sizes []int) int {
 		}
 		q.lastAvail++
 		d.c.start(q, &d.mem, head)
-		size, ok, long := d.c.readFrame(bufs[n], d.hdrLen)
+		hdr := NetHdr(d.txHdr[:d.hdrLen])
+		size, ok, long := d.c.readFrame(hdr, bufs[n])
 		q.stage(head, 0)
 		switch {
 		case long:
 			d.counters.TooLong++
-		case !ok:
+		case !ok || hdr.GSOType() != 0: // no segmentation offload was offered
 			d.counters.RingErrors++
 		case size == 0:
+		case hdr.Flags()&netHdrFNeedsCsum != 0 &&
+			!finishChecksum(bufs[n][:size], int(hdr.CsumStart()), int(hdr.CsumOffset())):
+			d.counters.RingErrors++
 		default:
 			sizes[n] = size
 			n++
@@ -45,26 +49,62 @@ func (d *Device) transmit(bufs [][]byte, sizes []int) int {
 
 // receive copies frames into the receive queue's buffers, one or more
 // chains a frame with mergeable buffers (the count in the header's
-// num_buffers), and notifies the guest once. It returns how many frames
-// it wrote: it stops at the first that finds no room.
+// num_buffers), after the backlog; what finds no room joins the backlog.
+// It publishes and notifies the guest once, and returns how many frames
+// it took (written, dropped as malformed, or held).
 func (d *Device) receive(frames [][]byte) int {
 	q := &d.q[rxQueue]
 	if !q.ready() || d.mem.n == 0 {
 		return 0
 	}
 	mrg := d.features&(1<<featMrgRxbuf) != 0
+	d.drainBacklog(q, mrg)
 	n := 0
 	for _, f := range frames {
-		r := d.receiveOne(q, f, mrg)
-		if r == rxNoRoom || r == rxBroken {
+		if d.backlog.n == 0 {
+			r := d.receiveOne(q, f, mrg)
+			if r == rxBroken {
+				break
+			}
+			if r != rxNoRoom {
+				n++ // written, or dropped and counted
+				continue
+			}
+		}
+		if !d.backlog.push(f) {
 			break
 		}
-		n++ // written, or dropped and counted
+		n++
 	}
 	if q.publish() {
 		d.notify(q)
 	}
 	return n
+}
+
+// drainBacklog writes held frames into the receive queue, oldest first,
+// until it has no room. The caller publishes.
+func (d *Device) drainBacklog(q *vring, mrg bool) {
+	for d.backlog.n > 0 {
+		switch d.receiveOne(q, d.backlog.peek(), mrg) {
+		case rxNoRoom, rxBroken:
+			return
+		}
+		d.backlog.pop()
+	}
+}
+
+// flushBacklog writes held frames after the guest posted buffers (a
+// receive-queue kick), publishes and notifies.
+func (d *Device) flushBacklog() {
+	q := &d.q[rxQueue]
+	if d.backlog.n == 0 || !q.ready() || d.mem.n == 0 {
+		return
+	}
+	d.drainBacklog(q, d.features&(1<<featMrgRxbuf) != 0)
+	if q.publish() {
+		d.notify(q)
+	}
 }
 
 type rxResult uint8

@@ -122,6 +122,9 @@ func (d *Device) stopQueue(q *vring) {
 	q.state = ringStopped
 	q.enabled = false
 	q.staged = 0
+	if q == &d.q[rxQueue] {
+		d.backlog.clear() // the guest stops (or reboots): its frames are stale
+	}
 }
 
 // resetDevice returns the device to its state after the connection:
