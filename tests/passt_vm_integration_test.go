@@ -106,7 +106,15 @@ func vmNetns(t *testing.T) string {
 // loopback, port 8000, and returns its SHA-256 and the server's log.
 func vmHTTP(t *testing.T, ns string, mb int) (sha, logPath string) {
 	t.Helper()
-	dir := t.TempDir()
+	_, sha, logPath = vmHTTPDir(t, ns, mb)
+	return sha, logPath
+}
+
+// vmHTTPDir is vmHTTP, and returns the directory served too (big.bin is
+// the file; a test may add others).
+func vmHTTPDir(t *testing.T, ns string, mb int) (dir, sha, logPath string) {
+	t.Helper()
+	dir = t.TempDir()
 	f, err := os.Create(filepath.Join(dir, "big.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +138,7 @@ func vmHTTP(t *testing.T, ns string, mb int) (sha, logPath string) {
 	pid := cmd.Process.Pid
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL); cmd.Wait(); logf.Close() })
 	waitNsListen(t, ns, 8000)
-	return hex.EncodeToString(h.Sum(nil)), logPath
+	return dir, hex.EncodeToString(h.Sum(nil)), logPath
 }
 
 // vmResult is one "VMTEST RESULT" line: its fields.

@@ -18,9 +18,11 @@ package tests
 //     SLAAC), plus 256 MiB from the guest to the host, its SHA-256
 //     checked on the host; throughput floors (far below upstream's
 //     figures here) catch transfers that stall;
-//  3. a second passt with --one-off: while its guest is attached, the
-//     guest's memory is mapped in passt and every gopasst process passes
-//     the sandbox audit; once the guest has powered off, passt exits 0.
+//  3. a second passt with --one-off: its guest reboots (qemu resets the
+//     machine on the same vhost-user connection) and is served again;
+//     then, attached, its memory is mapped in passt and every gopasst
+//     process passes the sandbox audit; once the guest has powered off,
+//     passt exits 0.
 //
 // GOPASST_VU_IMPL=ref runs upstream passt 2026 (shared/bench/ref/passt)
 // with the same options in place of gopasst, to check the harness itself;
@@ -164,6 +166,18 @@ exit $rc
 `, vuUploadPort)))
 }
 
+// vuRebootCmd reboots the guest (reboot(2): qemu resets the machine) if
+// the file reboot-once is served.
+var vuRebootCmd = base64.StdEncoding.EncodeToString([]byte(`gw=$(ip route | awk '/^default/ {print $3; exit}')
+if timeout 10 wget -q -O /dev/null "http://$gw:8000/reboot-once"; then
+	echo rebooting
+	sync
+	reboot -f
+	sleep 30
+fi
+exit 0
+`))
+
 // mapsMemfd reports whether pid or a process below it maps a memfd: the
 // guest memory qemu passed over the vhost-user socket.
 func mapsMemfd(pid int) bool {
@@ -202,7 +216,7 @@ func TestIntegrationVhostUserVM(t *testing.T) {
 	mb := envInt("GOPASST_VM_HTTP_MB", 256)
 	secs := strconv.Itoa(envInt("GOPASST_VM_IPERF_SECS", 3))
 	start := time.Now()
-	sha, httpLog := vmHTTP(t, ns, mb)
+	wwwDir, sha, httpLog := vmHTTPDir(t, ns, mb)
 	t.Logf("%d MiB test file in %v", mb, time.Since(start).Round(time.Millisecond))
 	startProc(t, "ip", "netns", "exec", ns, "iperf3", "-s", "-p", "5201")
 	waitNsListen(t, ns, 5201)
@@ -292,26 +306,37 @@ func TestIntegrationVhostUserVM(t *testing.T) {
 		}
 	})
 
-	t.Run("one-off with the sandbox audit", func(t *testing.T) {
+	t.Run("one-off, guest reboot, sandbox audit", func(t *testing.T) {
 		sock1 := filepath.Join(dir, "oneoff.sock")
 		p1 := startPasstArgv(t, sock1, nil, []string{"ip", "netns", "exec", ns, bin,
 			"--vhost-user", "-f", "-1", "-s", sock1})
-		attached := false
-		r := runVMEnv(t, env, ns, sock1, func(line string, _ int) {
-			if !strings.Contains(line, "VMTEST RESULT name=ping") {
-				return
+		// The guest reboots once (qemu resets the machine, the vhost-user
+		// connection stays: the device is stopped and set up again):
+		// while the flag file is served. The second boot removes it.
+		flag := filepath.Join(wwwDir, "reboot-once")
+		if err := os.WriteFile(flag, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		boots, audited := 0, false
+		r := runVMEnv(t, append(env, "VMRIG_QEMU_ARGS=-action reboot=reset"), ns, sock1, func(line string, _ int) {
+			switch {
+			case strings.Contains(line, "VMTEST BOOT"):
+				if boots++; boots == 2 {
+					os.Remove(flag)
+				}
+			case strings.Contains(line, "VMTEST RESULT name=ping") && boots == 2:
+				// The rebooted guest is served and sleeps now, attached.
+				audited = true
+				if !mapsMemfd(p1.cmd.Process.Pid) {
+					t.Errorf("no memfd (guest memory) mapped by passt (PID %d) or below it", p1.cmd.Process.Pid)
+				}
+				if !ref {
+					auditAll(t, 4) // two passt -f as root: launcher and sandboxed process each
+				}
 			}
-			// The guest sleeps now, attached.
-			attached = true
-			if !mapsMemfd(p1.cmd.Process.Pid) {
-				t.Errorf("no memfd (guest memory) mapped by passt (PID %d) or below it", p1.cmd.Process.Pid)
-			}
-			if !ref {
-				auditAll(t, 4) // two passt -f as root: launcher and sandboxed process each
-			}
-		}, "ping:remote,192.0.2.3,1", "sleep,3")
-		if !attached || r.rc != 0 {
-			t.Fatalf("run-vm.sh exit %d:\n%s\npasst log:\n%s", r.rc, r.output, p1.logText())
+		}, "ping:remote,192.0.2.3,1", "cmd:reboot,"+vuRebootCmd, "sleep,3")
+		if boots != 2 || !audited || r.rc != 0 {
+			t.Fatalf("%d boots; run-vm.sh exit %d:\n%s\npasst log:\n%s", boots, r.rc, r.output, p1.logText())
 		}
 		if st := p1.wait(10 * time.Second); st != 0 {
 			t.Fatalf("one-off passt: exit status %d after its guest left, want 0\n%s", st, p1.logText())
