@@ -112,7 +112,9 @@ type Engine struct {
 	fragSlab []byte
 	fragPos  int // bytes of fragSlab queued; reset by flush
 
-	out [][]byte // frames queued for the guest; cap maxOut, never grown
+	out      [][]byte   // frames queued for the guest; cap maxOut, never grown
+	outBytes int        // bytes in out
+	roomer   tap.Roomer // dev, if its room comes and goes with the guest
 
 	st     Stats
 	budget *flow.Budget
@@ -158,6 +160,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	e.roomer, _ = cfg.Device.(tap.Roomer)
 	if b, ok := cfg.Device.(tap.Backlogger); ok {
 		e.back = b
 	}

@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"math"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,6 +31,16 @@ func (t *tapSink) Flush() bool {
 	return e.st.TapFull == full && e.devErr == nil
 }
 
+// Room implements flow.Roomer: the device's room (tap.Roomer) less what
+// this wake-up queued already.
+func (t *tapSink) Room() int {
+	e := (*Engine)(t)
+	if e.roomer == nil {
+		return math.MaxInt
+	}
+	return e.roomer.Room() - e.outBytes
+}
+
 func (e *Engine) queue(frames [][]byte) {
 	for _, f := range frames {
 		if len(f) == 0 {
@@ -46,6 +57,7 @@ func (e *Engine) queue(frames [][]byte) {
 			e.flush()
 		}
 		e.out = append(e.out, f)
+		e.outBytes += len(f)
 	}
 }
 
@@ -70,6 +82,7 @@ func (e *Engine) queueFragments() {
 		e.fragPos += (n + 7) &^ 7
 		e.st.Fragmented++
 		e.out = append(e.out, dst[:n:n])
+		e.outBytes += n
 		if !more {
 			return
 		}
@@ -101,6 +114,7 @@ func (e *Engine) flush() {
 	e.st.TapFull += uint64(len(e.out) - n)
 	clear(e.out) // do not keep the handlers' buffers reachable
 	e.out = e.out[:0]
+	e.outBytes = 0
 	e.fragPos = 0
 	if err != nil && e.devErr == nil {
 		e.devErr = err

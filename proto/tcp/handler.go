@@ -95,6 +95,7 @@ type Handler struct {
 	gate   *egress.Gate
 
 	flusher flow.Flusher // tap, if it can be flushed mid-wake-up
+	roomer  flow.Roomer  // tap, if it knows how much the guest takes now
 	splice  Splicer      // loopback clients of -t listeners; nil: through the tap
 	loToLo  bool         // --host-lo-to-ns-lo
 
@@ -167,6 +168,7 @@ func New(cfg Config) (*Handler, error) {
 	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
 	h.fr.init(mtu)
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
+	h.roomer, _ = cfg.Tap.(flow.Roomer)
 	h.peekOff = probePeekOff()
 	if !h.peekOff {
 		h.discardB = make([]byte, maxWindowToTap)

@@ -52,6 +52,7 @@ type Device struct {
 var (
 	_ tap.Device  = (*Device)(nil)
 	_ tap.Counted = (*Device)(nil)
+	_ tap.Roomer  = (*Device)(nil)
 )
 
 // errFault: guest memory faulted (the front end shrank or unmapped it).

@@ -528,3 +528,29 @@ func TestReceiveHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestRoom: the room the device reports follows the receive buffers the
+// guest posts and the frames written; none while frames are held back
+// or before the queue is ready.
+func TestRoom(t *testing.T) {
+	f := newFrontend(t)
+	if r := f.dev.Room(); r != 0 {
+		t.Fatalf("before setup: room %d", r)
+	}
+	f.setup(Features)
+	if r := f.dev.Room(); r != 0 {
+		t.Fatalf("no buffers: room %d", r)
+	}
+	f.postRx(4, 1536)
+	if r, want := f.dev.Room(), 4*(1536-netHdrSize); r != want {
+		t.Fatalf("4 buffers: room %d, want %d", r, want)
+	}
+	f.dev.WriteFrames([][]byte{frame(1000, 0)})
+	if r, want := f.dev.Room(), 3*(1536-netHdrSize); r != want {
+		t.Fatalf("after a frame: room %d, want %d", r, want)
+	}
+	f.dev.WriteFrames([][]byte{frame(65535, 0)}) // held back
+	if r := f.dev.Room(); r != 0 {
+		t.Fatalf("with a frame held back: room %d", r)
+	}
+}

@@ -2,6 +2,8 @@
 
 package vhostuser
 
+import "encoding/binary"
+
 // transmit takes up to len(bufs) frames from the transmit queue into
 // bufs, returns the chains to the guest (used length 0) and notifies it
 // once. It returns how many frames it read.
@@ -74,6 +76,7 @@ func (d *Device) receive(frames [][]byte) int {
 		if !d.backlog.push(f) {
 			break
 		}
+		d.counters.Held++
 		n++
 	}
 	if q.publish() {
@@ -199,4 +202,31 @@ func (d *Device) dropTaken(q *vring, lastAvail, staged uint16, nbuf int) rxResul
 		q.stage(head, 0)
 	}
 	return rxDrop
+}
+
+// Room implements tap.Roomer: about how many bytes of frames the receive
+// queue takes now, from the buffers the guest made available (the first
+// descriptor of each chain, at most 64 KiB each, less a header), 0 while
+// frames are held back or the queue is not ready. The guest may change
+// the ring meanwhile: this is an estimate for the TCP handler's pacing,
+// and whatever does not fit is held back by WriteFrames all the same.
+func (d *Device) Room() int {
+	q := &d.q[rxQueue]
+	if d.backlog.n > 0 || !q.ready() || d.mem.n == 0 {
+		return 0
+	}
+	avail, ok := q.pending()
+	if !ok {
+		return 0
+	}
+	room := 0
+	for i := range avail {
+		slot := int((q.lastAvail + i) & (q.size - 1))
+		head := binary.LittleEndian.Uint16(q.avail[ringHeaderSize+2*slot:])
+		if head >= q.size {
+			break
+		}
+		room += int(min(q.descAt(head).Len(), 64<<10)) - d.hdrLen
+	}
+	return max(room, 0)
 }
