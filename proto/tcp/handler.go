@@ -170,7 +170,7 @@ func New(cfg Config) (*Handler, error) {
 	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
 	h.roomer, _ = cfg.Tap.(flow.Roomer)
-	if sg, ok := cfg.Tap.(flow.Segmenter); ok && sg.MaxSegment() > mtu {
+	if sg, ok := cfg.Tap.(flow.Segmenter); ok && sg.MaxSegment() >= mtu {
 		h.seg, h.maxSeg = sg, min(sg.MaxSegment(), 0xffff)
 	}
 	h.fr.init(max(mtu, h.maxSeg))

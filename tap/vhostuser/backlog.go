@@ -17,6 +17,7 @@ type backlog struct {
 	slab  []byte
 	off   []int32 // ring of frames: offset in slab
 	size  []int32 // and length
+	csum  []int32 // and where a partial TCP checksum starts (NEEDS_CSUM), or 0
 	first int     // index in off/size of the oldest frame
 	n     int     // frames held
 	bytes int     // bytes held
@@ -30,12 +31,14 @@ const (
 	backlogFrames = 8192
 )
 
-// push copies f in and reports whether there was room.
-func (b *backlog) push(f []byte) bool {
+// push copies f in, with where its partial checksum starts (0: none),
+// and reports whether there was room.
+func (b *backlog) push(f []byte, csumStart int) bool {
 	if b.slab == nil {
 		b.slab = make([]byte, backlogBytes)
 		b.off = make([]int32, backlogFrames)
 		b.size = make([]int32, backlogFrames)
+		b.csum = make([]int32, backlogFrames)
 	}
 	need := len(f)
 	if b.n == len(b.off) || need > len(b.slab) {
@@ -61,16 +64,17 @@ func (b *backlog) push(f []byte) bool {
 	}
 	copy(b.slab[at:], f)
 	i := (b.first + b.n) % len(b.off)
-	b.off[i], b.size[i] = int32(at), int32(need)
+	b.off[i], b.size[i], b.csum[i] = int32(at), int32(need), int32(csumStart)
 	b.n++
 	b.bytes += need
 	return true
 }
 
-// peek returns the oldest frame (n > 0).
-func (b *backlog) peek() []byte {
+// peek returns the oldest frame and where its partial checksum starts
+// (n > 0).
+func (b *backlog) peek() ([]byte, int) {
 	o := int(b.off[b.first])
-	return b.slab[o : o+int(b.size[b.first])]
+	return b.slab[o : o+int(b.size[b.first])], int(b.csum[b.first])
 }
 
 // pop drops the oldest frame.

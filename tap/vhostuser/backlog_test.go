@@ -23,14 +23,14 @@ func TestBacklogFIFO(t *testing.T) {
 				n = 1 + r.IntN(64)
 			}
 			f := bytes.Repeat([]byte{seq}, n)
-			if b.push(f) {
+			if b.push(f, 0) {
 				want = append(want, f)
 				seq++
 			} else if b.bytes+n <= backlogBytes/2 && b.n < backlogFrames {
 				t.Fatalf("step %d: refused %d bytes with %d held in %d frames", step, n, b.bytes, b.n)
 			}
 		} else if b.n > 0 {
-			if !bytes.Equal(b.peek(), want[0]) {
+			if f, _ := b.peek(); !bytes.Equal(f, want[0]) {
 				t.Fatalf("step %d: frame out of order or damaged", step)
 			}
 			b.pop()

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 
 	"gopasst/proto/l2"
+	"gopasst/tap"
 )
 
 // NetHdr is a virtio-net header (struct virtio_net_hdr, and the
@@ -52,19 +53,12 @@ func partialTCP(f []byte, start, off int) bool {
 
 // finishChecksum completes the checksum a guest with VIRTIO_NET_F_CSUM
 // left partial (the pseudo-header sum in the field), for every frame but
-// TCP segments (partialTCP): UDP (DHCP checks it), ICMP and the rest. It
-// reports false when start and offset do not fit the frame.
-func finishChecksum(f []byte, start, off int) bool {
-	if start >= len(f) || off > len(f)-start-2 {
-		return false
-	}
-	if partialTCP(f, start, off) {
+// TCP segments (partialTCP) unless all is set (a capture): UDP (DHCP
+// checks it), ICMP and the rest. It reports false when start and offset
+// do not fit the frame.
+func finishChecksum(f []byte, start, off int, all bool) bool {
+	if !all && start < len(f) && off <= len(f)-start-2 && partialTCP(f, start, off) {
 		return true
 	}
-	sum := l2.Fold(l2.Checksum(f[start:], 0))
-	if sum == 0 && off == 6 { // UDP: 0 means "no checksum"
-		sum = 0xffff
-	}
-	binary.BigEndian.PutUint16(f[start+off:], sum)
-	return true
+	return tap.FinishChecksum(f, start, off)
 }

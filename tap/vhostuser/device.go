@@ -17,6 +17,7 @@ import (
 // Config is what New needs besides the connection.
 type Config struct {
 	Log *slog.Logger // nil: slog.Default()
+	MTU int          // the guest's MTU (IP packet bytes); 0: 65520, passt's default
 }
 
 // Device is a tap.Device on a vhost-user connection from qemu (the
@@ -36,6 +37,10 @@ type Device struct {
 	c             chain   // the walker, reused
 	backlog       backlog // frames for the guest waiting for receive buffers
 
+	mtu       int    // the guest's MTU: the longest segment (MaxSegment)
+	finishAll bool   // finish partial TCP checksums too (CompleteChecksums)
+	scratch   []byte // a segment finished for a guest without GUEST_CSUM
+
 	err      error // sticky: the connection is over
 	counters tap.Counters
 
@@ -50,9 +55,10 @@ type Device struct {
 }
 
 var (
-	_ tap.Device  = (*Device)(nil)
-	_ tap.Counted = (*Device)(nil)
-	_ tap.Roomer  = (*Device)(nil)
+	_ tap.Device    = (*Device)(nil)
+	_ tap.Counted   = (*Device)(nil)
+	_ tap.Roomer    = (*Device)(nil)
+	_ tap.Offloader = (*Device)(nil)
 )
 
 // errFault: guest memory faulted (the front end shrank or unmapped it).
@@ -61,7 +67,10 @@ var errFault = errors.New("vhost-user: guest memory access faulted")
 // New makes a Device on conn, an accepted UNIX stream socket from qemu.
 // The Device owns conn from now on, also on error.
 func New(conn int, cfg Config) (*Device, error) {
-	d := &Device{conn: conn, ep: -1, log: cfg.Log, hdrLen: netHdrLegacySize}
+	d := &Device{conn: conn, ep: -1, log: cfg.Log, hdrLen: netHdrLegacySize, mtu: cfg.MTU}
+	if d.mtu <= 0 {
+		d.mtu = 65520
+	}
 	if d.log == nil {
 		d.log = slog.Default()
 	}
@@ -157,8 +166,38 @@ func (d *Device) WriteFrames(frames [][]byte) (n int, err error) {
 		return 0, d.err
 	}
 	defer d.guard(&err, debug.SetPanicOnFault(true))
-	return d.receive(frames), nil
+	return d.receive(frames, nil), nil
 }
+
+// WriteSegments implements tap.Offloader: WriteFrames where frame i, if
+// segs[i] is not 0, is a TCP segment whose checksum field holds only the
+// pseudo-header sum. The guest gets it with NEEDS_CSUM (GUEST_CSUM), so
+// nobody sums the payload; a guest without GUEST_CSUM gets it finished.
+// Segments are never longer than the MTU here (MaxSegment), so no GSO.
+func (d *Device) WriteSegments(frames [][]byte, segs []uint16) (n int, err error) {
+	if d.err != nil {
+		return 0, d.err
+	}
+	defer d.guard(&err, debug.SetPanicOnFault(true))
+	return d.receive(frames, segs), nil
+}
+
+// MaxSegment implements tap.Offloader: the longest IP packet of a segment
+// frame, the MTU: segments carry partial checksums, not GSO.
+func (d *Device) MaxSegment() int { return d.mtu }
+
+// Offloads implements tap.Offloader: what the guest may hand the engine
+// (partial checksums with VIRTIO_NET_F_CSUM).
+func (d *Device) Offloads() tap.Offloads {
+	if d.features&(1<<featCsum) != 0 {
+		return tap.OffloadCsum
+	}
+	return 0
+}
+
+// CompleteChecksums implements tap.Offloader: on, the partial TCP
+// checksums of transmitted frames are finished too (for a capture).
+func (d *Device) CompleteChecksums(on bool) { d.finishAll = on }
 
 // guard turns a fault on guest memory (a front end that truncated the
 // memory file under the mapping) into the end of the connection, and

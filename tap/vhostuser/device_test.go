@@ -6,11 +6,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"math/rand/v2"
+	"net/netip"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"gopasst/proto/l2"
 	"gopasst/tap"
 )
 
@@ -475,9 +476,8 @@ func TestAllocs(t *testing.T) {
 	f.setup(Features)
 	bufs, sizes := [][]byte{make([]byte, 2048)}, []int{0}
 	out := [][]byte{frame(1514, 0)}
+	seg, segs := [][]byte{tcpFrame(1000)}, []uint16{1460}
 	f.putTx(feBufStart, frame(1000, 1))
-	r := rand.New(rand.NewPCG(1, 2))
-	_ = r
 	allocs := testing.AllocsPerRun(200, func() {
 		f.addChain(txQueue, [3]int{feBufStart, netHdrSize + 1000, 0})
 		f.addChain(rxQueue, [3]int{0x200000, 2048, 1})
@@ -486,6 +486,10 @@ func TestAllocs(t *testing.T) {
 		}
 		if n, _ := f.dev.WriteFrames(out); n != 1 {
 			t.Fatal("no frame written")
+		}
+		f.addChain(rxQueue, [3]int{0x200000, 2048, 1})
+		if n, _ := f.dev.WriteSegments(seg, segs); n != 1 {
+			t.Fatal("no segment written")
 		}
 		f.q[rxQueue].usedSeen = binary.LittleEndian.Uint16(f.mem[f.q[rxQueue].used+2:])
 	})
@@ -552,5 +556,87 @@ func TestRoom(t *testing.T) {
 	f.dev.WriteFrames([][]byte{frame(65535, 0)}) // held back
 	if r := f.dev.Room(); r != 0 {
 		t.Fatalf("with a frame held back: room %d", r)
+	}
+}
+
+// tcpFrame builds an Ethernet, IPv4, TCP frame with payload whose TCP
+// checksum field holds only the pseudo-header sum, as the TCP handler
+// writes segment frames (flow.Segmenter).
+func tcpFrame(payload int) []byte {
+	f := make([]byte, 14+20+20+payload)
+	binary.BigEndian.PutUint16(f[12:], 0x0800)
+	ip := f[14:34]
+	ip[0], ip[8], ip[9] = 0x45, 64, 6
+	binary.BigEndian.PutUint16(ip[2:], uint16(20+20+payload))
+	copy(ip[12:], []byte{192, 0, 2, 1})
+	copy(ip[16:], []byte{192, 0, 2, 2})
+	binary.BigEndian.PutUint16(ip[10:], l2.Fold(l2.Checksum(ip, 0)))
+	tcp := f[34:]
+	binary.BigEndian.PutUint16(tcp[0:], 80)
+	binary.BigEndian.PutUint16(tcp[2:], 40000)
+	tcp[12], tcp[13] = 5<<4, 0x18
+	for i := range payload {
+		tcp[20+i] = byte(i * 3)
+	}
+	pseudo := l2.PseudoHeaderSum(netip.AddrFrom4([4]byte{192, 0, 2, 1}), netip.AddrFrom4([4]byte{192, 0, 2, 2}), 6, 20+payload)
+	s := pseudo
+	for s>>16 != 0 {
+		s = s&0xffff + s>>16
+	}
+	binary.BigEndian.PutUint16(tcp[16:], uint16(s))
+	return f
+}
+
+// TestWriteSegments: a TCP segment with a partial checksum reaches a
+// guest with GUEST_CSUM as NEEDS_CSUM at the TCP checksum, untouched; a
+// guest without it gets the checksum finished, and the engine's frame
+// stays as it was (a capture finishes it itself). A frame that is not
+// TCP is dropped and counted.
+func TestWriteSegments(t *testing.T) {
+	tests := []struct {
+		name     string
+		features uint64
+		wantHdr  []byte
+		finished bool
+	}{
+		{"guest csum", Features, []byte{netHdrFNeedsCsum, 0, 0, 0, 0, 0, 34, 0, 16, 0, 1, 0}, false},
+		{"no guest csum", Features &^ (1 << featGuestCsum), []byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFrontend(t)
+			f.setup(tt.features)
+			f.postRx(2, 4096)
+			fr := tcpFrame(1000)
+			orig := bytes.Clone(fr)
+			if n, err := f.dev.WriteSegments([][]byte{fr}, []uint16{1460}); n != 1 || err != nil {
+				t.Fatalf("WriteSegments = %d, %v", n, err)
+			}
+			if !bytes.Equal(fr, orig) {
+				t.Error("the engine's frame was changed")
+			}
+			u := f.usedEntries(rxQueue)
+			if len(u) != 1 {
+				t.Fatalf("used %v", u)
+			}
+			got := f.mem[0x200000 : 0x200000+int(u[0][1])]
+			if !bytes.Equal(got[:netHdrSize], tt.wantHdr) {
+				t.Errorf("header % x, want % x", got[:netHdrSize], tt.wantHdr)
+			}
+			g := got[netHdrSize:]
+			sum := l2.Fold(l2.Checksum(g[34:], l2.PseudoHeaderSum(netip.AddrFrom4([4]byte{192, 0, 2, 1}), netip.AddrFrom4([4]byte{192, 0, 2, 2}), 6, len(g)-34)))
+			if finished := sum == 0; finished != tt.finished {
+				t.Errorf("checksum finished = %v, want %v", finished, tt.finished)
+			}
+			if !bytes.Equal(g[:50], orig[:50]) && !tt.finished {
+				t.Error("headers differ")
+			}
+			// Not TCP: dropped, counted.
+			udp := bytes.Clone(orig)
+			udp[14+9] = 17
+			if n, _ := f.dev.WriteSegments([][]byte{udp}, []uint16{1460}); n != 1 || f.dev.Counters().BadSegments != 1 {
+				t.Errorf("a UDP segment frame: took %d, BadSegments %d", n, f.dev.Counters().BadSegments)
+			}
+		})
 	}
 }

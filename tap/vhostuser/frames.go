@@ -2,7 +2,11 @@
 
 package vhostuser
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"gopasst/tap"
+)
 
 // transmit takes up to len(bufs) frames from the transmit queue into
 // bufs, returns the chains to the guest (used length 0) and notifies it
@@ -36,7 +40,7 @@ func (d *Device) transmit(bufs [][]byte, sizes []int) int {
 			d.counters.RingErrors++
 		case size == 0:
 		case hdr.Flags()&netHdrFNeedsCsum != 0 &&
-			!finishChecksum(bufs[n][:size], int(hdr.CsumStart()), int(hdr.CsumOffset())):
+			!finishChecksum(bufs[n][:size], int(hdr.CsumStart()), int(hdr.CsumOffset()), d.finishAll):
 			d.counters.RingErrors++
 		default:
 			sizes[n] = size
@@ -52,9 +56,11 @@ func (d *Device) transmit(bufs [][]byte, sizes []int) int {
 // receive copies frames into the receive queue's buffers, one or more
 // chains a frame with mergeable buffers (the count in the header's
 // num_buffers), after the backlog; what finds no room joins the backlog.
-// It publishes and notifies the guest once, and returns how many frames
-// it took (written, dropped as malformed, or held).
-func (d *Device) receive(frames [][]byte) int {
+// segs[i] not 0 marks frame i as a TCP segment with a partial checksum
+// (see WriteSegments). It publishes and notifies the guest once, and
+// returns how many frames it took (written, dropped and counted, or
+// held).
+func (d *Device) receive(frames [][]byte, segs []uint16) int {
 	q := &d.q[rxQueue]
 	if !q.ready() || d.mem.n == 0 {
 		return 0
@@ -62,9 +68,18 @@ func (d *Device) receive(frames [][]byte) int {
 	mrg := d.features&(1<<featMrgRxbuf) != 0
 	d.drainBacklog(q, mrg)
 	n := 0
-	for _, f := range frames {
+	for i, f := range frames {
+		var seg uint16
+		if i < len(segs) {
+			seg = segs[i]
+		}
+		f, csumStart := d.prepare(f, seg)
+		if f == nil {
+			n++ // dropped and counted
+			continue
+		}
 		if d.backlog.n == 0 {
-			r := d.receiveOne(q, f, mrg)
+			r := d.receiveOne(q, f, csumStart, mrg)
 			if r == rxBroken {
 				break
 			}
@@ -73,7 +88,7 @@ func (d *Device) receive(frames [][]byte) int {
 				continue
 			}
 		}
-		if !d.backlog.push(f) {
+		if !d.backlog.push(f, csumStart) {
 			break
 		}
 		d.counters.Held++
@@ -85,11 +100,44 @@ func (d *Device) receive(frames [][]byte) int {
 	return n
 }
 
+// prepare returns the frame to write for f and where its partial TCP
+// checksum starts (0: none). A segment frame (seg not 0) keeps its
+// partial checksum for a guest that takes NEEDS_CSUM (GUEST_CSUM); for
+// another guest it is finished in a copy (the engine's frame stays as it
+// is: a capture finishes it again). nil: not a TCP frame, dropped and
+// counted.
+func (d *Device) prepare(f []byte, seg uint16) ([]byte, int) {
+	if seg == 0 {
+		return f, 0
+	}
+	start, _, _, ok := tap.SegmentHeaders(f)
+	if !ok {
+		d.counters.BadSegments++
+		return nil, 0
+	}
+	if d.features&(1<<featGuestCsum) != 0 {
+		return f, start
+	}
+	if d.scratch == nil {
+		d.scratch = make([]byte, 65536)
+	}
+	if len(f) > len(d.scratch) {
+		d.counters.BadSegments++
+		return nil, 0
+	}
+	s := d.scratch[:len(f)]
+	copy(s, f)
+	tap.FinishChecksum(s, start, tcpCsumOffset)
+	d.counters.ChecksumsDone++
+	return s, 0
+}
+
 // drainBacklog writes held frames into the receive queue, oldest first,
 // until it has no room. The caller publishes.
 func (d *Device) drainBacklog(q *vring, mrg bool) {
 	for d.backlog.n > 0 {
-		switch d.receiveOne(q, d.backlog.peek(), mrg) {
+		f, csumStart := d.backlog.peek()
+		switch d.receiveOne(q, f, csumStart, mrg) {
 		case rxNoRoom, rxBroken:
 			return
 		}
@@ -120,10 +168,12 @@ const (
 )
 
 // receiveOne writes one frame: the virtio-net header, then the frame,
-// across as many chains as it takes (one without mergeable buffers).
+// across as many chains as it takes (one without mergeable buffers). The
+// header says NEEDS_CSUM at csumStart (the TCP checksum) when that is not
+// 0, else DATA_VALID (with GUEST_CSUM).
 // Without room for all of it, the chains it took are given back
 // (lastAvail and the staged entries rewound) and nothing is published.
-func (d *Device) receiveOne(q *vring, f []byte, mrg bool) rxResult {
+func (d *Device) receiveOne(q *vring, f []byte, csumStart int, mrg bool) rxResult {
 	lastAvail, staged := q.lastAvail, q.staged
 	avail, ok := q.pending()
 	if !ok {
@@ -132,7 +182,12 @@ func (d *Device) receiveOne(q *vring, f []byte, mrg bool) rxResult {
 	}
 	hdr := d.hdr[:d.hdrLen]
 	clear(hdr)
-	if d.features&(1<<featGuestCsum) != 0 {
+	switch {
+	case csumStart != 0:
+		hdr[0] = netHdrFNeedsCsum
+		binary.LittleEndian.PutUint16(hdr[6:], uint16(csumStart))
+		binary.LittleEndian.PutUint16(hdr[8:], tcpCsumOffset)
+	case d.features&(1<<featGuestCsum) != 0:
 		hdr[0] = netHdrFDataValid
 	}
 	var first uint16

@@ -245,7 +245,7 @@ func (s *server) device(fd int) (tap.Device, error) {
 		return nil, err
 	}
 	if s.cfg.VhostUser {
-		d, err := vhostuser.New(fd, vhostuser.Config{Log: s.log})
+		d, err := vhostuser.New(fd, vhostuser.Config{Log: s.log, MTU: s.n.MTU})
 		if err != nil {
 			return nil, fmt.Errorf("vhost-user: %w", err)
 		}
