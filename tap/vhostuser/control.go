@@ -142,6 +142,9 @@ func (d *Device) handle(b []byte, fds []int) error {
 		if d.features&(1<<featMrgRxbuf|1<<featVersion1) != 0 {
 			d.hdrLen = netHdrSize
 		}
+		for i := range d.q {
+			d.q[i].eventIdx = d.features&(1<<featEventIdx) != 0
+		}
 	case ReqGetProtocolFeatures:
 		reply = d.u64(ProtocolFeatures)
 	case ReqSetProtocolFeatures:
