@@ -42,6 +42,9 @@ type Device struct {
 	scratch   []byte // a segment finished for a guest without GUEST_CSUM
 
 	fence    uint32 // stored to, as a fence (askKick)
+	wake     int    // eventfd in ep: the device wakes the engine itself (askKicks)
+	rxSeen   uint16 // the receive queue's available index when its room was last looked at
+	rxShort  bool   // Room found less than a frame of 64 KiB, or a frame found none: someone may wait
 	err      error  // sticky: the connection is over
 	counters tap.Counters
 
@@ -50,7 +53,7 @@ type Device struct {
 	oob    []byte
 	reply  [headerSize + 64]byte
 	evBuf  [8]byte
-	events [numQueues + 1]unix.EpollEvent
+	events [numQueues + 2]unix.EpollEvent
 	hdr    [netHdrSize]byte // receive: the header written
 	txHdr  [netHdrSize]byte // transmit: the header read
 }
@@ -68,7 +71,7 @@ var errFault = errors.New("vhost-user: guest memory access faulted")
 // New makes a Device on conn, an accepted UNIX stream socket from qemu.
 // The Device owns conn from now on, also on error.
 func New(conn int, cfg Config) (*Device, error) {
-	d := &Device{conn: conn, ep: -1, log: cfg.Log, hdrLen: netHdrLegacySize, mtu: cfg.MTU}
+	d := &Device{conn: conn, ep: -1, wake: -1, log: cfg.Log, hdrLen: netHdrLegacySize, mtu: cfg.MTU}
 	if d.mtu <= 0 {
 		d.mtu = 65520
 	}
@@ -99,6 +102,15 @@ func New(conn int, cfg Config) (*Device, error) {
 		return nil, fmt.Errorf("vhost-user: epoll: %w", err)
 	}
 	d.ep = ep
+	if d.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+		d.wake = -1
+		d.Close()
+		return nil, fmt.Errorf("vhost-user: eventfd: %w", err)
+	}
+	if err := d.watch(d.wake); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("vhost-user: epoll: %w", err)
+	}
 	if err := d.watch(conn); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("vhost-user: epoll: %w", err)
@@ -120,6 +132,7 @@ func (d *Device) Close() error {
 		d.stopQueue(&d.q[i])
 	}
 	d.mem.unmap()
+	closeFd(&d.wake)
 	if d.ep >= 0 {
 		unix.Close(d.ep)
 		d.ep = -1
@@ -152,16 +165,37 @@ func (d *Device) ReadFrames(bufs [][]byte, sizes []int) (n int, err error) {
 			}
 			continue
 		}
-		unix.Read(fd, d.evBuf[:]) // a kick: the queue is walked below anyway
+		unix.Read(fd, d.evBuf[:]) // a kick, or our own wake-up: the queues are walked below anyway
 	}
 	d.flushBacklog()
 	n = d.transmit(bufs, sizes)
-	for i := range d.q {
-		if q := &d.q[i]; q.ready() {
-			q.askKick(&d.fence)
+	d.askKicks(bufs, sizes, &n)
+	return n, nil
+}
+
+// askKicks writes both queues' avail_event (with the event index), and
+// looks at what the guest made available without a kick meanwhile: the
+// transmit queue's entries are taken now (as far as bufs go; a full batch
+// makes the engine read again anyway); new receive buffers, while a
+// frame or a connection may be waiting for them, wake the engine once
+// more through the device's own eventfd, so that the waiting ones get
+// their turn.
+func (d *Device) askKicks(bufs [][]byte, sizes []int, n *int) {
+	if q := &d.q[txQueue]; q.eventIdx && q.ready() {
+		for range 8 {
+			if q.askKick(&d.fence) == q.lastAvail || *n == len(bufs) || !q.ready() {
+				break
+			}
+			*n += d.transmit(bufs[*n:], sizes[*n:])
 		}
 	}
-	return n, nil
+	if q := &d.q[rxQueue]; q.eventIdx && q.ready() {
+		if idx := q.askKick(&d.fence); idx != d.rxSeen && (d.rxShort || d.backlog.n > 0) {
+			d.rxSeen, d.rxShort = idx, false
+			d.evBuf = [8]byte{1}
+			unix.Write(d.wake, d.evBuf[:])
+		}
+	}
 }
 
 // WriteFrames copies frames into the guest's receive buffers, or holds

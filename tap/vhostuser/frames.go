@@ -180,6 +180,7 @@ func (d *Device) receiveOne(q *vring, f []byte, csumStart int, mrg bool) rxResul
 		d.broken(q, "available index beyond the ring")
 		return rxBroken
 	}
+	avail0 := avail
 	hdr := d.hdr[:d.hdrLen]
 	clear(hdr)
 	switch {
@@ -195,6 +196,7 @@ func (d *Device) receiveOne(q *vring, f []byte, csumStart int, mrg bool) rxResul
 	for off := -len(hdr); off < len(f); {
 		if avail == 0 {
 			q.lastAvail, q.staged = lastAvail, staged
+			d.rxSeen, d.rxShort = q.lastAvail+avail0, true
 			return rxNoRoom
 		}
 		head, ok := q.head()
@@ -274,6 +276,7 @@ func (d *Device) Room() int {
 	if !ok {
 		return 0
 	}
+	d.rxSeen = q.lastAvail + avail
 	room := 0
 	for i := range avail {
 		slot := int((q.lastAvail + i) & (q.size - 1))
@@ -282,6 +285,9 @@ func (d *Device) Room() int {
 			break
 		}
 		room += int(min(q.descAt(head).Len(), 64<<10)) - d.hdrLen
+	}
+	if room < 64<<10 {
+		d.rxShort = true
 	}
 	return max(room, 0)
 }

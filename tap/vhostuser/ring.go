@@ -142,21 +142,22 @@ func (q *vring) publish() bool {
 func needEvent(event, new, old uint16) bool { return new-event-1 < new-old }
 
 // askKick writes avail_event, with the event index: the guest kicks the
-// queue when it makes entries available from the current available index
-// on. An index that moved meanwhile (the guest added entries after
-// reading the old avail_event, and did not kick) is written again, so
-// that no addition goes unannounced.
-func (q *vring) askKick(fence *uint32) {
-	if !q.eventIdx {
-		return
-	}
+// queue when it makes an entry available at the current available index.
+// It returns that index. An index that moved meanwhile (the guest added
+// entries after reading the old avail_event, and did not kick) is written
+// again: entries before the returned index may have come without a kick,
+// and the caller looks at them now (see "Notifications" in doc.go).
+func (q *vring) askKick(fence *uint32) uint16 {
 	at := ringHeaderSize + usedElemSize*int(q.size)
-	for range 4 {
-		_, idx := loadWord16(q.avail, 0)
+	_, idx := loadWord16(q.avail, 0)
+	for range 8 {
 		binary.LittleEndian.PutUint16(q.used[at:], idx)
 		storeFence(fence) // the store above before the load below
-		if _, now := loadWord16(q.avail, 0); now == idx {
-			return
+		_, now := loadWord16(q.avail, 0)
+		if now == idx {
+			break
 		}
+		idx = now
 	}
+	return idx
 }
