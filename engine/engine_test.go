@@ -561,7 +561,7 @@ func TestStatsLine(t *testing.T) {
 	var s Stats
 	s.FramesIn, s.Dropped, s.Drops[DropTruncated], s.Service[SvcDHCP] = 7, 3, 3, 1
 	s.FlowsTCP, s.FlowsUDP, s.FlowsUsed, s.FlowsMax = 2, 1, 3, 131071
-	want := "stats: frames_in=7 frames_out=0 bytes_in=0 bytes_out=0 dropped=3 (truncated=3 bad_l2=0 ethertype=0 bad_l3=0 bad_l4=0 bad_checksum=0 fragment=0 proto=0 not_for_us=0 off=0 no_udp=0 no_handler=0) tap_full=0 arp=0 ndp=0 ra=0 dhcp=1 dhcpv6=0 tcp=0 udp=0 icmp=0 wakeups=0 tcp_flows=2 udp_flows=1 icmp_flows=0 flows=3 flows_max=131071 tap_write_errors=0 tap_unframable=0 tap_partial_writes=0 denied_tcp=0 denied_udp=0 denied_icmp=0 limited_tcp=0 limited_udp=0 limited_icmp=0 audit_dropped=0 frags_out=0 reassembled=0 frags_held=0 tap_gso_in=0 tap_gso_out=0 tap_csum_done=0 tap_bad_segments=0 tcp_opens=5 tcp_retrans=1 auto_opens=0"
+	want := "stats: frames_in=7 frames_out=0 bytes_in=0 bytes_out=0 dropped=3 (truncated=3 bad_l2=0 ethertype=0 bad_l3=0 bad_l4=0 bad_checksum=0 fragment=0 proto=0 not_for_us=0 off=0 no_udp=0 no_handler=0) tap_full=0 arp=0 ndp=0 ra=0 dhcp=1 dhcpv6=0 tcp=0 udp=0 icmp=0 wakeups=0 tcp_flows=2 udp_flows=1 icmp_flows=0 flows=3 flows_max=131071 tap_write_errors=0 tap_unframable=0 tap_partial_writes=0 denied_tcp=0 denied_udp=0 denied_icmp=0 limited_tcp=0 limited_udp=0 limited_icmp=0 audit_dropped=0 frags_out=0 reassembled=0 frags_held=0 tap_gso_in=0 tap_gso_out=0 tap_csum_done=0 tap_bad_segments=0 reclaims=0 tcp_opens=5 tcp_retrans=1 auto_opens=0"
 	s.Handlers = []HandlerStats{
 		{Name: "tcp", Frames: flow.FramesOf(flow.FrameTCP), Counters: flow.CountersOf(flow.Flows, flow.Opens, flow.Retrans), Stats: flow.Stats{flow.Flows: 2, flow.Opens: 5, flow.Retrans: 1}},
 		{Name: "auto", Counters: flow.CountersOf(flow.Opens)},

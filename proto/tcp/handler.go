@@ -386,6 +386,11 @@ func (h *Handler) compact() {
 		}
 	}
 	h.closed = h.closed[:0]
+	if t.shrink() {
+		// The per-wake-up lists follow the table (addConn grows them).
+		h.dirty = append(make([]int, 0, len(t.conns)), h.dirty...)
+		h.closed = make([]int, 0, len(t.conns))
+	}
 }
 
 // ref returns the epoll reference of a connection's socket.
