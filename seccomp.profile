@@ -79,9 +79,9 @@ futex arg1 == FUTEX_WAIT_PRIVATE|FUTEX_WAKE_PRIVATE|FUTEX_WAIT|FUTEX_WAKE # Go r
 futex_time64 arg1 == FUTEX_WAIT_PRIVATE|FUTEX_WAKE_PRIVATE|FUTEX_WAIT|FUTEX_WAKE arch == arm|386 # Go runtime on 32-bit: futex with a 64-bit timeout, used when the kernel has it (>= 5.1)
 nanosleep             # Go runtime: usleep in sysmon and spinning Ms
 sched_yield           # Go runtime: osyield in lock2/stopm
-mmap arch != arm|386  # Go runtime: heap arenas, stacks, vgetrandom state
-mmap2 arch == arm|386 # Go runtime on 32-bit: mmap with a page offset
-munmap                # Go runtime: sysFree (rare: growing allspans)
+mmap arch != arm|386  # Go runtime: heap arenas, stacks, vgetrandom state; passt --vhost-user: the guest memory regions, MAP_SHARED from the memfds qemu passes
+mmap2 arch == arm|386 # Go runtime on 32-bit: mmap with a page offset; passt --vhost-user: guest memory, as mmap
+munmap                # Go runtime: sysFree (rare: growing allspans); passt --vhost-user: guest memory, when qemu leaves or sends a new memory table
 madvise               # Go runtime: scavenger returning memory (sysUnusedOS)
 rt_sigreturn          # Go runtime: return from SIGURG (async preemption) and other handlers
 rt_sigprocmask        # Go runtime: minit, thread creation, signal handling
@@ -108,8 +108,8 @@ gettimeofday          # vDSO fallback, as clock_gettime
 # --- Go netpoller, and the event loop's core -------------------------------
 epoll_pwait           # Go netpoller; event loop (x/sys EpollWait uses epoll_pwait on amd64)
 epoll_ctl             # Go netpoller; event loop: add/modify/remove flows
-read                  # netpoller wake-ups; daemons: tap/qemu socket I/O, eventfd and timerfd reads
-write                 # error messages, netpoller wake-ups; daemons: tap/qemu socket I/O, pcap and log file, system log datagrams on the socket connected to /dev/log before the filter
+read                  # netpoller wake-ups; daemons: tap/qemu socket I/O, eventfd and timerfd reads (vhost-user: the kick eventfds)
+write                 # error messages, netpoller wake-ups; daemons: tap/qemu socket I/O, vhost-user call and error eventfds, pcap and log file, system log datagrams on the socket connected to /dev/log before the filter
 close                 # netpoller; launchers: the child's pidfd after waiting; daemons: closing flows, timerfds and sockets
 
 [common]
@@ -137,12 +137,12 @@ listen                # TCP: port forwarding listeners (re)opened at run time
 accept4               # TCP: inbound connections on forwarded ports; passt: qemu reconnecting
 accept arch != 386|s390x # older wrappers of accept4 (i386 and s390x have accept only through socketcall)
 getsockopt            # TCP_INFO (window, RTT), SO_ERROR after a non-blocking connect
-setsockopt            # SO_REUSEADDR, TCP_NODELAY, IP(V6)_RECVERR, SO_RCVLOWAT, window clamping
+setsockopt            # SO_REUSEADDR, TCP_NODELAY, IP(V6)_RECVERR, SO_RCVLOWAT, window clamping; vhost-user: SO_RCVTIMEO, SO_SNDTIMEO on the connection
 getsockname           # local address of new flows
 getpeername           # remote address of accepted connections
 shutdown              # TCP: half close (FIN from either side)
 recvfrom              # UDP/ICMP datagrams; TCP: MSG_PEEK of unacknowledged data
-recvmsg               # UDP with ancillary data (IP_RECVERR errors, destination address); TCP
+recvmsg               # UDP with ancillary data (IP_RECVERR errors, destination address); TCP; passt --vhost-user: messages with their fds (SCM_RIGHTS)
 recvmmsg              # UDP: batched receive
 sendto                # UDP/ICMP datagrams; TCP data
 sendmsg               # TCP data with iovecs; UDP with source address
@@ -151,7 +151,7 @@ socketcall arg0 == SYS_SOCKET|SYS_BIND|SYS_CONNECT|SYS_LISTEN|SYS_ACCEPT|SYS_ACC
 
 [passt]
 socket arg0 == AF_UNIX # passt: the qemu UNIX stream socket, if it is re-created at run time (its listener normally exists before the filter)
-epoll_create1         # passt: the one sandboxed process builds a fresh engine (its epoll) for each guest
+epoll_create1         # passt: the one sandboxed process builds a fresh engine (its epoll) for each guest; --vhost-user: the device's own epoll set (connection and kick eventfds)
 eventfd2              # passt: the engine's wake-up eventfd, made per guest with the engine
 unlinkat              # passt: removes its UNIX socket at exit, relative to the socket directory's O_PATH fd from the launcher (no path resolves in the empty root)
 

@@ -171,7 +171,9 @@ var LookupInterface = func(name string) error {
 }
 
 // Unsupported lists the options cfg uses whose feature gopasst does not
-// implement yet, so cmd/ can refuse them with "not yet supported".
+// implement yet, so cmd/ can refuse them with "not yet supported". Live
+// migration of a vhost-user guest (--repair-path, --migrate-exit,
+// --migrate-no-linger) is one of them.
 func Unsupported(cfg *policy.Config) []string {
 	var out []string
 	add := func(used bool, opt string) {
@@ -179,9 +181,10 @@ func Unsupported(cfg *policy.Config) []string {
 			out = append(out, opt)
 		}
 	}
-	add(cfg.VhostUser, "--vhost-user")
 	add(cfg.ConfPath != "" && cfg.Mode != policy.ModePasta, "-c/--conf-path in passt mode")
-	add(cfg.RepairPath != "" && cfg.RepairPath != "none", "--repair-path")
+	add(cfg.RepairPath != "" && cfg.RepairPath != "none", "--repair-path (live migration)")
+	add(cfg.MigrateExit, "--migrate-exit (live migration)")
+	add(cfg.MigrateNoLinger, "--migrate-no-linger (live migration)")
 	add(cfg.SpliceOnly, "--splice-only")
 	add(cfg.Mode == policy.ModePasta && cfg.Fd >= 0, "-F/--fd in pasta mode")
 	return out

@@ -184,8 +184,15 @@ func TestParseCallers(t *testing.T) {
 				c.NsMAC, c.NoNetNSQuit, c.NetNSOnly, c.NoSplice, c.TargetPID = "02:00:00:00:00:02", true, true, true, 77
 				c.ConfigNet = true
 			})},
-		{"unsupported recorded", policy.ModePasst, "--vhost-user -c /tmp/ctl --repair-path /tmp/r",
-			passt(func(c *policy.Config) { c.VhostUser, c.ConfPath, c.RepairPath = true, "/tmp/ctl", "/tmp/r" })},
+		{"vhost-user", policy.ModePasst, "--vhost-user -s /tmp/vu.sock -1",
+			passt(func(c *policy.Config) { c.VhostUser, c.Socket, c.OneOff = true, "/tmp/vu.sock", true })},
+		{"unsupported recorded", policy.ModePasst, "--vhost-user -c /tmp/ctl --repair-path /tmp/r --migrate-exit --migrate-no-linger",
+			passt(func(c *policy.Config) {
+				c.VhostUser, c.ConfPath, c.RepairPath = true, "/tmp/ctl", "/tmp/r"
+				c.MigrateExit, c.MigrateNoLinger = true, true
+			})},
+		{"repair none", policy.ModePasst, "--vhost-user --repair-path none",
+			passt(func(c *policy.Config) { c.VhostUser, c.RepairPath = true, "none" })},
 		{"mtu zero", policy.ModePasst, "-m 0", passt(func(c *policy.Config) { c.MTUSet = true })},
 	}
 	for _, tt := range tests {
@@ -365,19 +372,27 @@ func TestParseSentinels(t *testing.T) {
 }
 
 func TestUnsupported(t *testing.T) {
-	c, err := Parse(policy.ModePasst, []string{"--vhost-user", "-c", "/tmp/ctl", "-s", "/tmp/s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff([]string{"--vhost-user", "-c/--conf-path in passt mode"}, Unsupported(c)); d != "" {
-		t.Error(d)
-	}
-	c, err = Parse(policy.ModePasst, []string{"-s", "/tmp/s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u := Unsupported(c); len(u) != 0 {
-		t.Errorf("Unsupported = %v", u)
+	for _, tt := range []struct {
+		line string
+		want []string
+	}{
+		{"-s /tmp/s", nil},
+		{"--vhost-user -s /tmp/s", nil},
+		{"--vhost-user -F 5", nil},
+		{"--vhost-user --repair-path none", nil},
+		{"--vhost-user -c /tmp/ctl -s /tmp/s", []string{"-c/--conf-path in passt mode"}},
+		// Live migration: refused, each option named.
+		{"--vhost-user --repair-path /tmp/r", []string{"--repair-path (live migration)"}},
+		{"--vhost-user --migrate-exit", []string{"--migrate-exit (live migration)"}},
+		{"--vhost-user --migrate-no-linger --migrate-exit", []string{"--migrate-exit (live migration)", "--migrate-no-linger (live migration)"}},
+	} {
+		c, err := Parse(policy.ModePasst, splitArgs(tt.line))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.line, err)
+		}
+		if d := cmp.Diff(tt.want, Unsupported(c)); d != "" {
+			t.Errorf("%s: (-want +got)\n%s", tt.line, d)
+		}
 	}
 	// -F in passt is a connected socket (supported); in pasta a tap fd.
 	for _, tt := range []struct {

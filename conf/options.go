@@ -277,8 +277,8 @@ var options = []option{
 		p.c.RepairPath = v
 		return nil
 	}},
-	{long: "migrate-exit", apply: migrate},
-	{long: "migrate-no-linger", apply: migrate},
+	{long: "migrate-exit", apply: migrate(func(c *policy.Config) *bool { return &c.MigrateExit })},
+	{long: "migrate-no-linger", apply: migrate(func(c *policy.Config) *bool { return &c.MigrateNoLinger })},
 	{long: "chroot-fallback", apply: flag(func(c *policy.Config) *bool { return &c.ChrootFallback }, true)},
 
 	{long: "pcap", short: 'p', arg: true, apply: path(func(c *policy.Config) *string { return &c.PcapFile })},
@@ -554,13 +554,17 @@ func flowLimit(field func(c *policy.Config) *policy.FlowLimits, rate bool) func(
 }
 
 // migrate records --migrate-exit or --migrate-no-linger, vhost-user
-// (passt) options: finish refuses them without --vhost-user.
-func migrate(p *parser, o *option, _ string) error {
-	if err := p.passtOnly(o); err != nil {
-		return err
+// (passt) options: finish refuses them without --vhost-user, and
+// Unsupported with it (live migration is not built).
+func migrate(field func(*policy.Config) *bool) func(*parser, *option, string) error {
+	return func(p *parser, o *option, _ string) error {
+		if err := p.passtOnly(o); err != nil {
+			return err
+		}
+		p.migrate = true
+		*field(p.c) = true
+		return nil
 	}
-	p.migrate = true
-	return nil
 }
 
 func noCopy(p *parser, o *option, _ string) error {

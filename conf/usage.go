@@ -65,7 +65,7 @@ func Usage(mode policy.Mode) string {
 	} else {
 		w("  -s, --socket, --socket-path PATH  UNIX domain socket path",
 			"  -1, --one-off            Quit after handling one single client",
-			"      --vhost-user         Enable vhost-user mode (not yet supported)",
+			"      --vhost-user         Enable vhost-user mode",
 			"      --print-capabilities Print back-end capabilities in JSON format")
 	}
 	w("  -F, --fd FD              Use FD as pre-opened connected socket",

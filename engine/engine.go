@@ -114,8 +114,10 @@ type Engine struct {
 	fragSlab []byte
 	fragPos  int // bytes of fragSlab queued; reset by flush
 
-	out    [][]byte // frames queued for the guest; cap maxOut, never grown
-	outSeg []uint16 // beside out: the MSS of a segment frame (SendSegments), else 0
+	out      [][]byte   // frames queued for the guest; cap maxOut, never grown
+	outSeg   []uint16   // beside out: the MSS of a segment frame (SendSegments), else 0
+	outBytes int        // bytes in out
+	roomer   tap.Roomer // dev, if its room comes and goes with the guest
 
 	st     Stats
 	budget *flow.Budget
@@ -168,6 +170,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}
+	e.roomer, _ = cfg.Device.(tap.Roomer)
 	if b, ok := cfg.Device.(tap.Backlogger); ok {
 		e.back = b
 	}

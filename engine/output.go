@@ -3,6 +3,7 @@
 package engine
 
 import (
+	"math"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -31,6 +32,16 @@ func (t *tapSink) Flush() bool {
 	return e.st.TapFull == full && e.devErr == nil
 }
 
+// Room implements flow.Roomer: the device's room (tap.Roomer) less what
+// this wake-up queued already.
+func (t *tapSink) Room() int {
+	e := (*Engine)(t)
+	if e.roomer == nil {
+		return math.MaxInt
+	}
+	return e.roomer.Room() - e.outBytes
+}
+
 // MaxSegment implements flow.Segmenter: the longest IP packet of a
 // segment frame the device takes; 0 without tap offloads.
 func (t *tapSink) MaxSegment() int { return t.maxSeg }
@@ -53,6 +64,7 @@ func (t *tapSink) SendSegments(frames [][]byte, mss uint16) {
 			e.flush()
 		}
 		e.out = append(e.out, f)
+		e.outBytes += len(f)
 		e.outSeg = append(e.outSeg, max(mss, 1))
 	}
 }
@@ -73,6 +85,7 @@ func (e *Engine) queue(frames [][]byte) {
 			e.flush()
 		}
 		e.out = append(e.out, f)
+		e.outBytes += len(f)
 		e.outSeg = append(e.outSeg, 0)
 	}
 }
@@ -98,6 +111,7 @@ func (e *Engine) queueFragments() {
 		e.fragPos += (n + 7) &^ 7
 		e.st.Fragmented++
 		e.out = append(e.out, dst[:n:n])
+		e.outBytes += n
 		e.outSeg = append(e.outSeg, 0)
 		if !more {
 			return
@@ -144,6 +158,7 @@ func (e *Engine) flush() {
 	e.st.TapFull += uint64(len(e.out) - n)
 	clear(e.out) // do not keep the handlers' buffers reachable
 	e.out = e.out[:0]
+	e.outBytes = 0
 	e.outSeg = e.outSeg[:0]
 	e.fragPos = 0
 	if err != nil && e.devErr == nil {

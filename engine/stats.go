@@ -151,7 +151,7 @@ type HandlerStats struct {
 
 // Line formats s as the stats line the engine logs. The format is stable:
 //
-//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N
+//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N tap_ring_errors=N tap_too_long=N tap_held=N
 //	  denied_tcp=N denied_udp=N denied_icmp=N limited_tcp=N limited_udp=N limited_icmp=N audit_dropped=N frags_out=N reassembled=N frags_held=N
 //	  tap_gso_in=N tap_gso_out=N tap_csum_done=N tap_bad_segments=N reclaims=N HANDLER_COUNTER=N ...
 //
@@ -183,8 +183,8 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, " wakeups=%d", s.Wakeups)
 	fmt.Fprintf(&b, " tcp_flows=%d udp_flows=%d icmp_flows=%d flows=%d flows_max=%d",
 		s.FlowsTCP, s.FlowsUDP, s.FlowsICMP, s.FlowsUsed, s.FlowsMax)
-	fmt.Fprintf(&b, " tap_write_errors=%d tap_unframable=%d tap_partial_writes=%d",
-		s.Tap.WriteErrors, s.Tap.Unframable, s.Tap.PartialWrites)
+	fmt.Fprintf(&b, " tap_write_errors=%d tap_unframable=%d tap_partial_writes=%d tap_ring_errors=%d tap_too_long=%d tap_held=%d",
+		s.Tap.WriteErrors, s.Tap.Unframable, s.Tap.PartialWrites, s.Tap.RingErrors, s.Tap.TooLong, s.Tap.Held)
 	fmt.Fprintf(&b, " denied_tcp=%d denied_udp=%d denied_icmp=%d limited_tcp=%d limited_udp=%d limited_icmp=%d audit_dropped=%d",
 		s.Denied[0], s.Denied[1], s.Denied[2], s.Limited[0], s.Limited[1], s.Limited[2], s.AuditDropped)
 	fmt.Fprintf(&b, " frags_out=%d reassembled=%d frags_held=%d", s.Fragmented, s.Reassembled, s.FragsHeld)

@@ -76,6 +76,17 @@ type Flusher interface {
 	Flush() bool
 }
 
+// Roomer is implemented by a Tap that knows how much the guest takes now
+// (tap.Roomer): Room returns about how many more bytes of frames this
+// wake-up may send before the device has to hold them back. A handler
+// whose data can wait where it is (TCP: in the host socket) sends no more
+// than that and tries again at the start of the next wake-up (the device
+// wakes the engine when the guest makes room). math.MaxInt when the
+// device has no such limit.
+type Roomer interface {
+	Room() int
+}
+
 // Segmenter is implemented by a Tap whose device takes TCP segments
 // larger than the MTU with a partial checksum (tap.Offloader: pasta's tap
 // with a virtio-net header). MaxSegment returns the longest IP packet of

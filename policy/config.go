@@ -85,7 +85,7 @@ type Config struct {
 	Socket    string `toml:"socket"`  // -s: UNIX socket path
 	Fd        int    `toml:"-"`       // -F: connected socket fd; -1 = none
 	OneOff    bool   `toml:"one_off"` // -1
-	VhostUser bool   `toml:"-"`       // --vhost-user (not supported yet)
+	VhostUser bool   `toml:"-"`       // --vhost-user: qemu's vhost-user back end (tap/vhostuser)
 
 	// pasta only.
 	NsIfname     string   `toml:"ns_ifname"`        // -I
@@ -111,7 +111,9 @@ type Config struct {
 	NoDHCPDNS         bool   `toml:"no_dhcp_dns"`    // --no-dhcp-dns / --dhcp-dns; NewConfig: true for pasta
 	NoDHCPSearch      bool   `toml:"no_dhcp_search"` // --no-dhcp-search / --dhcp-search; NewConfig: true for pasta
 	ConfPath          string `toml:"-"`              // -c: control socket for pesto (not supported yet)
-	RepairPath        string `toml:"-"`              // --repair-path (vhost-user; not supported yet)
+	RepairPath        string `toml:"-"`              // --repair-path (vhost-user live migration; refused)
+	MigrateExit       bool   `toml:"-"`              // --migrate-exit (vhost-user live migration; refused)
+	MigrateNoLinger   bool   `toml:"-"`              // --migrate-no-linger (vhost-user live migration; refused)
 	SpliceOnly        bool   `toml:"-"`              // --splice-only (pasta; not supported yet)
 	ChrootFallback    bool   `toml:"-"`              // --chroot-fallback
 	PrintCapabilities bool   `toml:"-"`              // --print-capabilities was given

@@ -34,6 +34,15 @@ type Backlogger interface {
 	Flush() error
 }
 
+// Roomer is implemented by devices whose room for frames comes and goes
+// with the guest (vhost-user: the receive buffers the guest posted). Room
+// returns about how many bytes of frames the device takes now without
+// holding any back; a device that has room again makes its Fd readable
+// (the guest's kick). Devices without it take what the kernel queue takes.
+type Roomer interface {
+	Room() int
+}
+
 // Counted is implemented by devices that count frames they lost or split
 // on the way out (Tun, Stream); the engine puts the counts on its stats
 // line.
@@ -46,6 +55,9 @@ type Counters struct {
 	WriteErrors   uint64 // Tun: frames write(2) refused with an error other than a full queue (dropped)
 	Unframable    uint64 // Stream: frames skipped because they cannot be framed (empty, longer than MaxStreamFrame)
 	PartialWrites uint64 // Stream: times the socket took only part of a frame (the tail waits for EPOLLOUT)
+	RingErrors    uint64 // vhost-user: malformed descriptor chains dropped, and queues stopped as malformed
+	TooLong       uint64 // vhost-user: frames dropped that did not fit (the guest's transmit buffer, a receive chain)
+	Held          uint64 // vhost-user: frames held back while the guest had no receive buffers (then written in order)
 
 	// Offloads (Tun with a virtio-net header): GSO frames read (TCP
 	// segments larger than the MTU from the guest's kernel) and written

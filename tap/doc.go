@@ -61,7 +61,8 @@
 // errors, unframable frames, partial writes); the engine prints these on
 // its stats line as tap_write_errors, tap_unframable and
 // tap_partial_writes, and the offload counters as tap_gso_in,
-// tap_gso_out, tap_csum_done and tap_bad_segments.
+// tap_gso_out, tap_csum_done and tap_bad_segments; the vhost-user device
+// (package tap/vhostuser) adds tap_ring_errors, tap_too_long and tap_held.
 //
 // Stream (NewStream) is the qemu "-netdev stream" protocol: a 4-byte
 // big-endian length, then the frame. Reads go into a 256 KiB reassembly

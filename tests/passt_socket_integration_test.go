@@ -387,7 +387,11 @@ func TestIntegrationPasstBadOptions(t *testing.T) {
 		want string
 	}{
 		{"unknown", []string{"--xyz"}, "passt: unrecognized option '--xyz'\n"},
-		{"unsupported", []string{"--vhost-user"}, "not yet supported"},
+		{"unsupported", []string{"-c", "/tmp/ctl"}, "passt: -c/--conf-path in passt mode: not yet supported\n"},
+		{"migration", []string{"--vhost-user", "--repair-path", "/tmp/r", "--migrate-exit"},
+			"passt: --repair-path (live migration), --migrate-exit (live migration): not yet supported\n"},
+		{"migration without vhost-user", []string{"--migrate-no-linger"},
+			"passt: --migrate-exit and --migrate-no-linger are for vhost-user mode only\n"},
 		{"pasta only", []string{"--netns", "x"}, "passt:"},
 	}
 	for _, tc := range tests {

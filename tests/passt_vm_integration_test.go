@@ -106,7 +106,15 @@ func vmNetns(t *testing.T) string {
 // loopback, port 8000, and returns its SHA-256 and the server's log.
 func vmHTTP(t *testing.T, ns string, mb int) (sha, logPath string) {
 	t.Helper()
-	dir := t.TempDir()
+	_, sha, logPath = vmHTTPDir(t, ns, mb)
+	return sha, logPath
+}
+
+// vmHTTPDir is vmHTTP, and returns the directory served too (big.bin is
+// the file; a test may add others).
+func vmHTTPDir(t *testing.T, ns string, mb int) (dir, sha, logPath string) {
+	t.Helper()
+	dir = t.TempDir()
 	f, err := os.Create(filepath.Join(dir, "big.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -129,18 +137,8 @@ func vmHTTP(t *testing.T, ns string, mb int) (sha, logPath string) {
 	}
 	pid := cmd.Process.Pid
 	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGKILL); cmd.Wait(); logf.Close() })
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hltn", "sport = :8000").Output()
-		if len(strings.TrimSpace(string(out))) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("http server not listening")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return hex.EncodeToString(h.Sum(nil)), logPath
+	waitNsListen(t, ns, 8000)
+	return dir, hex.EncodeToString(h.Sum(nil)), logPath
 }
 
 // vmResult is one "VMTEST RESULT" line: its fields.
@@ -160,6 +158,13 @@ var vmFieldRe = regexp.MustCompile(`(\w+)=(\S*)`)
 // output line as it comes (from another goroutine) and may kill qemu.
 func runVM(t *testing.T, ns, sock string, onLine func(line string, runPID int), tests ...string) vmRun {
 	t.Helper()
+	return runVMEnv(t, nil, ns, sock, onLine, tests...)
+}
+
+// runVMEnv is runVM with run-vm.sh settings added to its environment
+// (VMRIG_NETDEV=vhost-user, ...).
+func runVMEnv(t *testing.T, env []string, ns, sock string, onLine func(line string, runPID int), tests ...string) vmRun {
+	t.Helper()
 	logs := t.TempDir()
 	cmd := exec.Command("bash", append([]string{filepath.Join(vmrigDir(), "run-vm.sh"), sock}, tests...)...)
 	cmd.Env = append(os.Environ(),
@@ -167,6 +172,7 @@ func runVM(t *testing.T, ns, sock string, onLine func(line string, runPID int), 
 		"VMRIG_LOG="+filepath.Join(logs, "console.log"),
 		"VMRIG_HOST_WRAP=ip netns exec "+ns,
 		"VMRIG_TIMEOUT=300")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

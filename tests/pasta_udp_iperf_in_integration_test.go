@@ -94,19 +94,13 @@ func TestIntegrationPastaUDPIperfInbound(t *testing.T) {
 // shared/bench/ref (beside the repository, as CI lays it out, or
 // /work/shared), for comparisons only; "" when it is not there.
 func refPasta(t *testing.T) string {
-	for _, d := range []string{"../../shared/bench/ref", "/work/shared/bench/ref"} {
-		bin, err := filepath.Abs(filepath.Join(d, "passt"))
-		if err != nil {
-			continue
-		}
-		if _, err := os.Stat(bin); err != nil {
-			continue
-		}
-		link := filepath.Join(t.TempDir(), "pasta")
-		if err := os.Symlink(bin, link); err != nil {
-			t.Fatal(err)
-		}
-		return link
+	bin := refPasst()
+	if bin == "" {
+		return ""
 	}
-	return ""
+	link := filepath.Join(t.TempDir(), "pasta")
+	if err := os.Symlink(bin, link); err != nil {
+		t.Fatal(err)
+	}
+	return link
 }

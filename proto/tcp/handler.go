@@ -95,6 +95,7 @@ type Handler struct {
 	gate   *egress.Gate
 
 	flusher flow.Flusher   // tap, if it can be flushed mid-wake-up
+	roomer  flow.Roomer    // tap, if it knows how much the guest takes now
 	seg     flow.Segmenter // tap, if its device takes segments larger than the MTU; else nil
 	maxSeg  int            // seg.MaxSegment(): the longest IP packet of a data frame then
 	splice  Splicer        // loopback clients of -t listeners; nil: through the tap
@@ -169,7 +170,8 @@ func New(cfg Config) (*Handler, error) {
 	h.gate = cfg.Gate
 	h.splice, h.loToLo = cfg.Splice, cfg.HostLoToNsLo
 	h.flusher, _ = cfg.Tap.(flow.Flusher)
-	if sg, ok := cfg.Tap.(flow.Segmenter); ok && sg.MaxSegment() > mtu {
+	h.roomer, _ = cfg.Tap.(flow.Roomer)
+	if sg, ok := cfg.Tap.(flow.Segmenter); ok && sg.MaxSegment() >= mtu {
 		h.seg, h.maxSeg = sg, min(sg.MaxSegment(), 0xffff)
 	}
 	h.fr.init(max(mtu, h.maxSeg))

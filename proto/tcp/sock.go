@@ -4,6 +4,7 @@ package tcp
 
 import (
 	"bytes"
+	"math"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -283,6 +284,17 @@ func (h *Handler) sockToTap(idx int, now int64) {
 		c.fl &^= flStalled
 		room := c.wndFromTap - inflight
 		mss := h.payloadPerFrame(c)
+		if h.roomer != nil {
+			// The guest's receive buffers (vhost-user): what does not fit
+			// stays in the socket until the guest makes room, rather
+			// than being held back, copied, by the device.
+			r := h.roomer.Room() - c.tmpl.HeaderLen()
+			if r < int(min(mss, room)) {
+				h.setPending(c)
+				return
+			}
+			room = min(room, uint32(min(r, math.MaxInt32)))
+		}
 		need := int((room + mss - 1) / mss)
 		if h.fr.freeData() == 0 && !h.flushFrames() {
 			h.setPending(c)

@@ -1,6 +1,119 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 
-// Package vhostuser is passt's vhost-user back end for a virtio-net device:
-// qemu (the front end) connects to passt's UNIX socket, shares the guest's
-// memory and virtqueues, and frames move between the rings and the engine.
+// Package vhostuser is passt's vhost-user back end for a virtio-net
+// device: qemu (the front end) connects to passt's UNIX socket, shares the
+// guest's memory and virtqueues over it, and frames move between the rings
+// and the engine without the stream socket's length-prefixed copies
+// through the kernel. Mirrors passt's vhost_user.c, virtio.c and vu_common.c
+// in what it does, not in how.
+//
+// # Theory of operation
+//
+// A Device is a tap.Device, so the engine, its handlers and its event loop
+// are the same as for the stream socket. Fd returns an epoll set of the
+// device's own, which holds the connection and the kick eventfds of both
+// queues: the engine's epoll sees it readable when qemu sent a message or
+// the guest kicked a queue. ReadFrames then handles every waiting control
+// message, drains the kicks, and walks the transmit queue; WriteFrames
+// fills the receive queue.
+//
+// Control messages (vhost-user.rst) are read whole, header and payload,
+// with any file descriptors that came along (SCM_RIGHTS). The header is
+// read without waiting; the rest of a begun message, and a reply, may wait
+// a second (SO_RCVTIMEO, SO_SNDTIMEO) and then end the connection. Parse
+// checks the version, the reply bit, and the payload size and fd count of
+// each request type a virtio-net front end sends; anything else ends the
+// connection (a request the back end does not know may want a reply it
+// cannot give). A request that parses but cannot be honoured (ring
+// addresses outside guest memory, a queue size that is not a power of two)
+// is refused through REPLY_ACK, logged, and the connection goes on. Every
+// fd that is not kept (kick, call and error eventfds are) is closed,
+// memory fds right after the mmap.
+//
+// Offered: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF,
+// VIRTIO_NET_F_GUEST_CSUM and VHOST_USER_F_PROTOCOL_FEATURES, with the
+// REPLY_ACK protocol feature; one queue pair (0 receives, 1 transmits).
+// GUEST_CSUM: the engine writes correct checksums in every frame, so the
+// header says DATA_VALID and the guest skips checking them (as upstream
+// since 2026-05). Not offered: other offloads, indirect descriptors,
+// the event index, multiqueue, dirty logging (migration), so the rings
+// are plain split rings and notification is "always, unless the guest
+// set VIRTQ_AVAIL_F_NO_INTERRUPT". The header is 12 bytes (10 without
+// VERSION_1 and MRG_RXBUF).
+//
+// # Guest memory
+//
+// SET_MEM_TABLE gives up to 8 regions: guest-physical start, size, the
+// front end's virtual start, and an offset into the memfd passed with it.
+// Each is mapped MAP_SHARED from that fd (the mmap is of the fd qemu
+// passed: no other memory is reachable), the fd closed. Ring addresses are
+// the front end's virtual addresses, descriptor addresses guest-physical;
+// both translate only when the whole range lies in one region, with
+// overflow checks (memory.guest, memory.user). Rings must be aligned as
+// virtio asks (descriptors 16, used 4) and the available ring 4 bytes
+// (virtio asks 2; every driver gives 4, and the indices are then read with
+// one 32-bit atomic: see ring_unsafe.go).
+//
+// Guest memory is hostile and changes under the back end's feet. Each
+// descriptor is read once into locals, then checked: index within the
+// table, no INDIRECT flag, the buffer in guest memory, the direction
+// right for the queue (driver-readable to transmit, device-writable to
+// receive), at most min(queue size, 1024) descriptors a chain, so that a
+// loop ends. A frame is copied once out of (or into) guest memory: the
+// engine never parses bytes the guest can still change while they are
+// parsed (no double fetch), which is why the transmit path copies where
+// upstream parses in place. A malformed chain is given back used with
+// length 0 and counted (tap_ring_errors); a malformed ring (the
+// available index more than the queue size ahead, a head beyond the
+// table) stops that queue, signals its error eventfd and is counted; it
+// works again once the front end sets it up again (a new kick). A guest
+// cannot crash the process, and cannot make it touch memory outside
+// the regions. A front end that shrinks the memfd under the mapping makes
+// the access fault: ReadFrames and WriteFrames run with
+// debug.SetPanicOnFault and end the connection (errFault) instead.
+//
+// # Frames
+//
+// Transmit (ReadFrames): for each available chain, up to len(bufs), the
+// frame after the virtio-net header is copied into the engine's buffer
+// (a frame longer than it is dropped and counted, tap_too_long), and the
+// chain is put in the used ring with length 0. The used index is
+// published and the guest notified once per call.
+//
+// Receive (WriteFrames): each frame takes as many available chains as its
+// header and bytes need (mergeable buffers; one chain without them), each
+// written as far as it goes and used with the bytes written, and the
+// header's num_buffers set in the first. A frame that finds no room takes
+// nothing: the chains it began on are given back to the available side
+// (the index rewound, the staged used entries dropped) and WriteFrames
+// returns how many frames it wrote; the engine counts the rest (tap_full),
+// and TCP sends them again, as for a full tap device. Published and
+// notified once per call.
+//
+// # Queue states
+//
+// A queue is stopped until SET_VRING_KICK starts it (with its size, base
+// and addresses set before), and moves frames when started, enabled (by
+// SET_VRING_ENABLE with the protocol features, by the kick without) and
+// translated through the memory table. GET_VRING_BASE stops it and returns
+// the next available index; its eventfds are closed and its size,
+// addresses and indices kept for the restart (qemu stopping the device, a
+// guest reboot). Broken is a stopped queue that a new kick restarts.
+//
+// # State
+//
+// Everything the device knows lives in the Device: features, memory
+// regions, and per queue size, addresses, indices, eventfds and state.
+// A later migration support serialises it from there (the indices are
+// what GET_VRING_BASE returns; the memory is the guest's).
+//
+// # Limits
+//
+// One queue pair; no offloads; no dirty-page logging, so no live
+// migration (passt's --repair-path and --migrate-* options are refused);
+// the front end's polling mode (a kick without fd) is accepted, and the
+// queue is then walked whenever the device is read.
+//
+// A Device is not safe for concurrent use: it belongs to the event loop.
+// The steady-state paths allocate nothing (TestAllocs).
 package vhostuser

@@ -80,7 +80,9 @@ func launch(cfg *policy.Config, args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		growBuffers(f)
+		if !cfg.VhostUser { // vhost-user: frames travel in guest memory
+			growBuffers(f)
+		}
 		ho.add(fileConn, f)
 	} else {
 		f, path, err := listenUnix(cfg.Socket)
@@ -90,7 +92,7 @@ func launch(cfg *policy.Config, args []string) int {
 		ho.add(fileSocket, f)
 		sockPath = path
 		if !cfg.Quiet {
-			fmt.Fprint(os.Stderr, qemuHint(path))
+			fmt.Fprint(os.Stderr, qemuHint(path, cfg.VhostUser))
 		}
 		// The sandboxed process removes the socket at exit through this.
 		dir, err := os.OpenFile(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY, 0)

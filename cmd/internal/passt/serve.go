@@ -28,6 +28,7 @@ import (
 	"gopasst/proto/udp"
 	"gopasst/sandbox"
 	"gopasst/tap"
+	"gopasst/tap/vhostuser"
 )
 
 // server is the sandboxed process's state that outlives guests: what the
@@ -188,13 +189,11 @@ func (s *server) next() (int, error) {
 // the guest disconnected (or the stream broke), 1 on a setup failure.
 func (s *server) serve(ctx context.Context, fd int) int {
 	defer reclaim()
-	growBuffers(fd)
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
+	dev, err := s.device(fd)
+	if err != nil {
 		s.log.Error("guest connection: " + err.Error())
 		return 1
 	}
-	dev := tap.NewStream(fd)
 	defer dev.Close()
 	budget := flow.NewBudget(flow.DefaultBudget)
 	// The flow policy: egress rules and limits, counted afresh per guest.
@@ -231,6 +230,28 @@ func (s *server) serve(ctx context.Context, fd int) int {
 		s.log.Warn(fmt.Sprintf("guest connection lost: %v", err))
 	}
 	return 0
+}
+
+// device makes the guest's end of the link on its connection fd, which
+// it owns from now on: with --vhost-user a vhost-user back end (frames in
+// the guest's virtqueues; the socket carries only control messages), else
+// qemu's stream protocol, whose socket buffers carry the frames.
+func (s *server) device(fd int) (tap.Device, error) {
+	if !s.cfg.VhostUser {
+		growBuffers(fd)
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if s.cfg.VhostUser {
+		d, err := vhostuser.New(fd, vhostuser.Config{Log: s.log, MTU: s.n.MTU})
+		if err != nil {
+			return nil, fmt.Errorf("vhost-user: %w", err)
+		}
+		return d, nil
+	}
+	return tap.NewStream(fd), nil
 }
 
 // reclaim returns the memory of a finished guest to the kernel, so that

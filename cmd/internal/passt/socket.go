@@ -124,8 +124,17 @@ func growBuffers[T *os.File | int](c T) {
 	}
 }
 
-// qemuHint is what passt prints once the socket is bound.
-func qemuHint(path string) string {
+// qemuHint is what passt prints once the socket is bound: the qemu
+// options for the stream socket, or (vhostUser) upstream's line for a
+// vhost-user netdev on guest memory qemu shares.
+func qemuHint(path string, vhostUser bool) string {
+	if vhostUser {
+		return "UNIX domain socket bound at " + path + "\n\n" +
+			"You can start qemu with:\n" +
+			"    kvm ... -chardev socket,id=chr0,path=" + path +
+			" -netdev vhost-user,id=netdev0,chardev=chr0 -device virtio-net,netdev=netdev0" +
+			" -object memory-backend-memfd,id=memfd0,share=on,size=$RAMSIZE -numa node,memdev=memfd0\n"
+	}
 	return "UNIX domain socket bound at " + path + "\n\n" +
 		"You can now start qemu (>= 7.2, with commit 13c6be96618c):\n" +
 		"    kvm ... -netdev stream,id=s,server=off,addr.type=unix,addr.path=" + path +

@@ -96,9 +96,17 @@ func TestHandover(t *testing.T) {
 }
 
 func TestQemuHint(t *testing.T) {
-	h := qemuHint("/tmp/x.sock")
-	want := "-netdev stream,id=s,server=off,addr.type=unix,addr.path=/tmp/x.sock -device virtio-net-pci,netdev=s"
-	if !strings.Contains(h, want) || !strings.HasPrefix(h, "UNIX domain socket bound at /tmp/x.sock\n") {
-		t.Fatalf("hint:\n%s", h)
+	for _, tt := range []struct {
+		vhostUser bool
+		want      string
+	}{
+		{false, "-netdev stream,id=s,server=off,addr.type=unix,addr.path=/tmp/x.sock -device virtio-net-pci,netdev=s"},
+		{true, "-chardev socket,id=chr0,path=/tmp/x.sock -netdev vhost-user,id=netdev0,chardev=chr0 -device virtio-net,netdev=netdev0" +
+			" -object memory-backend-memfd,id=memfd0,share=on,size=$RAMSIZE -numa node,memdev=memfd0\n"},
+	} {
+		h := qemuHint("/tmp/x.sock", tt.vhostUser)
+		if !strings.Contains(h, tt.want) || !strings.HasPrefix(h, "UNIX domain socket bound at /tmp/x.sock\n") {
+			t.Errorf("vhost-user %v: hint:\n%s", tt.vhostUser, h)
+		}
 	}
 }

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+
+package vhostuser
+
+import (
+	"encoding/binary"
+
+	"gopasst/proto/l2"
+	"gopasst/tap"
+)
+
+// NetHdr is a virtio-net header (struct virtio_net_hdr, and the
+// num_buffers after it with VERSION_1 or MRG_RXBUF) at the start of a
+// byte slice.
+type NetHdr []byte
+
+// Flags returns the flags (NEEDS_CSUM, DATA_VALID).
+func (h NetHdr) Flags() uint8 { return h[0] }
+
+// GSOType returns the segmentation type (0: none).
+func (h NetHdr) GSOType() uint8 { return h[1] }
+
+// CsumStart returns where the checksummed part of a NEEDS_CSUM frame
+// starts.
+func (h NetHdr) CsumStart() uint16 { return binary.LittleEndian.Uint16(h[6:]) }
+
+// CsumOffset returns where, after CsumStart, the checksum goes.
+func (h NetHdr) CsumOffset() uint16 { return binary.LittleEndian.Uint16(h[8:]) }
+
+const (
+	netHdrFNeedsCsum = 1 // VIRTIO_NET_HDR_F_NEEDS_CSUM
+	tcpCsumOffset    = 16
+	ipProtoTCP       = 6
+)
+
+// partialTCP reports whether a NEEDS_CSUM frame is a TCP segment over
+// IPv4 or IPv6 (without extension headers) whose checksum is the one left
+// partial: the engine's TCP never reads it (the host's kernel makes its
+// own), so it stays as the guest left it.
+func partialTCP(f []byte, start, off int) bool {
+	if off != tcpCsumOffset || len(f) < l2.EthernetSize+l2.IPv6MinSize {
+		return false
+	}
+	switch binary.BigEndian.Uint16(f[12:]) {
+	case l2.EtherTypeIPv4:
+		ihl := int(f[l2.EthernetSize]&0xf) * 4
+		return f[l2.EthernetSize+9] == ipProtoTCP && start == l2.EthernetSize+ihl
+	case l2.EtherTypeIPv6:
+		return f[l2.EthernetSize+6] == ipProtoTCP && start == l2.EthernetSize+l2.IPv6MinSize
+	}
+	return false
+}
+
+// finishChecksum completes the checksum a guest with VIRTIO_NET_F_CSUM
+// left partial (the pseudo-header sum in the field), for every frame but
+// TCP segments (partialTCP) unless all is set (a capture): UDP (DHCP
+// checks it), ICMP and the rest. It reports false when start and offset
+// do not fit the frame.
+func finishChecksum(f []byte, start, off int, all bool) bool {
+	if !all && start < len(f) && off <= len(f)-start-2 && partialTCP(f, start, off) {
+		return true
+	}
+	return tap.FinishChecksum(f, start, off)
+}
