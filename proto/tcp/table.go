@@ -46,11 +46,16 @@ func (t *table) grow() bool {
 	if c <= len(t.conns) {
 		return false
 	}
+	t.resize(c)
+	t.idx.Grow(c)
+	return true
+}
+
+// resize moves the connections in use to a new array of c slots.
+func (t *table) resize(c int) {
 	conns := make([]conn, c)
 	copy(conns, t.conns[:t.n])
 	t.conns = conns
-	t.idx.Grow(c)
-	return true
 }
 
 // shrink halves the table, and again, while at most an eighth of it is in
@@ -66,9 +71,7 @@ func (t *table) shrink() bool {
 	if c == len(t.conns) {
 		return false
 	}
-	conns := make([]conn, c)
-	copy(conns, t.conns[:t.n])
-	t.conns = conns
+	t.resize(c)
 	t.idx.Shrink(c)
 	return true
 }
