@@ -61,7 +61,7 @@ const (
 	featMrgRxbuf         = 15 // VIRTIO_NET_F_MRG_RXBUF
 	featStatus           = 16 // VIRTIO_NET_F_STATUS (not offered)
 	featIndirectDesc     = 28 // VIRTIO_RING_F_INDIRECT_DESC (not offered)
-	featEventIdx         = 29 // VIRTIO_RING_F_EVENT_IDX (not offered)
+	featEventIdx         = 29 // VIRTIO_RING_F_EVENT_IDX
 	featProtocolFeatures = 30 // VHOST_USER_F_PROTOCOL_FEATURES
 	featVersion1         = 32 // VIRTIO_F_VERSION_1
 )
@@ -80,10 +80,12 @@ const (
 	// guest carries correct checksums, which the header says
 	// (DATA_VALID), so the guest need not check them again. CSUM: the
 	// guest may leave the checksum of what it sends partial; the device
-	// finishes it, except TCP's, which nothing here reads. No
-	// segmentation offloads, no indirect descriptors, no event index:
-	// the rings stay as simple as a split ring gets.
-	Features = 1<<featCsum | 1<<featGuestCsum | 1<<featMrgRxbuf | 1<<featProtocolFeatures | 1<<featVersion1
+	// finishes it, except TCP's, which nothing here reads. And the event
+	// index: the guest says after which used entry it wants an interrupt,
+	// the device after which available entry it wants a kick, so that
+	// neither interrupts the other for every frame. No segmentation
+	// offloads, no indirect descriptors.
+	Features = 1<<featCsum | 1<<featGuestCsum | 1<<featMrgRxbuf | 1<<featEventIdx | 1<<featProtocolFeatures | 1<<featVersion1
 
 	// ProtocolFeatures is what GET_PROTOCOL_FEATURES offers.
 	ProtocolFeatures = 1 << protoFeatReplyAck

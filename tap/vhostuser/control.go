@@ -135,23 +135,22 @@ func (d *Device) handle(b []byte, fds []int) error {
 	case ReqGetFeatures:
 		reply = d.u64(Features)
 	case ReqSetFeatures:
-		v := m.U64()
-		if v&^uint64(Features) != 0 {
-			return fmt.Errorf("vhost-user: SET_FEATURES %#x: features not offered", v)
+		if err := acked(&d.features, &m, Features); err != nil {
+			return err
 		}
-		d.features = v
 		d.hdrLen = netHdrLegacySize
-		if v&(1<<featMrgRxbuf|1<<featVersion1) != 0 {
+		if d.features&(1<<featMrgRxbuf|1<<featVersion1) != 0 {
 			d.hdrLen = netHdrSize
+		}
+		for i := range d.q {
+			d.q[i].eventIdx = d.features&(1<<featEventIdx) != 0
 		}
 	case ReqGetProtocolFeatures:
 		reply = d.u64(ProtocolFeatures)
 	case ReqSetProtocolFeatures:
-		v := m.U64()
-		if v&^uint64(ProtocolFeatures) != 0 {
-			return fmt.Errorf("vhost-user: SET_PROTOCOL_FEATURES %#x: features not offered", v)
+		if err := acked(&d.protoFeatures, &m, ProtocolFeatures); err != nil {
+			return err
 		}
-		d.protoFeatures = v
 	case ReqGetQueueNum:
 		reply = d.u64(numQueues / 2)
 	case ReqSetOwner:
@@ -180,6 +179,17 @@ func (d *Device) handle(b []byte, fds []int) error {
 		d.log.Warn(fail.Error())
 	}
 	return d.ack(&m, fail)
+}
+
+// acked stores the features a SET_FEATURES or SET_PROTOCOL_FEATURES
+// acks, which must be among those offered.
+func acked(dst *uint64, m *Message, offered uint64) error {
+	v := m.U64()
+	if v&^offered != 0 {
+		return fmt.Errorf("vhost-user: %v %#x: features not offered", m.Header.Request(), v)
+	}
+	*dst = v
+	return nil
 }
 
 // ack answers a request without a reply of its own, when the front end

@@ -41,7 +41,8 @@ type Device struct {
 	finishAll bool   // finish partial TCP checksums too (CompleteChecksums)
 	scratch   []byte // a segment finished for a guest without GUEST_CSUM
 
-	err      error // sticky: the connection is over
+	fence    uint32 // stored to, as a fence (askKick)
+	err      error  // sticky: the connection is over
 	counters tap.Counters
 
 	// Preallocated buffers: the control path and the eventfd writes.
@@ -154,7 +155,13 @@ func (d *Device) ReadFrames(bufs [][]byte, sizes []int) (n int, err error) {
 		unix.Read(fd, d.evBuf[:]) // a kick: the queue is walked below anyway
 	}
 	d.flushBacklog()
-	return d.transmit(bufs, sizes), nil
+	n = d.transmit(bufs, sizes)
+	for i := range d.q {
+		if q := &d.q[i]; q.ready() {
+			q.askKick(&d.fence)
+		}
+	}
+	return n, nil
 }
 
 // WriteFrames copies frames into the guest's receive buffers, or holds

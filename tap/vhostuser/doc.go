@@ -30,17 +30,31 @@
 // fd that is not kept (kick, call and error eventfds are) is closed,
 // memory fds right after the mmap.
 //
-// Offered: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF,
+// Offered: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_CSUM,
 // VIRTIO_NET_F_GUEST_CSUM and VHOST_USER_F_PROTOCOL_FEATURES, with the
 // REPLY_ACK protocol feature; one queue pair (0 receives, 1 transmits).
-// GUEST_CSUM: the engine writes correct checksums in every frame, so the
-// header says DATA_VALID and the guest skips checking them (as upstream
-// since 2026-05). Not offered: other offloads, indirect descriptors,
-// the event index, multiqueue, dirty logging (migration), so the rings
-// are plain split rings and notification is "always, unless the guest
-// set VIRTQ_AVAIL_F_NO_INTERRUPT". The header is 12 bytes (10 without
-// VERSION_1 and MRG_RXBUF).
+// The header is 12 bytes (10 without VERSION_1 and MRG_RXBUF). Not
+// offered: segmentation offloads, indirect descriptors, the event index,
+// multiqueue, dirty logging (migration), so the rings are plain split
+// rings and notification is "always, unless the guest set
+// VIRTQ_AVAIL_F_NO_INTERRUPT".
 //
+// # Checksums
+//
+// Nobody sums a TCP payload on this device, either way. To the guest
+// (GUEST_CSUM): the Device is a tap.Offloader whose segments are as long
+// as the MTU (MaxSegment), so the TCP handler writes its data frames with
+// only the pseudo-header sum in the checksum field (flow.Segmenter), and
+// they go with NEEDS_CSUM at the TCP checksum: the guest's kernel takes
+// them as CHECKSUM_PARTIAL, as from a local sender. Every other frame is
+// complete and goes with DATA_VALID, so the guest does not check it
+// again. A guest without GUEST_CSUM gets TCP segments finished in a copy
+// (the engine's frame stays as is: --pcap finishes it for the capture).
+// From the guest (CSUM): frames may come with NEEDS_CSUM; the device
+// finishes the checksum of all but TCP segments (UDP for DHCP, ICMP, the
+// rest), and of those too when a capture is on (CompleteChecksums): the
+// engine's TCP never reads it, the host's kernel makes its own.
+
 // # Guest memory
 //
 // SET_MEM_TABLE gives up to 8 regions: guest-physical start, size, the
@@ -80,16 +94,26 @@
 // chain is put in the used ring with length 0. The used index is
 // published and the guest notified once per call.
 //
-// Receive (WriteFrames): each frame takes as many available chains as its
-// header and bytes need (mergeable buffers; one chain without them), each
-// written as far as it goes and used with the bytes written, and the
-// header's num_buffers set in the first. A frame that finds no room takes
-// nothing: the chains it began on are given back to the available side
-// (the index rewound, the staged used entries dropped) and WriteFrames
-// returns how many frames it wrote; the engine counts the rest (tap_full),
-// and TCP sends them again, as for a full tap device. Published and
-// notified once per call.
+// Receive (WriteFrames, WriteSegments): each frame takes as many
+// available chains as its header and bytes need (mergeable buffers; one
+// chain without them), each written as far as it goes and used with the
+// bytes written, and the header's num_buffers set in the first.
+// Published and notified once per call.
 //
+// When the guest is slower than the host (always under TCG) its receive
+// queue runs out of buffers. Two things keep TCP from dropping frames
+// then. The Device is a tap.Roomer: Room sums the buffers the guest has
+// made available, and the TCP handler sends no more than that in a
+// wake-up; the rest of its data stays in the host socket (passt's way)
+// until the guest posts buffers and kicks the queue, which wakes the
+// engine and gives the waiting connections their turn. What goes over
+// the estimate (other handlers, headers) is held in a backlog of 8 MiB:
+// copied, kept in order, and written first when buffers come, on the
+// kick (tap_held counts them). A frame that finds no room and no backlog
+// space takes nothing: the chains it began on are given back (the index
+// rewound, the staged used entries dropped) and the engine counts it
+// (tap_full).
+
 // # Queue states
 //
 // A queue is stopped until SET_VRING_KICK starts it (with its size, base
@@ -109,11 +133,14 @@
 //
 // # Limits
 //
-// One queue pair; no offloads; no dirty-page logging, so no live
+// One queue pair; no segmentation offloads (GSO) either way, so a guest
+// with a small MTU gets MTU-sized frames; no dirty-page logging, so no live
 // migration (passt's --repair-path and --migrate-* options are refused);
 // the front end's polling mode (a kick without fd) is accepted, and the
 // queue is then walked whenever the device is read.
 //
 // A Device is not safe for concurrent use: it belongs to the event loop.
-// The steady-state paths allocate nothing (TestAllocs).
+// The steady-state paths allocate nothing (TestAllocs); the backlog and
+// the copy buffer for guests without GUEST_CSUM are allocated on first
+// use.
 package vhostuser

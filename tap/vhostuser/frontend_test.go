@@ -256,6 +256,9 @@ func (f *frontend) usedEntries(i int) [][2]uint32 {
 		e := f.mem[q.used+ringHeaderSize+usedElemSize*int(q.usedSeen%feQSize):]
 		out = append(out, [2]uint32{binary.LittleEndian.Uint32(e), binary.LittleEndian.Uint32(e[4:])})
 	}
+	// As a driver re-enabling its callback with the event index: the
+	// next used entry interrupts.
+	binary.LittleEndian.PutUint16(f.mem[q.avail+ringHeaderSize+2*feQSize:], q.usedSeen)
 	return out
 }
 

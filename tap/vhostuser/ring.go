@@ -58,6 +58,7 @@ type vring struct {
 	kick, call, errFd int // eventfds from the front end, -1 if none
 	state             ringState
 	enabled           bool // SET_VRING_ENABLE (or implied by the kick without protocol features)
+	eventIdx          bool // VIRTIO_RING_F_EVENT_IDX: used_event and avail_event steer notifications
 }
 
 func (q *vring) reset() {
@@ -117,14 +118,45 @@ func (q *vring) stage(head uint16, n uint32) {
 }
 
 // publish makes the staged used entries visible to the guest and reports
-// whether the guest wants an interrupt for them.
+// whether the guest wants an interrupt for them: unless it set
+// NO_INTERRUPT, or, with the event index, unless the used index did not
+// pass the used_event it asked for (virtio 1.x §2.7.7.2).
 func (q *vring) publish() bool {
 	if q.staged == 0 {
 		return false
 	}
+	old := q.usedIdx
 	q.usedIdx += q.staged
 	q.staged = 0
 	storeWord16(q.used, 0, 0, q.usedIdx)
-	flags, _ := loadWord16(q.avail, 0)
-	return flags&availFNoIntr == 0
+	flags, _ := loadWord16(q.avail, 0) // acquire: used_event is read after
+	if !q.eventIdx {
+		return flags&availFNoIntr == 0
+	}
+	event := binary.LittleEndian.Uint16(q.avail[ringHeaderSize+2*int(q.size):])
+	return needEvent(event, q.usedIdx, old)
+}
+
+// needEvent is vring_need_event(): whether moving an index from old to
+// new passed event.
+func needEvent(event, new, old uint16) bool { return new-event-1 < new-old }
+
+// askKick writes avail_event, with the event index: the guest kicks the
+// queue when it makes entries available from the current available index
+// on. An index that moved meanwhile (the guest added entries after
+// reading the old avail_event, and did not kick) is written again, so
+// that no addition goes unannounced.
+func (q *vring) askKick(fence *uint32) {
+	if !q.eventIdx {
+		return
+	}
+	at := ringHeaderSize + usedElemSize*int(q.size)
+	for range 4 {
+		_, idx := loadWord16(q.avail, 0)
+		binary.LittleEndian.PutUint16(q.used[at:], idx)
+		storeFence(fence) // the store above before the load below
+		if _, now := loadWord16(q.avail, 0); now == idx {
+			return
+		}
+	}
 }

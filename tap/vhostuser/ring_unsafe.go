@@ -41,3 +41,8 @@ func storeWord16(b []byte, off int, lo, hi uint16) {
 func aligned(b []byte, n uintptr) bool {
 	return uintptr(unsafe.Pointer(unsafe.SliceData(b)))&(n-1) == 0
 }
+
+// storeFence orders the plain stores before it before the atomic loads
+// after it (a release store, then acquire loads: sequentially consistent
+// in Go's memory model), on a word of the back end's own.
+func storeFence(w *uint32) { atomic.StoreUint32(w, 0) }
