@@ -89,7 +89,18 @@
 // appended, and every name is unique (tools parse it with
 // `(\w+)=(\d+)`):
 //
-//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ethertype=N bad_l3=N bad_l4=N bad_checksum=N fragment=N proto=N not_for_us=N off=N no_udp=N no_handler=N) tap_full=N arp=N ndp=N ra=N dhcp=N dhcpv6=N tcp=N udp=N icmp=N wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N tap_ring_errors=N tap_too_long=N tap_held=N denied_tcp=N ... audit_dropped=N frags_out=N reassembled=N frags_held=N tap_gso_in=N tap_gso_out=N tap_csum_done=N tap_bad_segments=N arp_replies=N ... tcp_opens=N tcp_refused=N tcp_rst=N tcp_retrans=N tcp_ooo=N tcp_short_writes=N tcp_timeouts=N ... udp_opens=N ... icmp_opens=N ...
+//	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ethertype=N bad_l3=N bad_l4=N bad_checksum=N fragment=N proto=N not_for_us=N off=N no_udp=N no_handler=N) tap_full=N arp=N ndp=N ra=N dhcp=N dhcpv6=N tcp=N udp=N icmp=N wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N tap_ring_errors=N tap_too_long=N tap_held=N denied_tcp=N ... audit_dropped=N frags_out=N reassembled=N frags_held=N tap_gso_in=N tap_gso_out=N tap_csum_done=N tap_bad_segments=N reclaims=N arp_replies=N ... tcp_opens=N tcp_refused=N tcp_rst=N tcp_retrans=N tcp_ooo=N tcp_short_writes=N tcp_timeouts=N ... udp_opens=N ... icmp_opens=N ...
+//
+// # Memory
+//
+// After a burst of flows the handlers shrink their tables (the TCP
+// handler halves its own while an eighth is in use); when the flows of
+// the shared budget have fallen to a quarter of their peak (at least 256;
+// then at each further quarter until none is left) the engine runs a
+// garbage collection and returns the free pages at once
+// (debug.FreeOSMemory, at a Tick, at most once a second; reclaims on the
+// stats line): an idle engine allocates nothing, so without it
+// the old tables would stay resident for minutes.
 //
 // # Allocation
 //

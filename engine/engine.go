@@ -121,7 +121,13 @@ type Engine struct {
 
 	st     Stats
 	budget *flow.Budget
-	gate   *egress.Gate
+	// flowsPeak is the most flows of the budget in use since the last
+	// reclaim; reclaimAt the earliest monotonic ns of the next one; burst
+	// whether a burst of flows is going away (see reclaim).
+	flowsPeak int
+	reclaimAt int64
+	burst     bool
+	gate      *egress.Gate
 
 	hst [MaxHandlers]HandlerStats // each handler's counters, as of the last gather
 

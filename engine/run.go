@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -106,6 +107,7 @@ func (e *Engine) iterate(timeout int) error {
 	e.flush()
 	if ticked {
 		e.gather()
+		e.reclaim(now)
 	}
 	e.publish()
 	if e.nextStats != 0 && now >= e.nextStats {
@@ -191,6 +193,42 @@ func (e *Engine) readTap(now int64) {
 		}
 	}
 	e.tapMore = true
+}
+
+// Memory reclaim after a burst of flows (see reclaim).
+const (
+	// reclaimMinPeak is the fewest flows in use, at the peak, worth a
+	// reclaim when most of them are gone.
+	reclaimMinPeak = 256
+	// reclaimEvery is the shortest time between two reclaims.
+	reclaimEvery = int64(time.Second)
+)
+
+// reclaim gives the memory of a burst of flows back to the system: when
+// the flows of the shared budget in use fell to a quarter of their peak
+// (at least reclaimMinPeak; then again at each further quarter, until
+// none is left), the handlers have shrunk their tables (the TCP handler
+// does when an eighth is in use),
+// and an idle engine allocates nothing, so no garbage collection would
+// come to free the old tables for minutes: run one and return the free
+// pages now (debug.FreeOSMemory, a few milliseconds with the engine's
+// small heap), at most once per reclaimEvery. The peak starts again
+// from what is in use. Called at a Tick.
+func (e *Engine) reclaim(now int64) {
+	used := e.budget.Used()
+	e.flowsPeak = max(e.flowsPeak, used)
+	if e.flowsPeak >= reclaimMinPeak {
+		e.burst = true
+	}
+	if !e.burst || used*4 > e.flowsPeak || now < e.reclaimAt {
+		return
+	}
+	debug.FreeOSMemory()
+	e.flowsPeak, e.reclaimAt = used, now+reclaimEvery
+	// Again at each further quarter, down to none: the tables shrink
+	// on the way down.
+	e.burst = used > 0
+	e.st.Reclaims++
 }
 
 // wake makes epoll_pwait return: Run's context is done.

@@ -157,3 +157,54 @@ func TestAllocsSegments(t *testing.T) {
 		t.Fatalf("%d writes, %d frames out", dev.writes, e.st.FramesOut)
 	}
 }
+
+// TestReclaimAfterBurst: when the flows in use fall to a quarter of a
+// peak of at least reclaimMinPeak, the engine gives memory back, then
+// again at each further quarter down to none, at most once per
+// reclaimEvery; a few flows never trigger it.
+func TestReclaimAfterBurst(t *testing.T) {
+	b := flow.NewBudget(1000)
+	e, err := New(Config{Net: testNet(), Device: newSegDev(t, true), Budget: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	now := int64(1e12)
+	use := func(n int) {
+		for b.Used() < n {
+			b.Take()
+		}
+		for b.Used() > n {
+			b.Give()
+		}
+		e.reclaim(now)
+		now += reclaimEvery
+	}
+	for _, step := range []struct{ used, reclaims int }{
+		{reclaimMinPeak - 1, 0}, {0, 0}, // a small peak: never
+		{400, 0}, {101, 0}, {100, 1}, {30, 1}, {25, 2}, {6, 3}, {0, 4}, {0, 4},
+	} {
+		use(step.used)
+		if int(e.st.Reclaims) != step.reclaims {
+			t.Fatalf("%d in use: %d reclaims, want %d", step.used, e.st.Reclaims, step.reclaims)
+		}
+	}
+	// Rate limit: a second burst, gone in two steps within a second.
+	use(800)
+	setUsed := func(n int) {
+		for b.Used() > n {
+			b.Give()
+		}
+	}
+	setUsed(150)
+	e.reclaim(now)
+	setUsed(10)
+	e.reclaim(now + reclaimEvery/2)
+	if e.st.Reclaims != 5 {
+		t.Fatalf("%d reclaims, want 5 (one per second at most)", e.st.Reclaims)
+	}
+	e.reclaim(now + reclaimEvery)
+	if e.st.Reclaims != 6 {
+		t.Fatalf("%d reclaims, want 6", e.st.Reclaims)
+	}
+}

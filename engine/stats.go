@@ -128,6 +128,10 @@ type Stats struct {
 	// exactly once: dropped, held, or passed on.
 	Fragmented, Reassembled, FragsHeld uint64
 
+	// Reclaims counts the times the engine gave memory back to the
+	// system after most of a burst of flows had gone (see reclaim).
+	Reclaims uint64
+
 	// Tap are the device's own counters (tap.Counted), as of the last
 	// Tick.
 	Tap tap.Counters
@@ -149,11 +153,12 @@ type HandlerStats struct {
 //
 //	stats: frames_in=N frames_out=N bytes_in=N bytes_out=N dropped=N (truncated=N bad_l2=N ...) tap_full=N arp=N ndp=N ... wakeups=N tcp_flows=N udp_flows=N icmp_flows=N flows=N flows_max=N tap_write_errors=N tap_unframable=N tap_partial_writes=N tap_ring_errors=N tap_too_long=N tap_held=N
 //	  denied_tcp=N denied_udp=N denied_icmp=N limited_tcp=N limited_udp=N limited_icmp=N audit_dropped=N frags_out=N reassembled=N frags_held=N
-//	  tap_gso_in=N tap_gso_out=N tap_csum_done=N tap_bad_segments=N HANDLER_COUNTER=N ...
+//	  tap_gso_in=N tap_gso_out=N tap_csum_done=N tap_bad_segments=N reclaims=N HANDLER_COUNTER=N ...
 //
 // (denied_* and limited_* count flows the flow policy refused, by
 // protocol; audit_dropped the audit log events lost; tap_gso_* the
-// device's offload counters, see tap.Counters), then, for each
+// device's offload counters, see tap.Counters; reclaims the memory
+// given back after bursts of flows), then, for each
 // handler in the order of Add, each counter it fills as
 // NAME_COUNTER=N (tcp_opens=N tcp_refused=N ... udp_opens=N ...), in
 // flow.Counter order. The flows of the handlers of TCP, UDP and echo
@@ -183,8 +188,8 @@ func (s Stats) Line() string {
 	fmt.Fprintf(&b, " denied_tcp=%d denied_udp=%d denied_icmp=%d limited_tcp=%d limited_udp=%d limited_icmp=%d audit_dropped=%d",
 		s.Denied[0], s.Denied[1], s.Denied[2], s.Limited[0], s.Limited[1], s.Limited[2], s.AuditDropped)
 	fmt.Fprintf(&b, " frags_out=%d reassembled=%d frags_held=%d", s.Fragmented, s.Reassembled, s.FragsHeld)
-	fmt.Fprintf(&b, " tap_gso_in=%d tap_gso_out=%d tap_csum_done=%d tap_bad_segments=%d",
-		s.Tap.GSOIn, s.Tap.GSOOut, s.Tap.ChecksumsDone, s.Tap.BadSegments)
+	fmt.Fprintf(&b, " tap_gso_in=%d tap_gso_out=%d tap_csum_done=%d tap_bad_segments=%d reclaims=%d",
+		s.Tap.GSOIn, s.Tap.GSOOut, s.Tap.ChecksumsDone, s.Tap.BadSegments, s.Reclaims)
 	for _, h := range s.Handlers {
 		legacy := h.Frames.Has(flow.FrameTCP) || h.Frames.Has(flow.FrameUDP) || h.Frames.Has(flow.FrameEcho)
 		for c := range flow.NumCounters {

@@ -14,6 +14,23 @@ func (x *Index) Grow(capacity int) {
 	if capacity <= len(x.hashes) {
 		return
 	}
+	x.resize(capacity)
+}
+
+// Shrink is Grow's converse: it makes the index hold capacity positions,
+// keeping every position in use, when capacity is smaller than Cap and
+// at least Len; else it does nothing. It allocates: a handler shrinks
+// its table when most of it has been empty for a while, so that the
+// memory of a burst of flows can go back to the system.
+func (x *Index) Shrink(capacity int) {
+	if capacity >= len(x.hashes) || capacity < x.n || capacity < 1 {
+		return
+	}
+	x.resize(capacity)
+}
+
+// resize rebuilds the index for capacity (at least Len) positions.
+func (x *Index) resize(capacity int) {
 	hashes := make([]uint64, capacity)
 	copy(hashes, x.hashes[:x.n])
 	size := 1 << bits.Len(uint(2*capacity-1))

@@ -48,3 +48,36 @@ func TestIndexGrow(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestIndexShrink: Shrink keeps every position in use, linked or not, and
+// refuses a capacity below Len or not below Cap.
+func TestIndexShrink(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	x := NewIndex(1000)
+	var hs []uint64
+	for range 10 {
+		h := r.Uint64() & 0xff
+		hs = append(hs, h)
+		x.Insert(h)
+	}
+	x.Unlink(4)
+	for _, tc := range []struct{ c, want int }{{2000, 1000}, {9, 1000}, {16, 16}, {10, 10}, {12, 10}} {
+		x.Shrink(tc.c)
+		if x.Cap() != tc.want || x.Len() != len(hs) {
+			t.Fatalf("Shrink(%d): Cap %d Len %d, want Cap %d", tc.c, x.Cap(), x.Len(), tc.want)
+		}
+		if err := x.Check(4); err != nil {
+			t.Fatalf("after Shrink(%d): %v", tc.c, err)
+		}
+		for i, h := range hs {
+			found := false
+			p := x.Probe(h)
+			for j := p.Next(); j >= 0; j = p.Next() {
+				found = found || j == i
+			}
+			if found != (i != 4) {
+				t.Fatalf("after Shrink(%d): position %d found %v", tc.c, i, found)
+			}
+		}
+	}
+}

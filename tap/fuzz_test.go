@@ -73,3 +73,46 @@ func FuzzStreamRead(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSegmentHeader: whatever frame a handler gives WriteSegments, the
+// virtio-net header is either refused (the frame is dropped and counted)
+// or within the frame: checksum start and offset, header length; a GSO
+// type only with a payload longer than the segment size. Finishing the
+// checksum never reaches beyond the frame either.
+func FuzzSegmentHeader(f *testing.F) {
+	v4 := make([]byte, 54+100)
+	binary.BigEndian.PutUint16(v4[12:], 0x0800)
+	v4[14], v4[23], v4[46] = 0x45, 6, 0x50
+	f.Add(v4, uint16(40))
+	v6 := make([]byte, 74+3000)
+	binary.BigEndian.PutUint16(v6[12:], 0x86dd)
+	v6[14], v6[20], v6[66] = 0x60, 6, 0xf0
+	f.Add(v6, uint16(1440))
+	f.Add(v4[:53], uint16(1))
+	f.Fuzz(func(t *testing.T, frame []byte, seg uint16) {
+		var tun Tun
+		if !tun.header(frame, seg) {
+			if FinishSegment(frame) {
+				t.Fatal("checksum finished on a frame the header refused")
+			}
+			return
+		}
+		h := VnetHdr(tun.hdr[:])
+		if seg == 0 {
+			if tun.hdr != [VnetHdrLen]byte{} {
+				t.Fatalf("header %x for a complete frame", tun.hdr)
+			}
+			return
+		}
+		start, off, hl := int(h.CsumStart()), int(h.CsumOffset()), int(h.HdrLen())
+		if start+off+2 > len(frame) || hl > len(frame) || hl < start+20 {
+			t.Fatalf("header %x outside a %d-byte frame", tun.hdr, len(frame))
+		}
+		if gso := h.GSOType() != unix.VIRTIO_NET_HDR_GSO_NONE; gso != (len(frame)-hl > int(seg)) {
+			t.Fatalf("GSO %v for %d bytes of payload in segments of %d", gso, len(frame)-hl, seg)
+		}
+		if !FinishSegment(frame) {
+			t.Fatal("checksum not finished on a frame the header took")
+		}
+	})
+}

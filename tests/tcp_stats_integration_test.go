@@ -104,17 +104,34 @@ func raiseNofile(t *testing.T, n uint64) {
 	t.Cleanup(func() { syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old) })
 }
 
-// TestIntegrationTCPBeyond8192 opens 8,500 concurrent connections from the
-// namespace to a server on the host's loopback (through the mapped
+// TestIntegrationTCPBeyond8192 opens 10,000 concurrent connections from
+// the namespace to a server on the host's loopback (through the mapped
 // gateway), more than the 8,192 the TCP table once held: every one is
 // established and echoes a byte while all are open, and the stats line
 // shows them all (tcp_flows, flows) under flows_max=131071, the shared
 // budget that is the enforced limit. Closed, they leave the table.
+// Memory of the engine process (VmRSS; the PID file names it): under
+// 16 MiB idle after start, under 64 MiB with the 10,000 open, and back
+// within 2 MiB of the start once they are closed.
 func TestIntegrationTCPBeyond8192(t *testing.T) {
-	const conns, workers = 8500, 8
-	raiseNofile(t, 2*conns+1000) // both ends of every connection are ours
-	n, log := startStatsNet(t, fmt.Sprintf("gptcpx%d", os.Getpid()), "-t", "none", "-T", "none")
-	port := hostEcho(t, "tcp4", "127.0.0.1:0")
+	const conns, workers = 10000, 8
+	const idleMax, openMax, backMax = 16 << 10, 64 << 10, 2 << 10 // KiB
+	// The client ends of the connections are ours, the server ends
+	// echod's (which inherits the limit).
+	raiseNofile(t, conns+1000)
+	pidFile := filepath.Join(t.TempDir(), "pasta.pid")
+	n, log := startStatsNet(t, fmt.Sprintf("gptcpx%d", os.Getpid()), "-t", "none", "-T", "none", "-P", pidFile)
+	engine := readPidFile(t, pidFile)
+	waitStatsLog(t, log, 5*time.Second, func(m map[string]uint64) bool { return true })
+	rss0 := memKB(t, engine, "VmRSS")
+	t.Logf("engine %d: VmRSS %d KiB idle after start", engine, rss0)
+	t.Logf("RssAnon %d KiB, RssFile %d KiB", memKB(t, engine, "RssAnon"), memKB(t, engine, "RssFile"))
+	if rss0 > idleMax {
+		t.Errorf("idle engine VmRSS %d KiB, want under %d", rss0, idleMax)
+	}
+	port := freePort(t)
+	startProc(t, echodBin(t), "-tcp", strconv.Itoa(port))
+	waitSocket(t, port)
 	addr := net.JoinHostPort(n.gw4, strconv.Itoa(port))
 	start := time.Now()
 
@@ -185,12 +202,30 @@ func TestIntegrationTCPBeyond8192(t *testing.T) {
 		t.Fatalf("stats: tcp_opens=%d tcp_refused=%d, want at least %d, 0", m["tcp_opens"], m["tcp_refused"], conns)
 	}
 
+	rssOpen := memKB(t, engine, "VmRSS")
+	t.Logf("engine VmRSS %d KiB with %d connections open", rssOpen, conns)
+	if rssOpen > openMax {
+		t.Errorf("engine VmRSS %d KiB with %d connections, want under %d", rssOpen, conns, openMax)
+	}
+
 	for i, c := range cs {
 		c.Close()
 		cs[i] = nil
 	}
 	waitStatsLog(t, log, 15*time.Second, func(m map[string]uint64) bool { return m["tcp_flows"] == 0 && m["flows"] == 0 })
 	t.Logf("all closed after %v", time.Since(start))
+	// The engine gives memory back when its flows are gone: within a
+	// few seconds (bounded wait).
+	rssEnd := memKB(t, engine, "VmRSS")
+	for deadline := time.Now().Add(10 * time.Second); rssEnd > rss0+backMax && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		rssEnd = memKB(t, engine, "VmRSS")
+	}
+	t.Logf("engine VmRSS %d KiB after closing (start %d)", rssEnd, rss0)
+	t.Logf("RssAnon %d KiB, RssFile %d KiB", memKB(t, engine, "RssAnon"), memKB(t, engine, "RssFile"))
+	if rssEnd > rss0+backMax {
+		t.Errorf("engine VmRSS %d KiB after closing all, start %d: more than %d KiB above", rssEnd, rss0, backMax)
+	}
 }
 
 // TestIntegrationTCPStatsCounters provokes a refusal and a retransmission

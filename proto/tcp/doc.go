@@ -72,8 +72,10 @@
 // cannot happen here in the same way, because of three rules:
 //
 //  1. The window advertised to the guest is the free space of the host
-//     socket's send buffer: SO_SNDBUF/2 (the other half being the kernel's
-//     allowance for overhead) minus SIOCOUTQ, read for every ACK. Each
+//     socket's send buffer, read for every ACK: three quarters of
+//     SO_SNDBUF minus the memory its queue takes (SO_MEMINFO; data is
+//     appended to buffers of up to 64 KiB, so the overhead is a few
+//     percent), or, where SO_MEMINFO fails, SO_SNDBUF/2 minus SIOCOUTQ. Each
 //     socket asks for a 32 MiB SO_SNDBUF (SO_SNDBUFFORCE, else SO_SNDBUF,
 //     capped by net.core.wmem_max) instead of relying on autotuning that
 //     starts at 16 KiB. The right edge of the window then never moves left,

@@ -101,22 +101,23 @@ type Handler struct {
 	splice  Splicer        // loopback clients of -t listeners; nil: through the tap
 	loToLo  bool           // --host-lo-to-ns-lo
 
-	tab        table
-	listeners  []listener
-	fr         frames
-	isnSeed    maphash.Seed
-	peekOff    bool   // SO_PEEK_OFF works on TCP sockets
-	mtu        int    // tap MTU
-	dirty      []int  // connections to visit in End
-	closed     []int  // slots to compact in End
-	pending    int    // connections with flPending
-	nextCheck  int64  // earliest deadline of any connection
-	now        int64  // monotonic time of the current wake-up (Begin)
-	scratch    int32  // getsockopt/ioctl result
-	sndbufHalf uint32 // usable send buffer of the socket windowToTap read last
-	rsa        unix.RawSockaddrAny
-	ccBuf      [16]byte // TCP_CONGESTION name (localCC)
-	discardB   []byte   // peek target for bytes already sent without SO_PEEK_OFF
+	tab          table
+	listeners    []listener
+	fr           frames
+	isnSeed      maphash.Seed
+	peekOff      bool                  // SO_PEEK_OFF works on TCP sockets
+	mtu          int                   // tap MTU
+	dirty        []int                 // connections to visit in End
+	closed       []int                 // slots to compact in End
+	pending      int                   // connections with flPending
+	nextCheck    int64                 // earliest deadline of any connection
+	now          int64                 // monotonic time of the current wake-up (Begin)
+	scratch      int32                 // getsockopt/ioctl result
+	sndbufUsable uint32                // usable send buffer of the socket windowToTap read last
+	meminfo      [memInfoVars * 4]byte // SO_MEMINFO of that socket
+	rsa          unix.RawSockaddrAny
+	ccBuf        [16]byte // TCP_CONGESTION name (localCC)
+	discardB     []byte   // peek target for bytes already sent without SO_PEEK_OFF
 
 	counts Counts
 }
@@ -388,6 +389,11 @@ func (h *Handler) compact() {
 		}
 	}
 	h.closed = h.closed[:0]
+	if t.shrink() {
+		// The per-wake-up lists follow the table (addConn grows them).
+		h.dirty = append(make([]int, 0, len(t.conns)), h.dirty...)
+		h.closed = make([]int, 0, len(t.conns))
+	}
 }
 
 // ref returns the epoll reference of a connection's socket.

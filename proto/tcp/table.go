@@ -14,7 +14,8 @@ import (
 // cannot aim for collisions. Closing a connection moves the last one into
 // its slot (see compact); indices are stable within a wake-up. The array
 // starts at initialCapacity and doubles when full, up to max, so that an
-// idle handler stays small while the limit is the shared flow budget.
+// idle handler stays small while the limit is the shared flow budget; it
+// halves again (shrink) while at most an eighth of it is in use.
 //
 // A table is unsafe for concurrent use.
 type table struct {
@@ -45,10 +46,33 @@ func (t *table) grow() bool {
 	if c <= len(t.conns) {
 		return false
 	}
+	t.resize(c)
+	t.idx.Grow(c)
+	return true
+}
+
+// resize moves the connections in use to a new array of c slots.
+func (t *table) resize(c int) {
 	conns := make([]conn, c)
 	copy(conns, t.conns[:t.n])
 	t.conns = conns
-	t.idx.Grow(c)
+}
+
+// shrink halves the table, and again, while at most an eighth of it is in
+// use, down to initialCapacity: after a burst of connections the memory
+// of the large array can go back to the system. It allocates, only when
+// it shrinks; pointers into conns are stale after it. It returns whether
+// it did.
+func (t *table) shrink() bool {
+	c := len(t.conns)
+	for c > initialCapacity && t.n*8 <= c {
+		c /= 2
+	}
+	if c == len(t.conns) {
+		return false
+	}
+	t.resize(c)
+	t.idx.Shrink(c)
 	return true
 }
 

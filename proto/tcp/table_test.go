@@ -71,3 +71,43 @@ func TestTableGrows(t *testing.T) {
 		})
 	}
 }
+
+// TestTableShrinks: after a burst, the table halves while at most an
+// eighth of it is in use, down to initialCapacity, and every connection
+// left is found at its index.
+func TestTableShrinks(t *testing.T) {
+	tab := newTable(maxCapacity)
+	local := netip.MustParseAddrPort("10.0.2.15:40000")
+	key := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, byte(i >> 8), byte(i)}), 80)
+	}
+	const burst = 10000
+	for i := range burst {
+		if tab.add(local, key(i)) != i {
+			t.Fatalf("connection %d", i)
+		}
+	}
+	if len(tab.conns) != 16384 || tab.shrink() {
+		t.Fatalf("table %d after %d connections, or shrunk while full", len(tab.conns), burst)
+	}
+	for _, tc := range []struct{ left, want int }{{2049, 16384}, {2048, 8192}, {1500, 8192}, {100, 512}, {3, initialCapacity}, {0, initialCapacity}} {
+		for tab.n > tc.left {
+			idx := tab.n / 2 // from the middle: the last moves there
+			tab.unhash(idx)
+			tab.compact(idx)
+		}
+		tab.shrink()
+		if len(tab.conns) != tc.want {
+			t.Fatalf("%d left: table %d, want %d", tc.left, len(tab.conns), tc.want)
+		}
+		if err := tab.idx.Check(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range tab.n {
+			c := &tab.conns[i]
+			if got := tab.lookup(c.local, c.peer); got != i {
+				t.Fatalf("%d left: connection at %d found at %d", tc.left, i, got)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -42,11 +43,13 @@ func TestWindowBoundBySocket(t *testing.T) {
 			if int32(edge-right) > 0 {
 				right = edge
 			}
-			// The window must fit in the socket's free space now.
-			var sndbuf, outq int32
-			getsockoptInt(c.sock, unix.SOL_SOCKET, unix.SO_SNDBUF, &sndbuf)
-			ioctlInt(c.sock, unix.SIOCOUTQ, &outq)
-			if free := int64(sndbuf)/2 - int64(outq); int64(uint32(s.wnd)<<wsToTap) > free+int64(g.seq-s.ack) {
+			// The window must fit in the socket's free space now:
+			// SO_SNDBUF minus the memory of what is queued.
+			var mi [memInfoVars]uint32
+			if _, e := getsockoptBytes(c.sock, unix.SOL_SOCKET, unix.SO_MEMINFO, unsafe.Slice((*byte)(unsafe.Pointer(&mi[0])), len(mi)*4)); e != 0 {
+				t.Fatal(e)
+			}
+			if free := int64(mi[memInfoSndbuf]) - int64(mi[memInfoQueued]); int64(uint32(s.wnd)<<wsToTap) > free+int64(g.seq-s.ack) {
 				t.Fatalf("window %d above free space %d", uint32(s.wnd)<<wsToTap, free)
 			}
 		}
