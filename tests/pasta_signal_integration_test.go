@@ -38,7 +38,11 @@ func TestIntegrationPastaSignals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"--config-net", "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--"}, tt.cmd...)
-			cmd := exec.Command(pastaBin, args...)
+			// env(1) execs pasta (same PID) with SIGHUP at its default:
+			// under nohup the test's own SIGHUP is ignored, the shell
+			// inherits that, and POSIX shells cannot trap a signal
+			// ignored on entry.
+			cmd := exec.Command("env", append([]string{"--default-signal=HUP", pastaBin}, args...)...)
 			var errOut bytes.Buffer
 			cmd.Stderr = &errOut
 			cmd.Dir = "/"
