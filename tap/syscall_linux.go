@@ -22,12 +22,18 @@ func rw(trap uintptr, fd int, b []byte) (int, unix.Errno) {
 	if len(b) == 0 {
 		return 0, 0
 	}
+	return retried(trap, fd, unsafe.Pointer(&b[0]), len(b))
+}
+
+// retried makes the system call trap(fd, p, n), again while it fails with
+// EINTR (at most maxEINTR times).
+func retried(trap uintptr, fd int, p unsafe.Pointer, n int) (int, unix.Errno) {
 	var (
 		r     uintptr
 		errno unix.Errno
 	)
 	for range maxEINTR {
-		r, _, errno = unix.Syscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		r, _, errno = unix.Syscall(trap, uintptr(fd), uintptr(p), uintptr(n))
 		if errno != unix.EINTR {
 			break
 		}
@@ -46,20 +52,7 @@ func writev(fd int, iov []unix.Iovec) (int, unix.Errno) { return rwv(unix.SYS_WR
 
 // rwv is readv(2) or writev(2), as trap says, without allocation.
 func rwv(trap uintptr, fd int, iov []unix.Iovec) (int, unix.Errno) {
-	var (
-		r     uintptr
-		errno unix.Errno
-	)
-	for range maxEINTR {
-		r, _, errno = unix.Syscall(trap, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-		if errno != unix.EINTR {
-			break
-		}
-	}
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(r), 0
+	return retried(trap, fd, unsafe.Pointer(&iov[0]), len(iov))
 }
 
 // sendmsg is sendmsg(2) with MSG_NOSIGNAL|MSG_DONTWAIT: a peer that went
