@@ -5,7 +5,6 @@ package vhostuser
 import (
 	"encoding/binary"
 
-	"gopasst/proto/l2"
 	"gopasst/tap"
 )
 
@@ -30,25 +29,16 @@ func (h NetHdr) CsumOffset() uint16 { return binary.LittleEndian.Uint16(h[8:]) }
 const (
 	netHdrFNeedsCsum = 1 // VIRTIO_NET_HDR_F_NEEDS_CSUM
 	tcpCsumOffset    = 16
-	ipProtoTCP       = 6
 )
 
 // partialTCP reports whether a NEEDS_CSUM frame is a TCP segment over
-// IPv4 or IPv6 (without extension headers) whose checksum is the one left
-// partial: the engine's TCP never reads it (the host's kernel makes its
-// own), so it stays as the guest left it.
+// IPv4 or IPv6 (without extension headers, as tap.SegmentHeaders finds
+// them) whose checksum is the one left partial: the engine's TCP never
+// reads it (the host's kernel makes its own), so it stays as the guest
+// left it.
 func partialTCP(f []byte, start, off int) bool {
-	if off != tcpCsumOffset || len(f) < l2.EthernetSize+l2.IPv6MinSize {
-		return false
-	}
-	switch binary.BigEndian.Uint16(f[12:]) {
-	case l2.EtherTypeIPv4:
-		ihl := int(f[l2.EthernetSize]&0xf) * 4
-		return f[l2.EthernetSize+9] == ipProtoTCP && start == l2.EthernetSize+ihl
-	case l2.EtherTypeIPv6:
-		return f[l2.EthernetSize+6] == ipProtoTCP && start == l2.EthernetSize+l2.IPv6MinSize
-	}
-	return false
+	tcp, _, _, ok := tap.SegmentHeaders(f)
+	return ok && off == tcpCsumOffset && start == tcp
 }
 
 // finishChecksum completes the checksum a guest with VIRTIO_NET_F_CSUM
