@@ -21,6 +21,9 @@
 //
 //  1. epoll_pwait, with a timeout that ends at the next Tick (at most
 //     flow.TickInterval), or zero when the device still holds frames.
+//     In the daemons (Config.Dedicated, one P) it is a raw system call,
+//     and the loop yields to the runtime once a tick: see epollWait for
+//     what the runtime otherwise does at every wait.
 //  2. Begin on every handler, in the order of Add.
 //  3. The device (Ref kind flow.KindTap), before any other fd: on EPOLLOUT
 //     finish a partially written frame (tap.Backlogger); on EPOLLIN read up
