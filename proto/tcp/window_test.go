@@ -217,3 +217,61 @@ func TestTimeouts(t *testing.T) {
 		}
 	})
 }
+
+// TestEarlyAck: data from the guest read in one wake-up is acknowledged
+// as it is written, a quarter of the advertised window at a time, and the
+// ACK is flushed to the tap at once (flow.Flusher); without a flushable
+// tap it waits for End as before.
+func TestEarlyAck(t *testing.T) {
+	for _, flush := range []bool{true, false} {
+		t.Run(map[bool]string{true: "flushable", false: "plain"}[flush], func(t *testing.T) {
+			e := newEnvTap(t, 4, 0, flush)
+			h := e.h
+			ln, port := hostListener(t, "127.0.0.1")
+			g := e.connect(netip.AddrPortFrom(guest4, 40030), netip.AddrPortFrom(gw4, port))
+			srv := accept(t, ln)
+			go io.Copy(io.Discard, srv)
+			e.take()
+			wnd := h.tab.conns[0].wndToTap
+			if wnd < 4*ackEarlyMin {
+				t.Fatalf("window %d: too small for this test", wnd)
+			}
+			const segSize = 60000
+			total := int(wnd) * 3 / 4
+			payload := make([]byte, segSize)
+			sent := 0
+			var early []seg // ACKs of data before End
+			for sent+segSize <= total {
+				var f l2.Frame
+				if err := f.Parse(g.frame(l2.TCPFlagAck, g.seq, payload)); err != nil {
+					t.Fatal(err)
+				}
+				h.HandleTap(&f, e.now) // one wake-up: no End in between
+				g.seq += segSize
+				sent += segSize
+				for _, b := range e.take() {
+					if s := e.parse(b); len(s.payload) == 0 && s.flags&l2.TCPFlagAck != 0 {
+						early = append(early, s)
+					}
+				}
+			}
+			if !flush {
+				if len(early) != 0 || h.counts.EarlyAcks != 0 {
+					t.Fatalf("%d ACKs (EarlyAcks %d) before End without a flushable tap", len(early), h.counts.EarlyAcks)
+				}
+				return
+			}
+			// 3/4 of the window in quarters: two or three early ACKs.
+			if len(early) < 2 || uint64(len(early)) != h.counts.EarlyAcks || e.flush.flushes < len(early) {
+				t.Fatalf("%d early ACKs (EarlyAcks %d, flushes %d) for %d bytes, window %d",
+					len(early), h.counts.EarlyAcks, e.flush.flushes, sent, wnd)
+			}
+			base := g.seq - uint32(sent)
+			for i, s := range early {
+				if acked := s.ack - base; acked < wnd/4*uint32(i+1) || acked > uint32(sent) {
+					t.Errorf("early ACK %d acknowledges %d bytes, want a quarter window (%d) more than the last", i, acked, wnd/4)
+				}
+			}
+		})
+	}
+}
