@@ -238,16 +238,19 @@ func (p *engineProc) run() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.runErr = make(chan error, 1)
-	// The loop is the process's only busy goroutine (engine.Config.
-	// Dedicated); the others (signals, the command's exit, the control
-	// socket) wait in system calls and get their turn at the loop's
-	// ticks. One P: the runtime then has no idle P to hand work to and
-	// wake threads for between the loop's system calls.
-	runtime.GOMAXPROCS(1)
 	go func() { p.runErr <- p.eng.Run(ctx) }()
 	p.log.Debug("tap ready", "ifname", p.ifname, "namespace", p.paths.Net)
 	netns.Ready(nil)
-	return p.target.Release()
+	err := p.target.Release()
+	// From here the loop is the process's only busy goroutine
+	// (engine.Config.Dedicated); the others (signals, the command's
+	// exit, the control socket) wait in system calls and get their turn
+	// at the loop's ticks. One P: the runtime then has no idle P to hand
+	// work to and wake threads for between the loop's system calls. Not
+	// before: the launcher and the command wait for the pipes closed
+	// above, which must not wait for a tick.
+	runtime.GOMAXPROCS(1)
+	return err
 }
 
 // wait returns the exit status: the command's when pasta spawned it;
