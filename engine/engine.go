@@ -60,6 +60,12 @@ type Config struct {
 	// Gate is the guest's flow policy the handlers share; the stats line
 	// reports its denials, limits and lost audit events. Nil: zeros.
 	Gate *egress.Gate
+	// Dedicated says the loop is the only busy goroutine of its process
+	// (the daemons): it then waits in a raw system call and yields to
+	// the runtime once a tick (see epollWait). Leave it off where other
+	// goroutines must run while the loop waits (tests): they get the
+	// other Ps, or, with a single P, a turn only at the loop's ticks.
+	Dedicated bool
 }
 
 // MaxHandlers is the most handlers one engine takes (Add).
@@ -75,12 +81,13 @@ type entry struct {
 // before Run; after that everything runs on Run's goroutine, except
 // Stats.
 type Engine struct {
-	n     *guest.Net
-	dev   tap.Device
-	back  tap.Backlogger // dev, if it can hold back a partial frame
-	pcap  *pcap.Writer
-	log   *slog.Logger
-	trace bool
+	n         *guest.Net
+	dev       tap.Device
+	back      tap.Backlogger // dev, if it can hold back a partial frame
+	pcap      *pcap.Writer
+	log       *slog.Logger
+	trace     bool
+	dedicated bool // Config.Dedicated
 
 	statsEvery time.Duration
 	nextTick   int64 // monotonic ns of the next Tick
@@ -153,6 +160,7 @@ func New(cfg Config) (*Engine, error) {
 		pcap:       cfg.Pcap,
 		log:        cfg.Log,
 		trace:      cfg.Trace,
+		dedicated:  cfg.Dedicated,
 		statsEvery: cfg.StatsEvery,
 		budget:     cfg.Budget,
 		gate:       cfg.Gate,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/netip"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ type harness struct {
 	stopped bool
 }
 
-func newHarness(t *testing.T, n *guest.Net) *harness {
+func newHarness(t *testing.T, n *guest.Net, opts ...func(*Config)) *harness {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -67,7 +68,11 @@ func newHarness(t *testing.T, n *guest.Net) *harness {
 		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
 	}
 	dev := tap.NewStream(fds[0])
-	e, err := New(Config{Net: n, Device: dev, Batch: 16})
+	cfg := Config{Net: n, Device: dev, Batch: 16}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	e, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,6 +215,35 @@ func TestARPReply(t *testing.T) {
 	s := h.waitStats(func(s *Stats) bool { return s.Service[SvcARP] == 1 })
 	if s.Dropped != 0 || s.FramesIn != 1 || s.FramesOut != 1 {
 		t.Fatalf("stats: %s", s.Line())
+	}
+}
+
+// TestDedicatedLoop runs the loop as the daemons do (Config.Dedicated):
+// waiting in a raw system call, it still answers at once while the
+// test's goroutine has the other P, and with one P (the daemons') the
+// other goroutines still get their turn at its ticks: a cancel from one
+// of them stops it promptly.
+func TestDedicatedLoop(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	n := testNet()
+	n.V6 = guest.Family{}
+	h := newHarness(t, n, func(c *Config) { c.Dedicated = true })
+	const rounds = 200
+	start := time.Now()
+	for range rounds {
+		h.send(l2test.ARPRequest(l2test.GuestMAC, guestAddr4, gateway4))
+		h.recvMatching(time.Second, isARP)
+	}
+	// A round that waited for the loop's tick would take 10 ms.
+	if d := time.Since(start); d > rounds*5*time.Millisecond {
+		t.Errorf("%d ARP round trips took %v: the loop answers at its ticks, not at once", rounds, d)
+	}
+	runtime.GOMAXPROCS(1)
+	time.Sleep(50 * time.Millisecond) // the loop waits again, holding the only P
+	start = time.Now()
+	h.stop()
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("with one P, Run returned %v after cancel", d)
 	}
 }
 

@@ -91,7 +91,15 @@ func (e *Engine) iterate(timeout int) error {
 	if timeout < 0 || e.tapMore {
 		timeout = 0
 	}
-	n, err := unix.EpollWait(e.epfd, e.events[:], timeout)
+	var (
+		n   int
+		err error
+	)
+	if e.dedicated {
+		n, err = epollWait(e.epfd, e.events[:], timeout)
+	} else {
+		n, err = unix.EpollWait(e.epfd, e.events[:], timeout)
+	}
 	if err != nil && err != unix.EINTR {
 		return fmt.Errorf("epoll_wait: %w", err)
 	}
@@ -102,6 +110,11 @@ func (e *Engine) iterate(timeout int) error {
 	ticked := now >= e.nextTick
 	if ticked {
 		e.tick(now)
+		if e.dedicated {
+			// A new time slice for the runtime's monitor, which would
+			// otherwise interrupt the raw wait to preempt the loop.
+			runtime.Gosched()
+		}
 	}
 	e.end(now)
 	e.flush()

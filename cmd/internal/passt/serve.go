@@ -201,6 +201,7 @@ func (s *server) serve(ctx context.Context, fd int) int {
 	e, err := engine.New(engine.Config{
 		Net: s.n, Device: dev, Pcap: s.pcap, Log: s.log,
 		Trace: s.cfg.Trace, StatsEvery: s.cfg.Stats, Budget: budget, Gate: gate,
+		Dedicated: true,
 	})
 	if err != nil {
 		s.log.Error(err.Error())
@@ -219,6 +220,10 @@ func (s *server) serve(ctx context.Context, fd int) int {
 	}
 	defer hs.Close()
 	s.log.Info("guest connected")
+	// The loop is the process's only busy goroutine (engine.Config.
+	// Dedicated): one P, so that the runtime has no idle P to hand work
+	// to and wake threads for between the loop's system calls.
+	runtime.GOMAXPROCS(1)
 	err = e.Run(ctx)
 	switch {
 	case err == nil:

@@ -50,6 +50,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, dev tap.Device
 	e, err := engine.New(engine.Config{
 		Net: n, Device: dev, Pcap: pw, Log: log,
 		Trace: cfg.Trace, StatsEvery: cfg.Stats, Budget: budget, Gate: gate,
+		Dedicated: true,
 	})
 	if err != nil {
 		alog.Close(0)

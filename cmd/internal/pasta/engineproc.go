@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -237,6 +238,12 @@ func (p *engineProc) run() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	p.runErr = make(chan error, 1)
+	// The loop is the process's only busy goroutine (engine.Config.
+	// Dedicated); the others (signals, the command's exit, the control
+	// socket) wait in system calls and get their turn at the loop's
+	// ticks. One P: the runtime then has no idle P to hand work to and
+	// wake threads for between the loop's system calls.
+	runtime.GOMAXPROCS(1)
 	go func() { p.runErr <- p.eng.Run(ctx) }()
 	p.log.Debug("tap ready", "ifname", p.ifname, "namespace", p.paths.Net)
 	netns.Ready(nil)
