@@ -19,8 +19,15 @@
 // every handler, without events: the NDP handler's unsolicited router
 // advertisement goes out), and loops; each turn is one wake-up:
 //
-//  1. epoll_pwait, with a timeout that ends at the next Tick (at most
-//     flow.TickInterval), or zero when the device still holds frames.
+//  1. epoll_pwait, with a timeout that ends at the next Tick (or stats
+//     line), or zero when the device still holds frames. The next Tick
+//     is a flow.TickInterval after the last one, unless every handler is
+//     a flow.Sleeper: then it is the earliest timer they name, at most a
+//     flow.IdleTickInterval on, and a wake-up with events brings it back
+//     to a TickInterval. An idle engine wakes once a second.
+//     In the daemons (Config.Dedicated, one P) it is a raw system call,
+//     and the loop yields to the runtime once a tick: see epollWait for
+//     what the runtime otherwise does at every wait.
 //  2. Begin on every handler, in the order of Add.
 //  3. The device (Ref kind flow.KindTap), before any other fd: on EPOLLOUT
 //     finish a partially written frame (tap.Backlogger); on EPOLLIN read up

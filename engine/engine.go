@@ -73,8 +73,9 @@ const MaxHandlers = 16
 
 // entry is an added handler and what it claimed.
 type entry struct {
-	h     flow.Handler
-	claim flow.Claim
+	h       flow.Handler
+	claim   flow.Claim
+	sleeper flow.Sleeper // h, if it is one
 }
 
 // Engine is the event loop. See the package comment. Add its handlers
@@ -267,7 +268,8 @@ func (e *Engine) Add(h flow.Handler) error {
 			e.byFrame[fc] = h
 		}
 	}
-	e.handlers = append(e.handlers, entry{h: h, claim: c})
+	s, _ := h.(flow.Sleeper)
+	e.handlers = append(e.handlers, entry{h: h, claim: c, sleeper: s})
 	e.hst[len(e.handlers)-1] = HandlerStats{Name: c.Name, Frames: c.Frames, Counters: c.Counters}
 	e.pubH = e.hst
 	return nil

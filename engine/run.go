@@ -32,7 +32,11 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	var err error
 	for err == nil && ctx.Err() == nil {
-		timeout := int((e.nextTick - monotime() + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+		next := e.nextTick
+		if e.nextStats != 0 {
+			next = min(next, e.nextStats)
+		}
+		timeout := int((next - monotime() + int64(time.Millisecond) - 1) / int64(time.Millisecond))
 		err = e.iterate(timeout)
 	}
 	e.flush()
@@ -69,12 +73,22 @@ func (e *Engine) begin(now int64) {
 	}
 }
 
-// tick calls every handler's Tick and sets the next deadline.
+// tick calls every handler's Tick and sets the next one: a TickInterval
+// on or, when every handler is a flow.Sleeper, the earliest time one of
+// them names, at most an IdleTickInterval on. An idle engine (no flows,
+// no timers) then wakes once a second, not a hundred times.
 func (e *Engine) tick(now int64) {
+	next := now + int64(flow.IdleTickInterval)
 	for i := range e.handlers {
-		e.handlers[i].h.Tick(now)
+		x := &e.handlers[i]
+		x.h.Tick(now)
+		if x.sleeper == nil {
+			next = now
+		} else {
+			next = min(next, x.sleeper.NextTick(now))
+		}
 	}
-	e.nextTick = now + int64(flow.TickInterval)
+	e.nextTick = max(next, now+int64(flow.TickInterval))
 }
 
 // end calls every handler's End: the wake-up's deferred work.
@@ -95,7 +109,7 @@ func (e *Engine) iterate(timeout int) error {
 		n   int
 		err error
 	)
-	if e.dedicated {
+	if e.dedicated && timeout <= int(flow.TickInterval/time.Millisecond) {
 		n, err = epollWait(e.epfd, e.events[:], timeout)
 	} else {
 		n, err = unix.EpollWait(e.epfd, e.events[:], timeout)
@@ -105,6 +119,11 @@ func (e *Engine) iterate(timeout int) error {
 	}
 	n = max(n, 0)
 	now := monotime()
+	if n > 0 || e.tapMore {
+		// Something happened: Tick within a TickInterval, and the
+		// handlers name their timers afresh.
+		e.nextTick = min(e.nextTick, now+int64(flow.TickInterval))
+	}
 	e.begin(now)
 	e.wakeup(n, now)
 	ticked := now >= e.nextTick

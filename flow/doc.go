@@ -36,7 +36,9 @@
 //
 // Each wake-up calls, on every handler in the order of Add: Begin; then
 // HandleTap and HandleSock as frames and events come; Tick when a
-// TickInterval has passed; End (batched ACKs, window updates, staged
+// TickInterval has passed (or, when every handler is a Sleeper and
+// nothing happened, when the earliest timer they name is due, at most
+// an IdleTickInterval on); End (batched ACKs, window updates, staged
 // datagrams); then the engine writes out the frames queued. Before its
 // first wait the engine runs one wake-up without events, Begin and End
 // only (the NDP handler sends its unsolicited router advertisement from

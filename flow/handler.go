@@ -4,6 +4,8 @@ package flow
 
 import (
 	"fmt"
+	"math"
+	"time"
 
 	"gopasst/proto/l2"
 )
@@ -137,13 +139,29 @@ func (v Verdict) String() string {
 	return fmt.Sprintf("Verdict(%d)", uint8(v))
 }
 
+// Sleeper is implemented by handlers that know when their Tick has
+// work. NextTick returns the monotonic time by which Tick must run next:
+// now or earlier for the next TickInterval, math.MaxInt64 when no timer
+// is armed. It is asked after each Tick; any event in between brings a
+// Tick within a TickInterval anyway. When every handler is a Sleeper
+// the engine may wait up to IdleTickInterval between two Ticks.
+type Sleeper interface {
+	NextTick(now int64) int64
+}
+
+// IdleTickInterval is the longest the engine waits between two Ticks
+// when every handler is a Sleeper and none has a timer due sooner.
+const IdleTickInterval = time.Second
+
 // Nop implements every method of Handler but Claim as doing nothing, and
-// Stats as all zero. A handler embeds it and overrides what it uses.
+// Stats as all zero, and Sleeper as never due. A handler embeds it and
+// overrides what it uses: one that overrides Tick overrides NextTick too.
 type Nop struct{}
 
 func (Nop) Begin(int64)                        {}
 func (Nop) HandleSock(Ref, uint32, int64)      {}
 func (Nop) HandleTap(*l2.Frame, int64) Verdict { return NotForUs }
 func (Nop) Tick(int64)                         {}
+func (Nop) NextTick(int64) int64               { return math.MaxInt64 }
 func (Nop) End(int64)                          {}
 func (Nop) Stats() Stats                       { return Stats{} }

@@ -4,6 +4,7 @@ package fwd
 
 import (
 	"log/slog"
+	"math"
 
 	"gopasst/flow"
 	"gopasst/policy"
@@ -104,6 +105,15 @@ func (a *Auto) Tick(now int64) {
 			a.log.Debug("auto forwarding: listening", "rule", p.Name, "port", port)
 		}
 	}
+}
+
+// NextTick implements flow.Sleeper: the earliest next scan.
+func (a *Auto) NextTick(now int64) int64 {
+	next := int64(math.MaxInt64)
+	for i := range a.rules {
+		next = min(next, a.rules[i].Scanner.Next())
+	}
+	return next
 }
 
 // Close closes the scanners.

@@ -126,6 +126,15 @@ func (s *Scanner) Close() error {
 	return nil
 }
 
+// Next returns the monotonic time of the next scan Scan makes (0 before
+// the first: at once).
+func (s *Scanner) Next() int64 {
+	if !s.scanned {
+		return 0
+	}
+	return s.next
+}
+
 // Scan rescans the tables if ScanInterval has passed since the last scan
 // (the first call always scans) and returns the ports bound since the last
 // scan and those no longer bound, both ascending. The slices are reused by

@@ -3,6 +3,7 @@
 package icmp
 
 import (
+	"math"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
@@ -33,6 +34,14 @@ func (h *Handler) Tick(now int64) {
 			h.counts.Expired++
 		}
 	}
+}
+
+// NextTick implements flow.Sleeper: the next scan while flows are open.
+func (h *Handler) NextTick(now int64) int64 {
+	if h.tbl.Len() == 0 {
+		return math.MaxInt64
+	}
+	return h.lastScan + scanInterval
 }
 
 // closeFlow unregisters and closes flow idx and compacts the table,

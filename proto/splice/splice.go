@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"sync/atomic"
 
@@ -213,6 +214,21 @@ func (h *Handler) Tick(now int64) {
 			_ = h.poller.Mod(l.fd, unix.EPOLLIN, h.listenRef(i))
 		}
 	}
+}
+
+// NextTick implements flow.Sleeper: the earliest end of a listener's
+// pause.
+func (h *Handler) NextTick(now int64) int64 {
+	next := int64(math.MaxInt64)
+	if h.paused == 0 {
+		return next
+	}
+	for i := range h.listeners {
+		if l := &h.listeners[i]; l.fd >= 0 && l.pausedUntil != 0 {
+			next = min(next, l.pausedUntil)
+		}
+	}
+	return next
 }
 
 // compact fills the slots of closed connections with the last ones, so the

@@ -76,6 +76,15 @@ func (h *Handler) Tick(now int64) {
 	h.settle(now)
 }
 
+// NextTick implements flow.Sleeper: the earliest connection deadline,
+// or at once while connections wait for frames (flPending).
+func (h *Handler) NextTick(now int64) int64 {
+	if h.pending > 0 {
+		return now
+	}
+	return h.nextCheck
+}
+
 // expire handles the deadline of connection idx.
 func (h *Handler) expire(idx int, now int64) {
 	c := &h.tab.conns[idx]

@@ -3,6 +3,7 @@
 package udp
 
 import (
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -44,6 +45,14 @@ func (h *Handler) Tick(now int64) {
 			h.st.FlowsExpired++
 		}
 	}
+}
+
+// NextTick implements flow.Sleeper: the next scan while flows are open.
+func (h *Handler) NextTick(now int64) int64 {
+	if h.tbl.Len() == 0 {
+		return math.MaxInt64
+	}
+	return h.lastScan + scanInterval
 }
 
 // closeFlow closes flow idx's socket, if it has one, and compacts the
