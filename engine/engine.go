@@ -126,6 +126,7 @@ type Engine struct {
 	outSeg   []uint16   // beside out: the MSS of a segment frame (SendSegments), else 0
 	outBytes int        // bytes in out
 	roomer   tap.Roomer // dev, if its room comes and goes with the guest
+	lender   tap.Lender // dev, if it lends the guest's receive buffers
 
 	st     Stats
 	budget *flow.Budget
@@ -180,6 +181,7 @@ func New(cfg Config) (*Engine, error) {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.roomer, _ = cfg.Device.(tap.Roomer)
+	e.lender, _ = cfg.Device.(tap.Lender)
 	if b, ok := cfg.Device.(tap.Backlogger); ok {
 		e.back = b
 	}

@@ -42,6 +42,56 @@ func (t *tapSink) Room() int {
 	return e.roomer.Room() - e.outBytes
 }
 
+// Lending implements flow.Lender: the device lends (tap.Lender), now,
+// and no capture is on (it would have to read the frames back from the
+// guest's memory; with one, frames are copied as before).
+func (t *tapSink) Lending() bool {
+	e := (*Engine)(t)
+	return e.lender != nil && e.pcap == nil && e.devErr == nil && e.lender.Lending()
+}
+
+// Lend implements flow.Lender: the frames queued so far are written
+// first, so that a lent frame overtakes none (held frames the device
+// writes first itself: it lends nothing while it holds any).
+func (t *tapSink) Lend(hdr int, caps []int, iov []unix.Iovec) (int, []unix.Iovec) {
+	e := (*Engine)(t)
+	if e.lender == nil || e.pcap != nil {
+		return 0, iov
+	}
+	if len(e.out) > 0 {
+		e.flush()
+	}
+	if e.devErr != nil {
+		return 0, iov
+	}
+	n, iov, err := e.lender.Lend(hdr, caps, iov)
+	if err != nil {
+		e.devErr = err
+		return 0, iov
+	}
+	return n, iov
+}
+
+// Commit implements flow.Lender, and counts the frames as written (or,
+// those the device did not take, as TapFull).
+func (t *tapSink) Commit(heads [][]byte, sizes []int, csumStart int) {
+	e := (*Engine)(t)
+	if e.lender == nil {
+		return
+	}
+	n, err := e.lender.Commit(heads, sizes, csumStart)
+	if err != nil && e.devErr == nil {
+		e.devErr = err
+	}
+	k := min(len(heads), len(sizes))
+	n = min(n, k)
+	for i := range n {
+		e.st.BytesOut += uint64(len(heads[i]) + sizes[i])
+	}
+	e.st.FramesOut += uint64(n)
+	e.st.TapFull += uint64(k - n)
+}
+
 // MaxSegment implements flow.Segmenter: the longest IP packet of a
 // segment frame the device takes; 0 without tap offloads.
 func (t *tapSink) MaxSegment() int { return t.maxSeg }

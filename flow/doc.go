@@ -70,6 +70,12 @@
 // skips the checksum over the payload. On other devices MaxSegment is 0
 // and nothing changes.
 //
+// Lending: a Tap that also implements Lender (the engine's, on a
+// vhost-user device) lends the guest's receive buffers, so that TCP
+// peeks host data straight into them and only writes the headers
+// (Commit copies them in front); the engine writes what it has queued
+// before each loan, so a lent frame overtakes nothing sent before it.
+//
 // Stats returns a handler's counters as a Stats array indexed by Counter
 // (flows, opens, refused, rst, retrans, ooo, short_writes, timeouts, ...,
 // drops by reason). Handlers count into their own fields on the hot path

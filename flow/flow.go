@@ -2,7 +2,11 @@
 
 package flow
 
-import "time"
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // Kind names the owner of an epoll-registered file descriptor.
 type Kind uint8
@@ -99,6 +103,27 @@ type Roomer interface {
 type Segmenter interface {
 	MaxSegment() int
 	SendSegments(frames [][]byte, mss uint16)
+}
+
+// Lender is implemented by a Tap whose device lends the guest's receive
+// buffers (tap.Lender: vhost-user), so that a handler reads a host
+// socket's data straight into them, with no copy. Lending reports
+// whether it may lend now (not with a capture on, nor to a guest that
+// does not take partial checksums): else the handler sends as usual.
+// Lend first writes out the frames queued so far (so that nothing sent
+// before is overtaken), then borrows buffers for up to len(caps) frames
+// of hdr bytes of headers and caps[i] bytes of payload, as iovecs
+// appended to iov (up to its capacity), sets caps[i] to the payload lent
+// and returns how many frames it lent (0: none now; send as usual).
+// Commit, called once after every Lend and before anything else is sent,
+// sends the first len(heads) frames: the headers heads[i] (copied), then
+// sizes[i] bytes read into the lent payload (all of it, but for the last
+// frame), TCP segments whose checksum holds the pseudo-header sum only,
+// the TCP header at csumStart; the other buffers go back to the guest.
+type Lender interface {
+	Lending() bool
+	Lend(hdr int, caps []int, iov []unix.Iovec) (n int, out []unix.Iovec)
+	Commit(heads [][]byte, sizes []int, csumStart int)
 }
 
 // TickInterval is the longest the engine waits between two Tick calls.

@@ -26,7 +26,7 @@ func TestRefPackRoundTrip(t *testing.T) {
 func TestNames(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{FrameTCP.String(), "tcp"}, {FrameClass(99).String(), "FrameClass(99)"},
-		{Retrans.String(), "retrans"}, {DropUnmapped.String(), "drop_unmapped"}, {NumCounters.String(), "Counter(21)"},
+		{Retrans.String(), "retrans"}, {DropUnmapped.String(), "drop_unmapped"}, {NumCounters.String(), "Counter(22)"}, {Lent.String(), "lent"},
 		{BadChecksum.String(), "bad_checksum"}, {Verdict(7).String(), "Verdict(7)"},
 	} {
 		if tc.got != tc.want {

@@ -27,6 +27,7 @@ const (
 	ICMPErrors                   // ICMP/ICMPv6 errors relayed to the guest
 	NoBuffer                     // times work waited for the next wake-up for want of a frame buffer
 	Flushes                      // mid-wake-up flushes of the tap to reuse frame buffers
+	Lent                         // frames built in the guest's receive buffers, the tap's loan (Lender)
 	DropMalformed                // from the guest: malformed, or not acceptable (fragment, port 0, bad address)
 	DropNoFlow                   // from the guest: for no flow (TCP: answered with RST)
 	DropNoBuffer                 // frames not sent for want of a buffer
@@ -40,7 +41,7 @@ const (
 var counterNames = [NumCounters]string{
 	"flows", "opens", "refused", "rst", "retrans", "ooo", "short_writes",
 	"timeouts", "expired", "replies", "unsolicited", "icmp_errors",
-	"no_buffer", "flushes", "drop_malformed", "drop_no_flow",
+	"no_buffer", "flushes", "lent", "drop_malformed", "drop_no_flow",
 	"drop_no_buffer", "drop_socket", "drop_send", "drop_recv",
 	"drop_unmapped",
 }

@@ -2,7 +2,11 @@
 
 package tap
 
-import "errors"
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
 
 // Device is the guest's end of the link: a tap device (pasta) or a qemu
 // stream socket (passt). It is not safe for concurrent use; it belongs to
@@ -41,6 +45,37 @@ type Backlogger interface {
 // (the guest's kick). Devices without it take what the kernel queue takes.
 type Roomer interface {
 	Room() int
+}
+
+// Lender is implemented by devices that lend the guest's receive buffers
+// (vhost-user), so that a frame's payload is read from a host socket
+// straight into the guest's memory instead of being copied there from
+// the caller's buffer. A Lend is always followed by one Commit before
+// any other call on the device.
+type Lender interface {
+	// Lending reports whether Lend may lend now: the device is up, the
+	// guest takes partial TCP checksums, and nothing is held back.
+	Lending() bool
+	// Lend borrows buffers for up to len(caps) frames: each hdr bytes
+	// of headers (Ethernet and on; the device's own header is its
+	// business), then caps[i] bytes of payload. It appends iovecs for
+	// the payload of the frames it lends, frame after frame, to iov (up
+	// to cap(iov): it never grows it), sets caps[i] of those frames to
+	// the payload lent (less than asked when the buffers ran out, never
+	// 0), and returns how many frames it lent and iov. 0 frames: none
+	// now (no buffers, a first buffer too small for the headers, a
+	// malformed ring): the caller writes its frames as usual.
+	Lend(hdr int, caps []int, iov []unix.Iovec) (n int, out []unix.Iovec, err error)
+	// Commit ends the last Lend: frames 0 to len(heads)-1 go to the
+	// guest, frame i with the headers heads[i] (hdr bytes, copied) and
+	// sizes[i] bytes of the payload read into its buffers; every frame
+	// but the last committed one must have the payload lent in full.
+	// Each is a TCP segment whose checksum holds the pseudo-header sum
+	// only (see Offloader.WriteSegments), csumStart the offset of its
+	// TCP header. Buffers not committed go back to the guest unused.
+	// It publishes them and notifies the guest, and returns how many
+	// frames went.
+	Commit(heads [][]byte, sizes []int, csumStart int) (n int, err error)
 }
 
 // Counted is implemented by devices that count frames they lost or split

@@ -226,8 +226,11 @@ func TestIntegrationVhostUserVM(t *testing.T) {
 	dir := auditDir(t)
 	sock := filepath.Join(dir, "vu.sock")
 	env := []string{"VMRIG_NETDEV=vhost-user"}
-	p := startPasstArgv(t, sock, nil, []string{"ip", "netns", "exec", ns, bin,
-		"--vhost-user", "-f", "-s", sock, "-t", vmFwdPort})
+	argv := []string{"ip", "netns", "exec", ns, bin, "--vhost-user", "-f", "-s", sock, "-t", vmFwdPort}
+	if !ref {
+		argv = append(argv, "--stats", "1") // tcp_lent: the zero-copy receive path was taken
+	}
+	p := startPasstArgv(t, sock, nil, argv)
 
 	t.Run("kill qemu mid-transfer", func(t *testing.T) {
 		var killed bool
@@ -300,6 +303,13 @@ func TestIntegrationVhostUserVM(t *testing.T) {
 		}
 		if got, want := strings.TrimSpace(recv.String()), fmt.Sprintf("%d %s", mb<<20, sha); got != want {
 			t.Errorf("upload: the host received %q, want %q (bytes, SHA-256)", got, want)
+		}
+		// Data to the guest was read straight into its receive buffers.
+		if !ref {
+			time.Sleep(1100 * time.Millisecond) // the next stats line
+			if st := p.lastStats(t); st["tcp_lent"] == 0 {
+				t.Errorf("no TCP frame built in the guest's buffers: %v", st)
+			}
 		}
 		if r.rc != 0 || t.Failed() {
 			t.Errorf("run-vm.sh exit %d:\n%s\npasst log:\n%s", r.rc, r.output, p.logText())

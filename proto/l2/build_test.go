@@ -121,6 +121,19 @@ func TestTCPTemplate(t *testing.T) {
 			if tpl.Write(got[:tpl.HeaderLen()+9], 0, 0, 0, 0, nil, 10) != 0 {
 				t.Error("Write past the buffer")
 			}
+			// WriteHeaders: the headers WritePartial writes, into a
+			// buffer of the headers only.
+			hl := tpl.HeaderLen()
+			if tpl.WritePartial(got, 5, 6, l2.TCPFlagAck, 7, nil, 1460) != hl+1460 {
+				t.Fatal("WritePartial")
+			}
+			hdrs := make([]byte, hl)
+			if tpl.WriteHeaders(hdrs, 5, 6, l2.TCPFlagAck, 7, 1460) != hl || !bytes.Equal(hdrs, got[:hl]) {
+				t.Errorf("WriteHeaders\n% x\nWritePartial\n% x", hdrs, got[:hl])
+			}
+			if tpl.WriteHeaders(hdrs[:hl-1], 5, 6, l2.TCPFlagAck, 7, 1460) != 0 || tpl.WriteHeaders(hdrs, 0, 0, 0, 0, 0x10000) != 0 {
+				t.Error("WriteHeaders short, or too long")
+			}
 			var zero l2.TCPTemplate
 			if zero.Write(got, 0, 0, 0, 0, nil, 0) != 0 {
 				t.Error("Write with an uninitialised template")

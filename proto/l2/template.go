@@ -65,7 +65,7 @@ func (t *TCPTemplate) IsIPv6() bool { return t.v6 }
 // length, or 0 if the frame does not fit in b or the options are too long.
 // It does not allocate.
 func (t *TCPTemplate) Write(b []byte, seq, ack uint32, flags TCPFlags, window uint16, opts []byte, payloadLen int) int {
-	return t.write(b, seq, ack, flags, window, opts, payloadLen, false)
+	return t.write(b, seq, ack, flags, window, opts, payloadLen, sumAll)
 }
 
 // WritePartial is Write for a device with checksum offload (a tap with a
@@ -74,16 +74,38 @@ func (t *TCPTemplate) Write(b []byte, seq, ack uint32, flags TCPFlags, window ui
 // as Linux leaves it for CHECKSUM_PARTIAL; the payload is not summed.
 // The IPv4 header checksum is complete.
 func (t *TCPTemplate) WritePartial(b []byte, seq, ack uint32, flags TCPFlags, window uint16, opts []byte, payloadLen int) int {
-	return t.write(b, seq, ack, flags, window, opts, payloadLen, true)
+	return t.write(b, seq, ack, flags, window, opts, payloadLen, sumPseudo)
 }
 
-func (t *TCPTemplate) write(b []byte, seq, ack uint32, flags TCPFlags, window uint16, opts []byte, payloadLen int, partial bool) int {
+// WriteHeaders is WritePartial for a payload that is not in b (it is in
+// the guest's receive buffers, see flow.Lender): it writes only the
+// HeaderLen() bytes of headers into b, for a segment of payloadLen bytes
+// that it never reads, and returns HeaderLen(), or 0 if b is too short.
+func (t *TCPTemplate) WriteHeaders(b []byte, seq, ack uint32, flags TCPFlags, window uint16, payloadLen int) int {
+	if t.write(b, seq, ack, flags, window, nil, payloadLen, sumHeaders) == 0 {
+		return 0
+	}
+	return t.hlen
+}
+
+// What write sums and where the payload is.
+const (
+	sumAll     = iota // the payload is in b: complete checksum
+	sumPseudo         // the payload is in b: the pseudo-header sum only
+	sumHeaders        // b holds the headers only: the pseudo-header sum only
+)
+
+func (t *TCPTemplate) write(b []byte, seq, ack uint32, flags TCPFlags, window uint16, opts []byte, payloadLen int, mode int) int {
 	if len(opts) > TCPMaxSize-TCPMinSize || payloadLen < 0 {
 		return 0
 	}
 	ol := (len(opts) + 3) &^ 3
 	n := t.hlen + ol + payloadLen
-	if t.hlen == 0 || n > len(b) || n-EthernetSize > 0xffff {
+	end := n // what of the frame is in b
+	if mode == sumHeaders {
+		end = t.hlen + ol
+	}
+	if t.hlen == 0 || end > len(b) || n-EthernetSize > 0xffff {
 		return 0
 	}
 	copy(b[:t.hlen], t.hdr[:t.hlen])
@@ -97,7 +119,7 @@ func (t *TCPTemplate) write(b []byte, seq, ack uint32, flags TCPFlags, window ui
 		ip.SetTotalLength(il)
 		ip.SetChecksum(Fold(t.ipSum + uint32(il)))
 	}
-	tcp := TCP(b[l4:n])
+	tcp := TCP(b[l4 : t.hlen+ol])
 	binary.BigEndian.PutUint32(tcp[tcpSeqNumOffset:], seq)
 	binary.BigEndian.PutUint32(tcp[tcpAckNumOffset:], ack)
 	tcp[tcpDataOffOffset] = uint8((TCPMinSize+ol)/4) << 4
@@ -107,10 +129,10 @@ func (t *TCPTemplate) write(b []byte, seq, ack uint32, flags TCPFlags, window ui
 	clear(tcp[TCPMinSize+c : TCPMinSize+ol])
 	// The checksum field is zero in the template.
 	s := t.pseudo + uint32(tl>>16) + uint32(tl&0xffff)
-	if partial {
+	if mode != sumAll {
 		tcp.SetChecksum(fold16(s))
 	} else {
-		tcp.SetChecksum(Fold(Checksum(tcp, s)))
+		tcp.SetChecksum(Fold(Checksum(b[l4:n], s)))
 	}
 	return n
 }

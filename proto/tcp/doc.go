@@ -38,8 +38,18 @@
 //     its checksum is only the pseudo-header sum (TCPTemplate.
 //     WritePartial: no pass over the payload) and the batch goes to
 //     SendSegments with the guest's MSS, which its kernel sees as the
-//     segment size. Other devices (passt's stream, vhost-user) keep
-//     MSS-sized frames with full checksums. When the frames of the wake-up run out, the tap is flushed on
+//     segment size (vhost-user's MaxSegment is the MTU: it takes partial
+//     checksums, not larger segments). passt's stream keeps MSS-sized
+//     frames with full checksums. When the Tap is also a flow.Lender
+//     that lends now (vhost-user with GUEST_CSUM, no capture, nothing
+//     held back), the peek goes straight into the guest's receive
+//     buffers instead (sendLent: no frame buffer, no copy): the tap
+//     lends iovecs for up to batchFrames frames, the headers are
+//     written with TCPTemplate.WriteHeaders into a small buffer that
+//     Commit copies in front of each frame's payload, the frames that
+//     got data are committed and the rest given back; sequence and
+//     window bookkeeping is the copy path's (sent), and a loan of
+//     nothing falls back to it. When the frames of the wake-up run out, the tap is flushed on
 //     the spot (flow.Flusher) and the same buffers are used again, up to
 //     maxPeeks batches per connection and call. A guest ACK drops the acknowledged bytes from the socket
 //     (recv with MSG_TRUNC: no copy). There is no retransmission queue:

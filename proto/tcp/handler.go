@@ -81,6 +81,7 @@ type Counts struct {
 	FramesShort   uint64 // times a connection had to wait for the next wake-up for frames
 	Flushes       uint64 // mid-wake-up tap flushes to reuse the frame buffers (or for an early ACK)
 	EarlyAcks     uint64 // ACKs of guest data sent before the end of the wake-up (ackEarly)
+	Lent          uint64 // data frames built in the guest's receive buffers (flow.Lender)
 	CtlDropped    uint64 // control frames dropped for want of a buffer
 	PolicyRefused uint64 // SYNs refused by the flow policy (egress rule or limit), answered with RST; also in Refused
 }
@@ -98,6 +99,7 @@ type Handler struct {
 	flusher flow.Flusher   // tap, if it can be flushed mid-wake-up
 	roomer  flow.Roomer    // tap, if it knows how much the guest takes now
 	seg     flow.Segmenter // tap, if its device takes segments larger than the MTU; else nil
+	lender  flow.Lender    // tap, if its device lends the guest's receive buffers (with seg)
 	maxSeg  int            // seg.MaxSegment(): the longest IP packet of a data frame then
 	splice  Splicer        // loopback clients of -t listeners; nil: through the tap
 	loToLo  bool           // --host-lo-to-ns-lo
@@ -105,6 +107,7 @@ type Handler struct {
 	tab          table
 	listeners    []listener
 	fr           frames
+	lend         lendBufs // with lender
 	isnSeed      maphash.Seed
 	peekOff      bool                  // SO_PEEK_OFF works on TCP sockets
 	mtu          int                   // tap MTU
@@ -176,6 +179,10 @@ func New(cfg Config) (*Handler, error) {
 		h.seg, h.maxSeg = sg, min(sg.MaxSegment(), 0xffff)
 	}
 	h.fr.init(max(mtu, h.maxSeg))
+	if l, ok := cfg.Tap.(flow.Lender); ok && h.seg != nil {
+		h.lender = l
+		h.lend.init()
+	}
 	h.peekOff = probePeekOff()
 	if !h.peekOff {
 		h.discardB = make([]byte, maxWindowToTap)
@@ -253,7 +260,7 @@ func (h *Handler) Claim() flow.Claim {
 		Frames: flow.FramesOf(flow.FrameTCP),
 		Counters: flow.CountersOf(flow.Flows, flow.Opens, flow.Refused, flow.Resets,
 			flow.Retrans, flow.OutOfOrder, flow.ShortWrites, flow.Timeouts,
-			flow.NoBuffer, flow.Flushes, flow.DropMalformed, flow.DropNoFlow,
+			flow.NoBuffer, flow.Flushes, flow.Lent, flow.DropMalformed, flow.DropNoFlow,
 			flow.DropNoBuffer),
 	}
 }
@@ -272,6 +279,7 @@ func (h *Handler) Stats() flow.Stats {
 	s[flow.Timeouts] = c.Timeouts
 	s[flow.NoBuffer] = c.FramesShort
 	s[flow.Flushes] = c.Flushes
+	s[flow.Lent] = c.Lent
 	s[flow.DropMalformed] = c.BadSegments
 	s[flow.DropNoFlow] = c.NoConn
 	s[flow.DropNoBuffer] = c.CtlDropped

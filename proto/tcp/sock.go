@@ -264,12 +264,14 @@ func (h *Handler) initTemplate(c *conn) bool {
 }
 
 // sockToTap sends data queued on the socket past what the guest already
-// has, within the guest's window, peeking it into frame buffers; at EOF it
-// sends FIN. When the frames of this wake-up run out, it flushes the tap
-// (flow.Flusher) and goes on with the same buffers, up to maxPeeks
-// batches; only if the device is full, or the bound is reached, does the
-// connection wait for the next wake-up (flPending). Mirrors
-// tcp_data_from_sock() in passt tcp.c.
+// has, within the guest's window, peeking it into frame buffers, or
+// straight into the guest's receive buffers where the tap lends them
+// (flow.Lender, vhost-user: sendLent); at EOF it sends FIN. When the
+// frames of this wake-up run out, it flushes the tap (flow.Flusher) and
+// goes on with the same buffers, up to maxPeeks batches; only if the
+// device is full, or the bound is reached, does the connection wait for
+// the next wake-up (flPending). Mirrors tcp_data_from_sock() in passt
+// tcp.c (and tcp_vu_data_from_sock() in tcp_vu.c).
 func (h *Handler) sockToTap(idx int, now int64) {
 	c := &h.tab.conns[idx]
 	for range maxPeeks {
@@ -296,103 +298,149 @@ func (h *Handler) sockToTap(idx int, now int64) {
 			room = min(room, uint32(min(r, math.MaxInt32)))
 		}
 		need := int((room + mss - 1) / mss)
-		if h.fr.freeData() == 0 && !h.flushFrames() {
-			h.setPending(c)
-			return
+		next := peekCopy
+		if h.lender != nil && h.lender.Lending() {
+			next = h.sendLent(idx, c, inflight, room, mss, need, now)
 		}
-		nf := min(need, h.fr.freeData())
-		hl := c.tmpl.HeaderLen()
-		iov := h.fr.iov[:0]
-		if !h.peekOff && inflight > 0 {
-			iov = append(iov, iovec(h.discardB[:inflight]))
+		if next == peekCopy {
+			next = h.sendCopied(idx, c, inflight, room, mss, need, now)
 		}
-		want := uint32(0)
-		for i := range nf {
-			sz := min(mss, room-want)
-			f := h.fr.dataFrame(i)
-			iov = append(iov, iovec(f[hl:hl+int(sz)]))
-			want += sz
-		}
-		got, e := recvmsgIov(c.sock, iov, unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		if e == unix.EAGAIN || e == unix.EINTR {
-			c.fl &^= flSockReadable
-			return
-		}
-		if e != 0 {
-			h.resetBoth(idx)
-			return
-		}
-		if !h.peekOff {
-			got = max(got-int(inflight), 0)
-		}
-		if got == 0 {
-			// End of file: everything is peeked, FIN follows the data.
-			c.fl &^= flSockReadable
-			c.ev |= evSockFinRcvd
-			if inflight == 0 {
-				c.ackSince = now
-			}
-			c.seqFinToTap = c.seqToTap
-			h.sendCtl(idx, l2.TCPFlagFin|l2.TCPFlagAck, c.seqToTap)
-			c.ev |= evTapFinSent
-			c.fl |= flFinQueued
-			c.seqToTap++
-			if c.seqToTap.gt(c.seqMaxToTap) {
-				c.seqMaxToTap = c.seqToTap
-			}
-			return
-		}
-		out := h.fr.out[:0]
-		wnd := uint16(min(c.wndToTap>>c.wsToTap, 0xffff))
-		seq := c.seqToTap
-		for i, sent := 0, 0; sent < got; i++ {
-			sz := min(int(mss), got-sent)
-			fl := l2.TCPFlagAck
-			if sent+sz == got {
-				fl |= l2.TCPFlagPsh
-			}
-			f := h.fr.dataFrame(i)
-			var n int
-			if h.seg != nil {
-				n = c.tmpl.WritePartial(f, uint32(seq), uint32(c.seqFromTap), fl, wnd, nil, sz)
-			} else {
-				n = c.tmpl.Write(f, uint32(seq), uint32(c.seqFromTap), fl, wnd, nil, sz)
-			}
-			out = append(out, f[:n])
-			seq = seq.add(uint32(sz))
-			sent += sz
-		}
-		h.fr.dataUsed += len(out)
-		if h.seg != nil {
-			h.seg.SendSegments(out, c.mssToTap)
-		} else {
-			h.tap.Send(out)
-		}
-		h.fr.out = out[:0]
-		c.seqAckToTap = c.seqFromTap
-		if inflight == 0 {
-			c.ackSince = now
-		}
-		c.seqToTap = seq
-		if seq.gt(c.seqMaxToTap) {
-			c.seqMaxToTap = seq
-		}
-		if uint32(got) == want {
-			// Filled every frame: more may be queued. If the window
-			// allows more, go on (after a flush, if the frames ran out).
-			if nf == need {
-				return
-			}
-			continue
-		}
-		// The queue is drained; at EOF, one more peek sends FIN.
-		if c.ev&evSockFinRcvd == 0 {
-			c.fl &^= flSockReadable
+		if next == peekStop {
 			return
 		}
 	}
 	// Bounded: the others get their turn; this one goes on next wake-up.
 	h.setPending(c)
+}
+
+// peekNext is what sockToTap does after a batch.
+type peekNext uint8
+
+const (
+	peekStop peekNext = iota // the connection is done for now
+	peekMore                 // peek again
+	peekCopy                 // nothing lent: peek into the frame buffers
+)
+
+// sendCopied peeks up to need frames of mss bytes (room in all) into the
+// handler's frame buffers and sends them.
+func (h *Handler) sendCopied(idx int, c *conn, inflight, room, mss uint32, need int, now int64) peekNext {
+	if h.fr.freeData() == 0 && !h.flushFrames() {
+		h.setPending(c)
+		return peekStop
+	}
+	nf := min(need, h.fr.freeData())
+	hl := c.tmpl.HeaderLen()
+	iov := h.fr.iov[:0]
+	if !h.peekOff && inflight > 0 {
+		iov = append(iov, iovec(h.discardB[:inflight]))
+	}
+	want := uint32(0)
+	for i := range nf {
+		sz := min(mss, room-want)
+		f := h.fr.dataFrame(i)
+		iov = append(iov, iovec(f[hl:hl+int(sz)]))
+		want += sz
+	}
+	got, ok := h.peek(idx, c, iov, inflight, now)
+	if !ok {
+		return peekStop
+	}
+	out := h.fr.out[:0]
+	wnd := uint16(min(c.wndToTap>>c.wsToTap, 0xffff))
+	seq := c.seqToTap
+	for i, sent := 0, 0; sent < got; i++ {
+		sz := min(int(mss), got-sent)
+		fl := l2.TCPFlagAck
+		if sent+sz == got {
+			fl |= l2.TCPFlagPsh
+		}
+		f := h.fr.dataFrame(i)
+		var n int
+		if h.seg != nil {
+			n = c.tmpl.WritePartial(f, uint32(seq), uint32(c.seqFromTap), fl, wnd, nil, sz)
+		} else {
+			n = c.tmpl.Write(f, uint32(seq), uint32(c.seqFromTap), fl, wnd, nil, sz)
+		}
+		out = append(out, f[:n])
+		seq = seq.add(uint32(sz))
+		sent += sz
+	}
+	h.fr.dataUsed += len(out)
+	if h.seg != nil {
+		h.seg.SendSegments(out, c.mssToTap)
+	} else {
+		h.tap.Send(out)
+	}
+	h.fr.out = out[:0]
+	h.sent(c, seq, inflight, now)
+	return h.afterPeek(c, uint32(got) == want, nf == need)
+}
+
+// peek reads what the socket holds into iov without taking it
+// (MSG_PEEK), and returns the new bytes (past what is in flight). At
+// EOF it sends FIN; ok false: nothing to send (EOF, nothing queued, an
+// error that reset the connection).
+func (h *Handler) peek(idx int, c *conn, iov []unix.Iovec, inflight uint32, now int64) (got int, ok bool) {
+	got, e := recvmsgIov(c.sock, iov, unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	if e == unix.EAGAIN || e == unix.EINTR {
+		c.fl &^= flSockReadable
+		return 0, false
+	}
+	if e != 0 {
+		h.resetBoth(idx)
+		return 0, false
+	}
+	if !h.peekOff {
+		got = max(got-int(inflight), 0)
+	}
+	if got > 0 {
+		return got, true
+	}
+	// End of file: everything is peeked, FIN follows the data.
+	c.fl &^= flSockReadable
+	c.ev |= evSockFinRcvd
+	if inflight == 0 {
+		c.ackSince = now
+	}
+	c.seqFinToTap = c.seqToTap
+	h.sendCtl(idx, l2.TCPFlagFin|l2.TCPFlagAck, c.seqToTap)
+	c.ev |= evTapFinSent
+	c.fl |= flFinQueued
+	c.seqToTap++
+	if c.seqToTap.gt(c.seqMaxToTap) {
+		c.seqMaxToTap = c.seqToTap
+	}
+	return 0, false
+}
+
+// sent records data frames sent up to seq.
+func (h *Handler) sent(c *conn, seq seqnum, inflight uint32, now int64) {
+	c.seqAckToTap = c.seqFromTap
+	if inflight == 0 {
+		c.ackSince = now
+	}
+	c.seqToTap = seq
+	if seq.gt(c.seqMaxToTap) {
+		c.seqMaxToTap = seq
+	}
+}
+
+// afterPeek says whether to peek again: filled, the peek filled every
+// frame (more may be queued), and all, those frames covered the window.
+func (h *Handler) afterPeek(c *conn, filled, all bool) peekNext {
+	if filled {
+		if all {
+			return peekStop
+		}
+		return peekMore
+	}
+	// The queue is drained; at EOF, one more peek sends FIN.
+	if c.ev&evSockFinRcvd == 0 {
+		c.fl &^= flSockReadable
+		return peekStop
+	}
+	return peekMore
 }
 
 // payloadPerFrame is the most payload sockToTap puts in one data frame:

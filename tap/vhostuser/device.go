@@ -36,6 +36,7 @@ type Device struct {
 	q             [numQueues]vring
 	c             chain   // the walker, reused
 	backlog       backlog // frames for the guest waiting for receive buffers
+	lend          lending // receive buffers lent (Lend) until Commit
 
 	mtu       int    // the guest's MTU: the longest segment (MaxSegment)
 	finishAll bool   // finish partial TCP checksums too (CompleteChecksums)
@@ -63,6 +64,7 @@ var (
 	_ tap.Counted   = (*Device)(nil)
 	_ tap.Roomer    = (*Device)(nil)
 	_ tap.Offloader = (*Device)(nil)
+	_ tap.Lender    = (*Device)(nil)
 )
 
 // errFault: guest memory faulted (the front end shrank or unmapped it).
@@ -150,6 +152,7 @@ func (d *Device) ReadFrames(bufs [][]byte, sizes []int) (n int, err error) {
 	if d.err != nil {
 		return 0, d.err
 	}
+	d.giveBack()
 	defer d.guard(&err, debug.SetPanicOnFault(true))
 	k, e := unix.EpollWait(d.ep, d.events[:], 0)
 	if e != nil && e != unix.EINTR {

@@ -477,6 +477,8 @@ func TestAllocs(t *testing.T) {
 	bufs, sizes := [][]byte{make([]byte, 2048)}, []int{0}
 	out := [][]byte{frame(1514, 0)}
 	seg, segs := [][]byte{tcpFrame(1000)}, []uint16{1460}
+	caps, iov := []int{1000}, make([]unix.Iovec, 0, 4)
+	heads, lsizes := [][]byte{make([]byte, 54)}, []int{1000}
 	f.putTx(feBufStart, frame(1000, 1))
 	allocs := testing.AllocsPerRun(200, func() {
 		f.addChain(txQueue, [3]int{feBufStart, netHdrSize + 1000, 0})
@@ -490,6 +492,14 @@ func TestAllocs(t *testing.T) {
 		f.addChain(rxQueue, [3]int{0x200000, 2048, 1})
 		if n, _ := f.dev.WriteSegments(seg, segs); n != 1 {
 			t.Fatal("no segment written")
+		}
+		f.addChain(rxQueue, [3]int{0x200000, 2048, 1})
+		caps[0] = 1000
+		if n, _, _ := f.dev.Lend(54, caps, iov); n != 1 {
+			t.Fatal("nothing lent")
+		}
+		if n, _ := f.dev.Commit(heads, lsizes, 34); n != 1 {
+			t.Fatal("nothing committed")
 		}
 		f.q[rxQueue].usedSeen = binary.LittleEndian.Uint16(f.mem[f.q[rxQueue].used+2:])
 	})

@@ -44,8 +44,9 @@
 // Nobody sums a TCP payload on this device, either way. To the guest
 // (GUEST_CSUM): the Device is a tap.Offloader whose segments are as long
 // as the MTU (MaxSegment), so the TCP handler writes its data frames with
-// only the pseudo-header sum in the checksum field (flow.Segmenter), and
-// they go with NEEDS_CSUM at the TCP checksum: the guest's kernel takes
+// only the pseudo-header sum in the checksum field (flow.Segmenter, or
+// built in the guest's buffers, flow.Lender), and they go with
+// NEEDS_CSUM at the TCP checksum: the guest's kernel takes
 // them as CHECKSUM_PARTIAL, as from a local sender. Every other frame is
 // complete and goes with DATA_VALID, so the guest does not check it
 // again. A guest without GUEST_CSUM gets TCP segments finished in a copy
@@ -73,10 +74,13 @@
 // table, no INDIRECT flag, the buffer in guest memory, the direction
 // right for the queue (driver-readable to transmit, device-writable to
 // receive), at most min(queue size, 1024) descriptors a chain, so that a
-// loop ends. A frame is copied once out of (or into) guest memory: the
-// engine never parses bytes the guest can still change while they are
-// parsed (no double fetch), which is why the transmit path copies where
-// upstream parses in place. A malformed chain is given back used with
+// loop ends. A frame from the guest is copied once out of guest memory:
+// the engine never parses bytes the guest can still change while they
+// are parsed (no double fetch), which is why the transmit path copies
+// where upstream parses in place. Towards the guest, TCP data is read by
+// the kernel straight into the guest's buffers (Lend, below) and never
+// read back by passt: a guest that rewrites its own receive buffers
+// meanwhile harms only itself. A malformed chain is given back used with
 // length 0 and counted (tap_ring_errors); a malformed ring (the
 // available index more than the queue size ahead, a head beyond the
 // table) stops that queue, signals its error eventfd and is counted; it
@@ -99,6 +103,31 @@
 // chain without them), each written as far as it goes and used with the
 // bytes written, and the header's num_buffers set in the first.
 // Published and notified once per call.
+//
+// Lent (Lend, Commit: tap.Lender): the TCP handler's data frames are
+// built in the guest's receive buffers, with no copy. Lend takes chains
+// as receiveOne would, for up to N frames of H bytes of headers and up to
+// L bytes of payload each: a frame starts a chain whose first buffer
+// must hold the virtio-net header and the H bytes (else the loan ends
+// there, untaken, and the frame goes the copy way, which spreads it
+// over buffers); its payload is the rest of that buffer, the chain's
+// further buffers, then further chains (mergeable buffers), as iovecs
+// for the handler's recvmsg(MSG_PEEK). Each descriptor is read and
+// checked once, as for a copy; a malformed chain ends the loan before
+// it, untaken (the copy path drops and counts it next), and the ring
+// running out ends it with the last frame shorter. Nothing is staged
+// until Commit, which writes each committed frame's headers (copied
+// from the handler, under the fault guard) and virtio-net header
+// (NEEDS_CSUM at the TCP checksum, num_buffers) into its first buffer,
+// stages its chains used with the bytes they got, rewinds the available
+// index over every chain that got nothing (they are all at the tail: the
+// peek fills in order), publishes once and notifies. A device lends only
+// with GUEST_CSUM (nobody sums the payload) and while no frame is held
+// back (held frames go first); the engine lends only without a capture
+// (--pcap copies, so that the capture has the frames) and writes its
+// queued frames before a loan, so that a lent data frame overtakes no
+// SYN-ACK, ACK or FIN queued before it. Any other call on the device
+// gives back a loan left open.
 //
 // When the guest is slower than the host (always under TCG) its receive
 // queue runs out of buffers. Two things keep TCP from dropping frames
@@ -140,7 +169,7 @@
 // queue is then walked whenever the device is read.
 //
 // A Device is not safe for concurrent use: it belongs to the event loop.
-// The steady-state paths allocate nothing (TestAllocs); the backlog and
-// the copy buffer for guests without GUEST_CSUM are allocated on first
-// use.
+// The steady-state paths allocate nothing (TestAllocs); the backlog,
+// the copy buffer for guests without GUEST_CSUM and the loan's records
+// are allocated on first use.
 package vhostuser

@@ -61,6 +61,7 @@ func (d *Device) transmit(bufs [][]byte, sizes []int) int {
 // returns how many frames it took (written, dropped and counted, or
 // held).
 func (d *Device) receive(frames [][]byte, segs []uint16) int {
+	d.giveBack()
 	q := &d.q[rxQueue]
 	if !q.ready() || d.mem.n == 0 {
 		return 0

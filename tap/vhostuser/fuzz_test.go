@@ -5,6 +5,7 @@ package vhostuser
 import (
 	"encoding/binary"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -84,8 +85,44 @@ func FuzzRings(f *testing.F) {
 		binary.LittleEndian.PutUint16(fe.mem[fe.q[rxQueue].avail+2:], rxAvail)
 		bufs := [][]byte{make([]byte, 65536), make([]byte, 1500), make([]byte, 60)}
 		sizes := make([]int, len(bufs))
+		iov := make([]unix.Iovec, 0, 64)
+		heads := [][]byte{make([]byte, 54), make([]byte, 54), make([]byte, 54)}
 		for range 3 {
-			n, err := fe.dev.ReadFrames(bufs, sizes)
+			// Lend, check that every iovec is guest memory, fill
+			// half of what was lent, commit.
+			caps := []int{65000, 1400, 9000}
+			n, iov, err := fe.dev.Lend(54, caps, iov[:0])
+			if err != nil {
+				t.Fatalf("Lend: %v", err)
+			}
+			lent := 0
+			for _, c := range caps[:n] {
+				if c <= 0 {
+					t.Fatalf("lent %v", caps[:n])
+				}
+				lent += c
+			}
+			total := 0
+			for _, v := range iov {
+				b := unsafe.Slice(v.Base, v.Len)
+				if !inside(fe.dev.mem.regions[0].mem, b) {
+					t.Fatalf("an iovec outside guest memory")
+				}
+				clear(b)
+				total += len(b)
+			}
+			if total != lent {
+				t.Fatalf("iovecs of %d bytes for %d lent", total, lent)
+			}
+			fill := make([]int, 0, 3)
+			for i, left := 0, lent/2; i < n && left > 0; i++ {
+				fill = append(fill, min(caps[i], left))
+				left -= caps[i]
+			}
+			if _, err := fe.dev.Commit(heads, fill, 34); err != nil {
+				t.Fatalf("Commit: %v", err)
+			}
+			n, err = fe.dev.ReadFrames(bufs, sizes)
 			if err != nil {
 				t.Fatalf("ReadFrames: %v", err)
 			}
@@ -98,6 +135,9 @@ func FuzzRings(f *testing.F) {
 				t.Fatalf("WriteFrames: %v", err)
 			}
 		}
+		if fe.dev.lend.on {
+			t.Fatal("a loan still on")
+		}
 		for qi := range numQueues {
 			q := &fe.dev.q[qi]
 			if q.staged != 0 {
@@ -105,4 +145,10 @@ func FuzzRings(f *testing.F) {
 			}
 		}
 	})
+}
+
+// inside reports whether b lies within mem.
+func inside(mem, b []byte) bool {
+	m, p := uintptr(unsafe.Pointer(unsafe.SliceData(mem))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return p >= m && p+uintptr(len(b)) <= m+uintptr(len(mem))
 }
