@@ -57,9 +57,6 @@ const (
 // Implementation: timers, in nanoseconds of the monotonic clock.
 const (
 	ackInterval = int64(50 * time.Millisecond)
-	// ackEarlyMin is the least data acknowledged before the end of a
-	// wake-up (ackEarly): two full segments of the largest MTU.
-	ackEarlyMin = 2 * 65480
 	synTimeout  = int64(10 * time.Second)
 	ackTimeout  = int64(2 * time.Second)
 	finTimeout  = int64(60 * time.Second)

@@ -144,23 +144,6 @@ func (h *Handler) ackNow(idx int, force bool) {
 	h.checkLowWindow(idx)
 }
 
-// ackEarly acknowledges the guest's data before End, written out at once
-// (flow.Flusher), once a quarter of the window we advertised is written
-// to the socket and not acknowledged. One wake-up may read tens of
-// megabytes of frames from the tap; acknowledging only at its end left
-// the guest with its whole window in flight and nothing to do until then
-// (namespace → host at MTU 65520: the sender rwnd-limited, the loop
-// idle in between).
-func (h *Handler) ackEarly(idx int) {
-	c := &h.tab.conns[idx]
-	if h.flusher == nil || c.seqFromTap.sub(c.seqAckToTap) < max(c.wndToTap/4, ackEarlyMin) {
-		return
-	}
-	h.counts.EarlyAcks++
-	h.ackNow(idx, false)
-	h.flushFrames()
-}
-
 // checkLowWindow watches the socket for write space while the window we
 // advertised is below half of what the socket can take.
 func (h *Handler) checkLowWindow(idx int) {

@@ -79,8 +79,7 @@ type Counts struct {
 	DupAckRewinds uint64 // retransmissions started by duplicate ACKs
 	Timeouts      uint64 // retransmissions started by the ACK timer
 	FramesShort   uint64 // times a connection had to wait for the next wake-up for frames
-	Flushes       uint64 // mid-wake-up tap flushes to reuse the frame buffers (or for an early ACK)
-	EarlyAcks     uint64 // ACKs of guest data sent before the end of the wake-up (ackEarly)
+	Flushes       uint64 // mid-wake-up tap flushes to reuse the frame buffers
 	Lent          uint64 // data frames built in the guest's receive buffers (flow.Lender)
 	CtlDropped    uint64 // control frames dropped for want of a buffer
 	PolicyRefused uint64 // SYNs refused by the flow policy (egress rule or limit), answered with RST; also in Refused

@@ -341,7 +341,6 @@ func (h *Handler) tapData(idx int, seq seqnum, payload []byte, fin bool) {
 			h.setPollOut(idx, true)
 			return
 		}
-		h.ackEarly(idx)
 	}
 	c.fl |= flAckToTapDue
 	if fin {
