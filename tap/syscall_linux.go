@@ -26,14 +26,17 @@ func rw(trap uintptr, fd int, b []byte) (int, unix.Errno) {
 }
 
 // retried makes the system call trap(fd, p, n), again while it fails with
-// EINTR (at most maxEINTR times).
+// EINTR (at most maxEINTR times). The device's fds never block, and the
+// calls are raw (RawSyscall): a frame of 64 KiB takes long enough for the
+// runtime to hand the loop's P to another thread and wake threads to get
+// it back (see epollWait in package engine).
 func retried(trap uintptr, fd int, p unsafe.Pointer, n int) (int, unix.Errno) {
 	var (
 		r     uintptr
 		errno unix.Errno
 	)
 	for range maxEINTR {
-		r, _, errno = unix.Syscall(trap, uintptr(fd), uintptr(p), uintptr(n))
+		r, _, errno = unix.RawSyscall(trap, uintptr(fd), uintptr(p), uintptr(n))
 		if errno != unix.EINTR {
 			break
 		}
@@ -63,7 +66,7 @@ func sendmsg(fd int, msg *unix.Msghdr) (int, unix.Errno) {
 		errno unix.Errno
 	)
 	for range maxEINTR {
-		r, _, errno = unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
+		r, _, errno = unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT)
 		if errno != unix.EINTR {
 			break
 		}

@@ -83,7 +83,7 @@ func recvmmsg(fd int, msgs []unix.Mmsghdr) (int, unix.Errno) {
 	if len(msgs) == 0 {
 		return 0, 0
 	}
-	r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])),
+	r, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])),
 		uintptr(len(msgs)), unix.MSG_DONTWAIT, 0, 0)
 	if e != 0 {
 		return 0, e
@@ -97,7 +97,7 @@ func sendmmsg(fd int, msgs []unix.Mmsghdr) (int, unix.Errno) {
 	if len(msgs) == 0 {
 		return 0, 0
 	}
-	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])),
+	r, _, e := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&msgs[0])),
 		uintptr(len(msgs)), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
 	if e != 0 {
 		return 0, e
@@ -118,14 +118,14 @@ func sendto(fd int, b []byte, sa *sockaddr, salen uint32) unix.Errno {
 	} else {
 		salen = 0
 	}
-	_, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(len(b)),
+	_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(p), uintptr(len(b)),
 		unix.MSG_NOSIGNAL|unix.MSG_DONTWAIT, sp, uintptr(salen))
 	return e
 }
 
 // recvmsg reads one message from fd with flags (MSG_DONTWAIT is added).
 func recvmsg(fd int, m *unix.Msghdr, flags int) (int, unix.Errno) {
-	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(m)), uintptr(flags|unix.MSG_DONTWAIT))
+	r, _, e := unix.RawSyscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(m)), uintptr(flags|unix.MSG_DONTWAIT))
 	if e != 0 {
 		return 0, e
 	}
