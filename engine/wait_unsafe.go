@@ -20,11 +20,14 @@ import (
 // every 20 µs (per request/response round trip over the tap, strace
 // counted one futex call and two nanosleeps besides the loop's own
 // calls). A raw call leaves the P with the loop, which is the process's
-// only busy goroutine. Nothing else goes hungry: the wait ends within a
-// tick (10 ms) anyway, the runtime's preemption signal ends it early with
-// EINTR (the loop yields at its next function call: a stop-the-world for
-// the rare garbage collection waits for one wake-up, not for a tick), and
-// the other goroutines (signals, the stop request) have the other Ps.
+// only busy goroutine. It is used for waits of at most a tick (10 ms);
+// longer, idle waits go through the runtime, which may then run other
+// goroutines and let its monitor sleep. Nothing else goes hungry: with
+// the daemons' single P the other goroutines (signals, the stop request,
+// the command's exit) run when the loop yields, once a tick; the
+// runtime's preemption signal ends a raw wait early with EINTR (the loop
+// yields at its next function call: a stop-the-world for the rare
+// garbage collection waits for one wake-up, not for a tick).
 func epollWait(epfd int, events []unix.EpollEvent, msec int) (int, error) {
 	var p unsafe.Pointer
 	if len(events) > 0 {
