@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"gopasst/flow/flowtest"
 	"gopasst/policy"
 	"gopasst/proto/l2"
@@ -361,10 +359,7 @@ func TestFlushWhenOutOfFrames(t *testing.T) {
 
 	const size = 1 << 20 // 719 frames of 1460 bytes
 	// Room for all of it in our socket's receive queue, which we peek.
-	if err := unix.SetsockoptInt(h.tab.conns[0].sock, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20); err != nil {
-		t.Fatal(err)
-	}
-	srv.SetWriteBuffer(4 << 20)
+	e.roomForBulk(srv)
 	if _, err := srv.Write(make([]byte, size)); err != nil {
 		t.Fatal(err)
 	}

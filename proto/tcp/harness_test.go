@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"gopasst/flow"
 	"gopasst/flow/flowtest"
 	"gopasst/guest"
@@ -122,6 +124,19 @@ func (e *env) tapIn(frame []byte) {
 	}
 	e.h.HandleTap(&f, e.now)
 	e.h.endWakeup(e.now)
+}
+
+// roomForBulk makes room for megabytes in flight from srv, the host's
+// end of the first connection: a large send buffer there, a large
+// receive buffer on our socket, which the handler peeks.
+func (e *env) roomForBulk(srv *net.TCPConn) {
+	e.t.Helper()
+	if err := unix.SetsockoptInt(e.h.tab.conns[0].sock, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := srv.SetWriteBuffer(4 << 20); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // take returns and forgets the frames recorded so far.

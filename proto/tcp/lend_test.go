@@ -140,10 +140,7 @@ func TestLendToTap(t *testing.T) {
 			g.send(l2.TCPFlagAck, nil)
 			e.take()
 			const size = 1 << 20
-			if err := unix.SetsockoptInt(e.h.tab.conns[0].sock, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20); err != nil {
-				t.Fatal(err)
-			}
-			srv.SetWriteBuffer(4 << 20)
+			e.roomForBulk(srv)
 			data := make([]byte, size)
 			for i := range data {
 				data[i] = byte(i*7 + i>>9)

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"gopasst/proto/l2"
 	"gopasst/tap"
 )
@@ -71,10 +69,7 @@ func TestSegmentsToTap(t *testing.T) {
 		e.seg.mss = nil
 
 		const size = 1 << 20
-		if err := unix.SetsockoptInt(e.h.tab.conns[0].sock, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20); err != nil {
-			t.Fatal(err)
-		}
-		srv.SetWriteBuffer(4 << 20)
+		e.roomForBulk(srv)
 		data := make([]byte, size)
 		for i := range data {
 			data[i] = byte(i * 7)
