@@ -39,6 +39,9 @@ const (
 	// sndbufWanted is the send buffer asked for on every host socket; the
 	// kernel caps it at net.core.wmem_max unless SO_SNDBUFFORCE works.
 	sndbufWanted = 32 << 20
+	// wndLowMargin covers the rounding between the window formula of
+	// windowToTap and the kernel's test for a writable socket.
+	wndLowMargin = 1 << 10
 	// defaultMTU is the tap MTU assumed when guest.Net gives none.
 	defaultMTU = 65520
 	// maxRetrans is the number of ACK timeouts in a row before a reset.

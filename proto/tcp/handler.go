@@ -117,6 +117,7 @@ type Handler struct {
 	now          int64                 // monotonic time of the current wake-up (Begin)
 	scratch      int32                 // getsockopt/ioctl result
 	sndbufUsable uint32                // usable send buffer of the socket windowToTap read last
+	wndLow       uint32                // window under which that socket is not writable (checkLowWindow)
 	meminfo      [memInfoVars * 4]byte // SO_MEMINFO of that socket
 	rsa          unix.RawSockaddrAny
 	ccBuf        [16]byte // TCP_CONGESTION name (localCC)
@@ -431,6 +432,15 @@ func (h *Handler) setPollOut(idx int, on bool) {
 	} else {
 		c.fl &^= flPollOut
 	}
+	_ = h.poller.Mod(c.sock, h.sockEvents(c), h.ref(c, idx))
+}
+
+// armPollOut puts EPOLLOUT in the socket's interest with epoll_ctl, also
+// when it is there already: the poll that epoll_ctl makes marks a full
+// socket so that TCP signals write space again (see checkLowWindow).
+func (h *Handler) armPollOut(idx int) {
+	c := &h.tab.conns[idx]
+	c.fl |= flPollOut
 	_ = h.poller.Mod(c.sock, h.sockEvents(c), h.ref(c, idx))
 }
 

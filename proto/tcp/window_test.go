@@ -14,6 +14,83 @@ import (
 	"gopasst/proto/l2"
 )
 
+// windowWatch is the guest's view of the window of one connection whose
+// data goes into a host socket: the highest ACK and right window edge the
+// handler sent, and a guest that sends up to that edge.
+type windowWatch struct {
+	t            *testing.T
+	e            *env
+	g            *gconn
+	c            *conn
+	acked, right uint32 // highest ACK and right window edge seen
+	sent         int
+	payload      []byte
+}
+
+func newWindowWatch(t *testing.T, e *env, g *gconn) *windowWatch {
+	return &windowWatch{t: t, e: e, g: g, c: &e.h.tab.conns[0], acked: g.seq, right: g.seq + g.peerWnd,
+		payload: make([]byte, 60000)}
+}
+
+// meminfo returns SO_SNDBUF and the memory queued on the host socket.
+func (w *windowWatch) meminfo() (sndbuf, queued int64) {
+	var mi [memInfoVars]uint32
+	if _, e := getsockoptBytes(w.c.sock, unix.SOL_SOCKET, unix.SO_MEMINFO, unsafe.Slice((*byte)(unsafe.Pointer(&mi[0])), len(mi)*4)); e != 0 {
+		w.t.Fatal(e)
+	}
+	return int64(mi[memInfoSndbuf]), int64(mi[memInfoQueued])
+}
+
+// track reads the handler's ACKs; every window must fit in the socket's
+// free space now: SO_SNDBUF minus the memory of what is queued.
+func (w *windowWatch) track() {
+	for _, b := range w.e.take() {
+		s := w.e.parse(b)
+		if s.flags&l2.TCPFlagAck == 0 {
+			continue
+		}
+		if int32(s.ack-w.acked) > 0 {
+			w.acked = s.ack
+		}
+		edge := s.ack + uint32(s.wnd)<<wsToTap
+		if int32(edge-w.right) > 0 {
+			w.right = edge
+		}
+		sndbuf, queued := w.meminfo()
+		if free := max(sndbuf-queued, 0); int64(uint32(s.wnd)<<wsToTap) > free+int64(w.g.seq-s.ack) {
+			w.t.Fatalf("window %d above free space %d", uint32(s.wnd)<<wsToTap, free)
+		}
+	}
+}
+
+// room is what the guest may still send.
+func (w *windowWatch) room() int { return int(int32(w.right - w.g.seq)) }
+
+// fill sends as much as the window allows, and checks the handler took
+// all of it: no short write, everything acknowledged, no window left.
+func (w *windowWatch) fill() {
+	for range 4000 {
+		w.track()
+		if w.room() <= 0 {
+			break
+		}
+		n := min(w.room(), len(w.payload))
+		w.g.send(l2.TCPFlagAck, w.payload[:n])
+		w.sent += n
+	}
+	w.e.poll(0)
+	w.track()
+	if w.room() > 0 {
+		w.t.Fatalf("the guest sent %d bytes and still has %d of window: the socket never filled", w.sent, w.room())
+	}
+	if w.e.h.counts.ShortWrites != 0 {
+		w.t.Fatalf("%d short writes", w.e.h.counts.ShortWrites)
+	}
+	if w.acked != w.g.seq {
+		w.t.Fatalf("acked %d of %d", w.acked-1001, w.g.seq-1001)
+	}
+}
+
 // TestWindowBoundBySocket is the PASTA-STALL check: the guest sends as
 // fast as the windows we advertise allow into a host socket nobody reads.
 // No write may come up short (the window never exceeds the free space of
@@ -25,76 +102,67 @@ func TestWindowBoundBySocket(t *testing.T) {
 	g := e.connect(netip.AddrPortFrom(guest4, 40010), netip.AddrPortFrom(gw4, port))
 	srv := accept(t, ln)
 	srv.SetReadBuffer(64 << 10)
-	c := &e.h.tab.conns[0]
-
-	payload := make([]byte, 60000)
-	acked, right := g.seq, g.seq+g.peerWnd // highest ACK and right window edge seen
-	sent := 0
-	track := func() {
-		for _, b := range e.take() {
-			s := e.parse(b)
-			if s.flags&l2.TCPFlagAck == 0 {
-				continue
-			}
-			if int32(s.ack-acked) > 0 {
-				acked = s.ack
-			}
-			edge := s.ack + uint32(s.wnd)<<wsToTap
-			if int32(edge-right) > 0 {
-				right = edge
-			}
-			// The window must fit in the socket's free space now:
-			// SO_SNDBUF minus the memory of what is queued.
-			var mi [memInfoVars]uint32
-			if _, e := getsockoptBytes(c.sock, unix.SOL_SOCKET, unix.SO_MEMINFO, unsafe.Slice((*byte)(unsafe.Pointer(&mi[0])), len(mi)*4)); e != 0 {
-				t.Fatal(e)
-			}
-			if free := int64(mi[memInfoSndbuf]) - int64(mi[memInfoQueued]); int64(uint32(s.wnd)<<wsToTap) > free+int64(g.seq-s.ack) {
-				t.Fatalf("window %d above free space %d", uint32(s.wnd)<<wsToTap, free)
-			}
-		}
+	w := newWindowWatch(t, e, g)
+	w.fill()
+	if w.sent < 1<<20 {
+		t.Fatalf("socket full after %d bytes", w.sent)
 	}
-	fill := func() {
-		for range 2000 {
-			track()
-			room := int(int32(right - g.seq))
-			if room <= 0 {
-				return
-			}
-			n := min(room, len(payload))
-			g.send(l2.TCPFlagAck, payload[:n])
-			sent += n
-		}
-	}
-	fill()
-	e.poll(0)
-	track()
-	if int32(right-g.seq) > 0 || sent < 1<<20 {
-		t.Fatalf("the guest sent %d bytes and still has %d of window: the socket never filled", sent, int32(right-g.seq))
-	}
-	t.Logf("socket full after %d bytes", sent)
-	if e.h.counts.ShortWrites != 0 {
-		t.Fatalf("%d short writes", e.h.counts.ShortWrites)
-	}
-	if acked != g.seq {
-		t.Fatalf("acked %d of %d", acked-1001, g.seq-1001)
-	}
+	t.Logf("socket full after %d bytes", w.sent)
 	// Drain the host side: a window update must come without guest data.
-	go io.CopyN(io.Discard, srv, int64(sent))
+	go io.CopyN(io.Discard, srv, int64(w.sent))
 	deadline := time.Now().Add(3 * time.Second)
-	for int32(right-g.seq) < 1<<20 && time.Now().Before(deadline) {
+	for w.room() < 1<<20 && time.Now().Before(deadline) {
 		e.poll(10)
 		e.now += ackInterval
 		e.h.Tick(e.now)
-		track()
+		w.track()
 	}
-	if int32(right-g.seq) < 1<<20 {
-		t.Fatalf("no window update: %d bytes of window", int32(right-g.seq))
+	if w.room() < 1<<20 {
+		t.Fatalf("no window update: %d bytes of window", w.room())
 	}
-	fill()
-	if e.h.counts.ShortWrites != 0 {
-		t.Fatalf("%d short writes", e.h.counts.ShortWrites)
+	w.fill()
+}
+
+// TestWindowUpdateOnDrain: once the guest has sent up to the window's
+// edge, the window update must come from the socket draining (EPOLLOUT),
+// not from the ACK timer, every time. The host reads the socket down to
+// 60% of SO_SNDBUF, just writable for the kernel, and the guest fills it
+// again, eight times, with no Tick. EPOLLOUT is edge-triggered and TCP
+// signals write space only after the socket was seen full; the writes
+// the window allows never hit a full socket, so the handler has to re-arm
+// EPOLLOUT with every low window (checkLowWindow). Without that, the second
+// round waited for the timer: up to 50 ms in which the guest could not
+// send.
+func TestWindowUpdateOnDrain(t *testing.T) {
+	e := newEnv(t, 4)
+	ln, port := hostListener(t, "127.0.0.1")
+	g := e.connect(netip.AddrPortFrom(guest4, 40011), netip.AddrPortFrom(gw4, port))
+	srv := accept(t, ln)
+	srv.SetReadBuffer(64 << 10)
+	w := newWindowWatch(t, e, g)
+	read := 0
+	for round := range 8 {
+		w.fill()
+		sndbuf, queued := w.meminfo()
+		n := int(queued - sndbuf*6/10)
+		if n <= 0 {
+			t.Fatalf("round %d: %d of %d queued after the fill", round, queued, sndbuf)
+		}
+		if m, err := io.CopyN(io.Discard, srv, int64(n)); err != nil {
+			t.Fatalf("round %d: read %d of %d: %v", round, m, n, err)
+		}
+		read += n
+		deadline := time.Now().Add(time.Second)
+		for w.room() <= 0 && time.Now().Before(deadline) {
+			e.poll(10)
+			w.track()
+		}
+		if w.room() <= 0 {
+			_, queued = w.meminfo()
+			t.Fatalf("round %d: no window update after the host read %d bytes (%d of %d queued)", round, n, queued, sndbuf)
+		}
 	}
+	t.Logf("%d bytes sent, %d read", w.sent, read)
 }
 
 func TestCompaction(t *testing.T) {
