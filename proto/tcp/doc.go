@@ -94,6 +94,12 @@
 //     acknowledged; the rest is never reported as received, the guest
 //     retransmits it, and EPOLLOUT brings a window update when the socket
 //     drains (also polled every ackInterval while the window is low).
+//     Every ACK with a low window (under what the socket has when the
+//     kernel next reports it writable) re-arms EPOLLOUT with epoll_ctl: it
+//     is edge-triggered, and TCP signals write space only after the socket
+//     was seen full, which the writes our windows allow never make it.
+//     Without that, the guest sat at the window's edge until the ACK timer
+//     (checkLowWindow).
 //  3. Every out-of-order or old segment gets an immediate duplicate ACK,
 //     so the guest reaches its duplicate-ACK threshold and fast-retransmits
 //     instead of waiting for an RTO.
