@@ -31,13 +31,27 @@
 // memory fds right after the mmap.
 //
 // Offered: VIRTIO_F_VERSION_1, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_CSUM,
-// VIRTIO_NET_F_GUEST_CSUM and VHOST_USER_F_PROTOCOL_FEATURES, with the
-// REPLY_ACK protocol feature; one queue pair (0 receives, 1 transmits).
-// The header is 12 bytes (10 without VERSION_1 and MRG_RXBUF). Not
-// offered: segmentation offloads, indirect descriptors, the event index,
-// multiqueue, dirty logging (migration), so the rings are plain split
-// rings and notification is "always, unless the guest set
-// VIRTQ_AVAIL_F_NO_INTERRUPT".
+// VIRTIO_NET_F_GUEST_CSUM, VIRTIO_RING_F_EVENT_IDX and
+// VHOST_USER_F_PROTOCOL_FEATURES, with the REPLY_ACK protocol feature;
+// one queue pair (0 receives, 1 transmits). The header is 12 bytes (10
+// without VERSION_1 and MRG_RXBUF). Not offered: segmentation offloads,
+// indirect descriptors, multiqueue, dirty logging (migration), so the
+// rings are split rings of direct descriptors.
+//
+// # Notifications
+//
+// To the guest: the used index is published once per call that used
+// entries (ReadFrames, WriteFrames, WriteSegments, Commit), and the call
+// eventfd written if the guest wants it (vring.publish): without the
+// event index unless it set VIRTQ_AVAIL_F_NO_INTERRUPT, with it only if
+// the new used index passed the used_event it wrote (virtio 1.x
+// §2.7.7.2). From the guest: with the event index, the device writes
+// avail_event (askKick) after each round, asking for a kick at the next
+// entry; an entry the guest made available between its read of
+// avail_event and our write came without a kick, so askKicks looks again
+// at once: transmit entries are taken in the same call, and new receive
+// buffers, while a frame or a connection waits for them, wake the engine
+// through the device's own eventfd.
 //
 // # Checksums
 //
