@@ -46,7 +46,9 @@
 //     (the frame's source MAC) and n.GuestLL6 (an IPv6 link-local
 //     source), so a TCP reset or a reply goes to the sender; when the
 //     handler's verdict is not flow.Accept both are put back, so stray
-//     frames cannot redirect the guest's traffic.
+//     frames cannot redirect the guest's traffic. After each batch,
+//     EndBatch on every flow.Batcher (the TCP handler writes the payloads
+//     it gathered), before the next batch overwrites the buffers.
 //  4. Every other ready fd goes to the handler that claimed its Ref.Kind,
 //     with the Ref unpacked from the epoll data: no lookup. An fd of a
 //     kind nobody owns is removed from the set.

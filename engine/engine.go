@@ -76,6 +76,7 @@ type entry struct {
 	h       flow.Handler
 	claim   flow.Claim
 	sleeper flow.Sleeper // h, if it is one
+	batcher flow.Batcher // h, if it is one
 }
 
 // Engine is the event loop. See the package comment. Add its handlers
@@ -269,7 +270,8 @@ func (e *Engine) Add(h flow.Handler) error {
 		}
 	}
 	s, _ := h.(flow.Sleeper)
-	e.handlers = append(e.handlers, entry{h: h, claim: c, sleeper: s})
+	b, _ := h.(flow.Batcher)
+	e.handlers = append(e.handlers, entry{h: h, claim: c, sleeper: s, batcher: b})
 	e.hst[len(e.handlers)-1] = HandlerStats{Name: c.Name, Frames: c.Frames, Counters: c.Counters}
 	e.pubH = e.hst
 	return nil

@@ -214,6 +214,7 @@ func (e *Engine) readTap(now int64) {
 		for i := range n {
 			e.handleFrame(e.rxBufs[i][:e.rxSizes[i]], now, wall)
 		}
+		e.endBatch(now)
 		if err != nil {
 			if e.devErr == nil {
 				e.devErr = err
@@ -225,6 +226,16 @@ func (e *Engine) readTap(now int64) {
 		}
 	}
 	e.tapMore = true
+}
+
+// endBatch tells the flow.Batchers that the frames of the batch are
+// about to be overwritten.
+func (e *Engine) endBatch(now int64) {
+	for i := range e.handlers {
+		if b := e.handlers[i].batcher; b != nil {
+			b.EndBatch(now)
+		}
+	}
 }
 
 // Memory reclaim after a burst of flows (see reclaim).

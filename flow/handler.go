@@ -38,7 +38,8 @@ type Handler interface {
 	// handler's Kinds; events are the unix.EPOLL* bits.
 	HandleSock(ref Ref, events uint32, now int64)
 	// HandleTap takes a frame from the guest of one of the handler's
-	// Frames classes. f and its bytes are valid only during the call.
+	// Frames classes. f and its bytes are valid only during the call;
+	// for a Batcher, its bytes until EndBatch.
 	// The verdict tells the engine whether the frame was the handler's
 	// (Accept: it counts it and keeps the guest's MAC and link-local
 	// address learned from it) or is dropped, and why.
@@ -147,6 +148,18 @@ func (v Verdict) String() string {
 // the engine may wait up to IdleTickInterval between two Ticks.
 type Sleeper interface {
 	NextTick(now int64) int64
+}
+
+// Batcher is implemented by a handler that keeps the bytes of the frames
+// HandleTap gave it past the call, to gather the work of several frames
+// into one system call (the TCP handler writes consecutive segments of a
+// connection with one sendmsg). The engine calls EndBatch after each
+// batch of frames it read from the device, before it reads the next one
+// into the same buffers; after EndBatch the handler holds no reference to
+// them. The engine calls EndBatch before End in every wake-up that read
+// frames.
+type Batcher interface {
+	EndBatch(now int64)
 }
 
 // IdleTickInterval is the longest the engine waits between two Ticks

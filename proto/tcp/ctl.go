@@ -18,6 +18,13 @@ import (
 // returns false if no frame buffer was left.
 func (h *Handler) sendCtl(idx int, fl l2.TCPFlags, seq seqnum) bool {
 	c := &h.tab.conns[idx]
+	if h.wq.cnt > 0 {
+		// The ACK field: only what the socket took (writeq.go).
+		h.flushWrites()
+		if c.ev == 0 {
+			return false
+		}
+	}
 	b := h.ctlBuf()
 	if b == nil {
 		h.counts.CtlDropped++
@@ -138,6 +145,10 @@ func (h *Handler) sendAck(idx int, now int64) {
 // ACK for an out-of-order segment).
 func (h *Handler) ackNow(idx int, force bool) {
 	c := &h.tab.conns[idx]
+	h.flushWrites() // the ACK and the free space after the writes
+	if c.ev == 0 {
+		return
+	}
 	wnd := h.windowToTap(c)
 	if !force && c.seqAckToTap == c.seqFromTap && wnd == c.wndToTap {
 		c.fl &^= flAckToTapDue

@@ -104,6 +104,21 @@
 //     so the guest reaches its duplicate-ACK threshold and fast-retransmits
 //     instead of waiting for an RTO.
 //
+// # Writes to the socket
+//
+// The in-sequence payloads of consecutive segments of one connection in
+// a batch of frames from the guest are gathered (writeq.go) and written
+// with one sendmsg when the batch ends (the handler is a flow.Batcher,
+// and the engine calls EndBatch before it reads the next batch into the
+// same buffers), when a segment of another connection comes, or when 64
+// are gathered. The sequence expected from the guest moves at once, so
+// the order checks above see the gathered bytes; every path that tells
+// the guest that sequence (sendCtl, ackNow, the data frames of
+// sockToTap), and End and Tick, writes what was gathered first, and a
+// write that comes up short moves the sequence back over what the socket
+// did not take before anything acknowledged it, as rule 2 says. A FIN is
+// passed on only after its data was written in full.
+//
 // The table (table.go) is a dense array, compacted in End by moving the
 // last connection into a freed slot and re-pointing its epoll reference,
 // and an open-addressing hash (flow.Index) with a per-process random seed

@@ -116,6 +116,7 @@ type Handler struct {
 	nextCheck    int64                 // earliest deadline of any connection
 	now          int64                 // monotonic time of the current wake-up (Begin)
 	scratch      int32                 // getsockopt/ioctl result
+	wq           writeQueue            // payloads gathered for one sendmsg (writeq.go)
 	sndbufUsable uint32                // usable send buffer of the socket windowToTap read last
 	wndLow       uint32                // window under which that socket is not writable (checkLowWindow)
 	meminfo      [memInfoVars * 4]byte // SO_MEMINFO of that socket
@@ -326,6 +327,7 @@ func (h *Handler) End(now int64) { h.settle(now) }
 // settle sends the ACKs due on the dirty connections, re-arms their timers
 // and compacts the table.
 func (h *Handler) settle(now int64) {
+	h.flushWrites()
 	for _, idx := range h.dirty {
 		c := &h.tab.conns[idx]
 		c.fl &^= flDirty
@@ -351,6 +353,7 @@ func (h *Handler) closeConn(idx int, abort bool) {
 	if h.trace {
 		h.log.Debug("tcp: close", "idx", idx, "local", c.local, "peer", c.peer, "events", c.ev.String(), "abort", abort)
 	}
+	h.dropWrites(idx)
 	if c.sock >= 0 {
 		_ = h.poller.Del(c.sock)
 		if abort {

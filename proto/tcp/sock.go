@@ -274,6 +274,13 @@ func (h *Handler) initTemplate(c *conn) bool {
 // tcp.c (and tcp_vu_data_from_sock() in tcp_vu.c).
 func (h *Handler) sockToTap(idx int, now int64) {
 	c := &h.tab.conns[idx]
+	if h.wq.cnt > 0 && c.fl&flSockReadable != 0 && c.ev&evTapFinSent == 0 {
+		// Data frames carry our ACK: only what the socket took.
+		h.flushWrites()
+		if c.ev == 0 {
+			return
+		}
+	}
 	for range maxPeeks {
 		if c.ev&evTapFinSent != 0 || c.fl&flSockReadable == 0 {
 			return

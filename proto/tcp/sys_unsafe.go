@@ -46,6 +46,16 @@ func send(fd int, p []byte) (int, unix.Errno) {
 	return int(r), e
 }
 
+// sendIov writes the buffers of iov, in order, with one sendmsg, without
+// blocking and without SIGPIPE; msg is the caller's, filled here.
+func sendIov(fd int, iov []unix.Iovec, msg *unix.Msghdr) (int, unix.Errno) {
+	msg.Iov = &iov[0]
+	msg.SetIovlen(len(iov))
+	r, _, e := unix.RawSyscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)),
+		unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL)
+	return int(r), e
+}
+
 // getsockoptInt reads an int option into caller-owned memory.
 func getsockoptInt(fd, level, opt int, v *int32) unix.Errno {
 	l := uint32(4)

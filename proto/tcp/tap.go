@@ -307,6 +307,10 @@ func (h *Handler) tapAck(idx int, ack seqnum, wnd uint32, pure bool, now int64) 
 // tcp_data_from_tap() in passt tcp.c, without its loss on short writes.
 func (h *Handler) tapData(idx int, seq seqnum, payload []byte, fin bool) {
 	c := &h.tab.conns[idx]
+	h.gatherFor(idx)
+	if c.ev == 0 {
+		return
+	}
 	if c.ev&evTapFinRcvd != 0 {
 		if fin || len(payload) > 0 {
 			h.ackNow(idx, true)
@@ -325,25 +329,14 @@ func (h *Handler) tapData(idx int, seq seqnum, payload []byte, fin bool) {
 	}
 	data := payload[c.seqFromTap.sub(seq):]
 	if len(data) > 0 {
-		n, e := send(c.sock, data)
-		switch {
-		case e == unix.EAGAIN || e == unix.EINTR:
-			n = 0
-		case e != 0:
-			h.resetBoth(idx)
-			return
-		}
-		c.seqFromTap = c.seqFromTap.add(uint32(n))
-		c.bytesFromTap += uint64(n)
-		c.fl |= flAckToTapDue
-		if n < len(data) {
-			h.counts.ShortWrites++
-			h.setPollOut(idx, true)
-			return
-		}
+		h.queueWrite(idx, data) // written at the batch's end, or before (writeq.go)
 	}
 	c.fl |= flAckToTapDue
 	if fin {
+		h.flushWrites()
+		if c.ev == 0 || c.seqFromTap != end {
+			return // reset, or a short write: the guest sends the rest, and the FIN, again
+		}
 		_ = unix.Shutdown(c.sock, unix.SHUT_WR)
 		c.seqFromTap++
 		c.ev |= evTapFinRcvd | evSockFinSent

@@ -54,6 +54,7 @@ func (h *Handler) rearm(c *conn, now int64) {
 
 // Tick runs the timers that are due. now is monotonic nanoseconds.
 func (h *Handler) Tick(now int64) {
+	h.flushWrites()
 	if now < h.nextCheck {
 		return
 	}
