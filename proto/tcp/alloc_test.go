@@ -129,6 +129,41 @@ func TestAllocsTapToSock(t *testing.T) {
 	}
 }
 
+// TestAllocsTapToSockGathered: a batch of eight segments, gathered and
+// written with one sendmsg at EndBatch (writeq.go).
+func TestAllocsTapToSockGathered(t *testing.T) {
+	b := newBulk(t, 1400)
+	drain(b.srv)
+	var bufs [8][]byte
+	var frames [8]l2.Frame
+	for i := range bufs {
+		bufs[i] = make([]byte, len(b.buf))
+	}
+	batch := func() {
+		for i := range bufs {
+			b.segs.Seq, b.segs.Ack = b.g.seq, b.g.ack
+			b.segs.Payload = b.segs.Payload[:cap(b.segs.Payload)]
+			n := l2.BuildTCP4(bufs[i], &b.segs)
+			if frames[i].Parse(bufs[i][:n]) != nil {
+				panic("bad frame")
+			}
+			b.e.h.HandleTap(&frames[i], b.e.now)
+			b.g.seq += uint32(len(b.segs.Payload))
+		}
+		if b.e.h.wq.cnt != len(bufs) {
+			panic("the batch was not gathered")
+		}
+		b.e.h.EndBatch(b.e.now)
+		b.e.h.endWakeup(b.e.now)
+	}
+	if n := testing.AllocsPerRun(100, batch); n != 0 {
+		t.Fatalf("%v allocations per batch from the guest", n)
+	}
+	if b.e.h.counts.ShortWrites != 0 {
+		t.Fatalf("short writes")
+	}
+}
+
 func TestAllocsSockToTap(t *testing.T) {
 	b := newBulk(t, 0)
 	data := make([]byte, 4000)
