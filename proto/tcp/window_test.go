@@ -4,6 +4,7 @@ package tcp
 
 import (
 	"io"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -91,17 +92,25 @@ func (w *windowWatch) fill() {
 	}
 }
 
+// slowReader opens a connection from the guest (source port sport) to a
+// host listener whose accepted end has a small receive buffer and reads
+// only when the test does: the handler's socket fills.
+func slowReader(t *testing.T, sport uint16) (*env, *gconn, *net.TCPConn) {
+	e := newEnv(t, 4)
+	ln, port := hostListener(t, "127.0.0.1")
+	g := e.connect(netip.AddrPortFrom(guest4, sport), netip.AddrPortFrom(gw4, port))
+	srv := accept(t, ln)
+	srv.SetReadBuffer(64 << 10)
+	return e, g, srv
+}
+
 // TestWindowBoundBySocket is the PASTA-STALL check: the guest sends as
 // fast as the windows we advertise allow into a host socket nobody reads.
 // No write may come up short (the window never exceeds the free space of
 // the send buffer), every acknowledged byte must reach the host, and when
 // the host reads again a window update must let the guest go on.
 func TestWindowBoundBySocket(t *testing.T) {
-	e := newEnv(t, 4)
-	ln, port := hostListener(t, "127.0.0.1")
-	g := e.connect(netip.AddrPortFrom(guest4, 40010), netip.AddrPortFrom(gw4, port))
-	srv := accept(t, ln)
-	srv.SetReadBuffer(64 << 10)
+	e, g, srv := slowReader(t, 40010)
 	w := newWindowWatch(t, e, g)
 	w.fill()
 	if w.sent < 1<<20 {
@@ -134,11 +143,7 @@ func TestWindowBoundBySocket(t *testing.T) {
 // round waited for the timer: up to 50 ms in which the guest could not
 // send.
 func TestWindowUpdateOnDrain(t *testing.T) {
-	e := newEnv(t, 4)
-	ln, port := hostListener(t, "127.0.0.1")
-	g := e.connect(netip.AddrPortFrom(guest4, 40011), netip.AddrPortFrom(gw4, port))
-	srv := accept(t, ln)
-	srv.SetReadBuffer(64 << 10)
+	e, g, srv := slowReader(t, 40011)
 	w := newWindowWatch(t, e, g)
 	read := 0
 	for round := range 8 {

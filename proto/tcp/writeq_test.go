@@ -13,9 +13,9 @@ import (
 	"gopasst/proto/l2"
 )
 
-// batchIn delivers frames from the guest as one engine batch: HandleTap
-// for each, then EndBatch, with no End in between.
-func (e *env) batchIn(frames ...[]byte) {
+// tapBatch delivers frames from the guest as the engine does within one
+// batch: HandleTap for each, and neither EndBatch nor End.
+func (e *env) tapBatch(frames ...[]byte) {
 	e.t.Helper()
 	for _, b := range frames {
 		var f l2.Frame
@@ -24,6 +24,13 @@ func (e *env) batchIn(frames ...[]byte) {
 		}
 		e.h.HandleTap(&f, e.now)
 	}
+}
+
+// batchIn delivers frames from the guest as one engine batch: tapBatch,
+// then EndBatch.
+func (e *env) batchIn(frames ...[]byte) {
+	e.t.Helper()
+	e.tapBatch(frames...)
 	e.h.EndBatch(e.now)
 }
 
@@ -94,13 +101,7 @@ func TestGatherWrites(t *testing.T) {
 
 	// Within the batch, before EndBatch: what was queued is not
 	// acknowledged yet.
-	for _, b := range frames {
-		var f l2.Frame
-		if err := f.Parse(b); err != nil {
-			t.Fatal(err)
-		}
-		e.h.HandleTap(&f, e.now)
-	}
+	e.tapBatch(frames...)
 	if ack, ok := e.lastAck(); ok {
 		t.Fatalf("ACK %d sent before the batch was written", ack)
 	}
@@ -134,11 +135,7 @@ func TestGatherWrites(t *testing.T) {
 // stream with no byte lost or repeated. The guest here ignores our
 // window, so the batch is larger than the socket's free space.
 func TestGatherShortWrite(t *testing.T) {
-	e := newEnv(t, 4)
-	ln, port := hostListener(t, "127.0.0.1")
-	g := e.connect(netip.AddrPortFrom(guest4, 40022), netip.AddrPortFrom(gw4, port))
-	srv := accept(t, ln)
-	srv.SetReadBuffer(64 << 10)
+	e, g, srv := slowReader(t, 40022)
 	e.take()
 
 	const seg = 60000
