@@ -442,9 +442,8 @@ func (h *Handler) setPollOut(idx int, on bool) {
 // when it is there already: the poll that epoll_ctl makes marks a full
 // socket so that TCP signals write space again (see checkLowWindow).
 func (h *Handler) armPollOut(idx int) {
-	c := &h.tab.conns[idx]
-	c.fl |= flPollOut
-	_ = h.poller.Mod(c.sock, h.sockEvents(c), h.ref(c, idx))
+	h.tab.conns[idx].fl &^= flPollOut // so that setPollOut calls epoll_ctl
+	h.setPollOut(idx, true)
 }
 
 // isn returns an initial sequence number for a connection, RFC 6528 style:
