@@ -144,22 +144,25 @@ func TestLend(t *testing.T) {
 // writes the frames: no GUEST_CSUM, frames held back, a first buffer too
 // small for the headers, a loan not committed, a malformed chain.
 func TestLendRefused(t *testing.T) {
+	// lendsNothing posts four buffers and asks for a loan of one frame,
+	// which must be refused.
+	lendsNothing := func(t *testing.T, f *frontend, what string) {
+		t.Helper()
+		f.postRx(4, 1536)
+		if n, _, _ := f.dev.Lend(lendHdr, []int{1000}, make([]unix.Iovec, 0, 4)); n != 0 || f.dev.Lending() {
+			t.Fatalf("lent %d frames %s", n, what)
+		}
+	}
 	t.Run("no guest csum", func(t *testing.T) {
 		f := newFrontend(t)
 		f.setup(Features &^ (1 << featGuestCsum))
-		f.postRx(4, 1536)
-		if n, _, _ := f.dev.Lend(lendHdr, []int{1000}, make([]unix.Iovec, 0, 4)); n != 0 || f.dev.Lending() {
-			t.Fatalf("lent %d frames to a guest without GUEST_CSUM", n)
-		}
+		lendsNothing(t, f, "to a guest without GUEST_CSUM")
 	})
 	t.Run("held", func(t *testing.T) {
 		f := newFrontend(t)
 		f.setup(Features)
 		f.dev.WriteFrames([][]byte{frame(1000, 1)}) // no buffers: held
-		f.postRx(4, 1536)
-		if n, _, _ := f.dev.Lend(lendHdr, []int{1000}, make([]unix.Iovec, 0, 4)); n != 0 || f.dev.Lending() {
-			t.Fatalf("lent %d frames past a held one", n)
-		}
+		lendsNothing(t, f, "past a held one")
 	})
 	t.Run("first buffer too small", func(t *testing.T) {
 		f := newFrontend(t)
