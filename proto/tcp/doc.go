@@ -20,7 +20,9 @@
 // one side onto the other:
 //
 //   - Guest SYN (outbound): a socket is created (TCP_MAXSEG from the SYN's
-//     MSS, a large SO_SNDBUF, TCP_NODELAY, SO_PEEK_OFF) and connected to
+//     MSS where TCP_MAXSEG takes it, up to 32767; a larger one leaves the
+//     route's MSS, not halved to 32767), a large SO_SNDBUF, TCP_NODELAY,
+//     SO_PEEK_OFF) and connected to
 //     fwd.HostDestination of the destination. SYN+ACK goes to the
 //     guest once the socket is connected (EPOLLOUT); RST if it fails.
 //   - Accepted connection (inbound, -t, on a listener fwd.Listen opened):
@@ -56,7 +58,10 @@
 //     a retransmission is a re-peek from the acknowledged sequence, after
 //     two duplicate ACKs or an ACK timeout. Without SO_PEEK_OFF (kernels
 //     before 6.10), the peek starts at 0 and the bytes already sent land
-//     in a 16 MiB discard buffer.
+//     in a 16 MiB discard buffer; a peek that returns no more than those
+//     is not the end of file (it cannot be told from the head while
+//     bytes are in flight): after RDHUP, the peek that follows the
+//     guest's last ACK returns 0 and the FIN goes.
 //   - Guest → host: in-sequence data is written to the socket at once
 //     (a segment may be larger than the MTU: with tap offloads the
 //     guest's kernel sends up to 64 KiB at a time) and

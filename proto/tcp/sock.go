@@ -398,8 +398,19 @@ func (h *Handler) peek(idx int, c *conn, iov []unix.Iovec, inflight uint32, now 
 		h.resetBoth(idx)
 		return 0, false
 	}
-	if !h.peekOff {
-		got = max(got-int(inflight), 0)
+	if !h.peekOff && got > 0 {
+		if got <= int(inflight) {
+			// Only bytes the guest already has: nothing new, and not
+			// the end of file either, which a peek from the head
+			// cannot see while bytes are in flight (a stale EPOLLIN
+			// gets here). After RDHUP the socket stays readable, so
+			// the peek after the guest's last ACK finds the end.
+			if c.ev&evSockFinRcvd == 0 {
+				c.fl &^= flSockReadable
+			}
+			return 0, false
+		}
+		got -= int(inflight)
 	}
 	if got > 0 {
 		return got, true

@@ -127,8 +127,12 @@ func (h *Handler) tapSyn(src, dst netip.AddrPort, t l2.TCP, now int64) {
 	}
 	h.setupSocket(fd)
 	h.localCC(fd, hostAddr)
-	if opts.HasMSS && opts.MSS >= minMSS {
-		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_MAXSEG, int(min(opts.MSS, maxMSSOpt)))
+	if opts.HasMSS && opts.MSS >= minMSS && opts.MSS <= maxMSSOpt {
+		// A larger MSS than TCP_MAXSEG takes (a guest at MTU 65520
+		// says 65480) leaves the route's own: clamping it to 32767
+		// would halve the segments of a loopback peer, whose MSS is
+		// 65483, and with them its congestion window in bytes.
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_MAXSEG, int(opts.MSS))
 	}
 	if o := fam.Outbound; o.IsValid() && o.Is4() == hostAddr.Is4() && !hostAddr.IsLoopback() {
 		_ = unix.Bind(fd, sockaddr(netip.AddrPortFrom(o, 0)))
