@@ -42,6 +42,10 @@ type Plan struct {
 	// With JoinUserNS, unshare(1) creates them after nsenter has joined
 	// the user namespace; otherwise they come from the clone flags.
 	Isolate bool
+	// PassEnv names environment variables the engine keeps besides
+	// TapOffloadEnv (the engine starts with an environment of its own),
+	// such as tcp.PeekOffsetEnv.
+	PassEnv []string
 }
 
 // Reexec reports whether the launcher must start an engine process rather
@@ -150,8 +154,10 @@ func (p Plan) Start(args []string) (*Child, error) {
 		return nil, fmt.Errorf("find own executable: %w", err)
 	}
 	env := append([]string{StageEnv + "=" + StageEngine}, sandbox.DebugEnv()...)
-	if v, ok := os.LookupEnv(TapOffloadEnv); ok {
-		env = append(env, TapOffloadEnv+"="+v)
+	for _, k := range append([]string{TapOffloadEnv}, p.PassEnv...) {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
 	}
 	cmd := &exec.Cmd{Path: self, Args: append([]string{"pasta"}, args...)}
 	attr := &syscall.SysProcAttr{}

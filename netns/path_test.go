@@ -113,7 +113,7 @@ func TestMakePlan(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.want.Isolate = true
-			if got != tt.want {
+			if !cmp.Equal(got, tt.want) {
 				t.Errorf("makePlan = %+v, want %+v", got, tt.want)
 			}
 			if !got.Reexec() {

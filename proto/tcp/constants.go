@@ -36,6 +36,15 @@ const (
 	wsToTap = 8
 	// maxWindowToTap is the largest window we advertise to the guest.
 	maxWindowToTap = 0xffff << wsToTap
+	// discardWindow bounds the bytes in flight to the guest when the
+	// kernel has no SO_PEEK_OFF for TCP (before 6.10, Debian 12's 6.1):
+	// every peek then starts at the head and copies those bytes again,
+	// into a discard buffer of this size. A peek waits until no more
+	// than half of it is in flight, so it copies at most as many old
+	// bytes as it may send new ones. Unbounded, a window of megabytes
+	// made each 64 KiB sent cost a 16 MiB copy (0.4 Gbit/s), and a
+	// window beyond the buffer would have overrun it.
+	discardWindow = 2 << 20
 	// sndbufWanted is the send buffer asked for on every host socket; the
 	// kernel caps it at net.core.wmem_max unless SO_SNDBUFFORCE works.
 	sndbufWanted = 32 << 20

@@ -58,10 +58,15 @@
 //     a retransmission is a re-peek from the acknowledged sequence, after
 //     two duplicate ACKs or an ACK timeout. Without SO_PEEK_OFF (kernels
 //     before 6.10), the peek starts at 0 and the bytes already sent land
-//     in a 16 MiB discard buffer; a peek that returns no more than those
-//     is not the end of file (it cannot be told from the head while
-//     bytes are in flight): after RDHUP, the peek that follows the
-//     guest's last ACK returns 0 and the FIN goes.
+//     in a discard buffer of discardWindow (2 MiB), which bounds what is
+//     in flight to the guest whatever its window; a peek waits until at
+//     most half of it is in flight, so it copies no more old bytes than
+//     it may send new ones (unbounded, each 64 KiB sent could cost a
+//     copy of megabytes). A peek that returns no more than the bytes in
+//     flight is not the end of file (it cannot be told from the head):
+//     after RDHUP, the peek that follows the guest's last ACK returns 0
+//     and the FIN goes. GOPASST_PEEK_OFFSET=off (PeekOffsetEnv) takes
+//     this path on newer kernels too, for the tests.
 //   - Guest → host: in-sequence data is written to the socket at once
 //     (a segment may be larger than the MTU: with tap offloads the
 //     guest's kernel sends up to 64 KiB at a time) and

@@ -55,6 +55,10 @@ type Config struct {
 	// Log receives setup errors and, if Trace, per-connection events.
 	Log   *slog.Logger
 	Trace bool
+	// NoPeekOffset: peek without SO_PEEK_OFF even where the kernel has
+	// it, as on kernels before 6.10 (Debian 12's 6.1), so that a newer
+	// kernel tests that path (PeekOffsetEnv).
+	NoPeekOffset bool
 }
 
 // Splicer takes over a connection accepted in the host's namespace and
@@ -184,9 +188,12 @@ func New(cfg Config) (*Handler, error) {
 		h.lender = l
 		h.lend.init()
 	}
-	h.peekOff = probePeekOff()
+	h.peekOff = !cfg.NoPeekOffset && probePeekOff()
+	if cfg.NoPeekOffset && h.log != nil {
+		h.log.Info("tcp: peeking without SO_PEEK_OFF, as before Linux 6.10", "env", PeekOffsetEnv)
+	}
 	if !h.peekOff {
-		h.discardB = make([]byte, maxWindowToTap)
+		h.discardB = make([]byte, discardWindow)
 	}
 	if len(cfg.Prebound) > 0 && len(cfg.Prebound) != len(cfg.Inbound) {
 		return nil, fmt.Errorf("tcp: %d prebound sockets for %d listeners", len(cfg.Prebound), len(cfg.Inbound))

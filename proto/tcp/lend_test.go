@@ -127,7 +127,7 @@ func TestLendToTap(t *testing.T) {
 			e.h.lend.init()
 			if tt.noPeekOffset {
 				e.h.peekOff = false
-				e.h.discardB = make([]byte, maxWindowToTap)
+				e.h.discardB = make([]byte, discardWindow)
 			}
 			loop, src, dst := "127.0.0.1", netip.AddrPortFrom(guest4, 40031), gw4
 			if tt.v6 {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"net/netip"
 	"testing"
+	"time"
 
 	"gopasst/proto/l2"
 )
@@ -36,7 +37,7 @@ func TestPeekInFlightOnly(t *testing.T) {
 			}
 			if !tt.peekOff {
 				e.h.peekOff = false
-				e.h.discardB = make([]byte, maxWindowToTap)
+				e.h.discardB = make([]byte, discardWindow)
 			}
 			ln, port := hostListener(t, "127.0.0.1")
 			g := e.connect(netip.AddrPortFrom(guest4, 40041), netip.AddrPortFrom(gw4, port))
@@ -114,4 +115,63 @@ func receive(e *env, n int) []byte {
 		e.poll(10)
 	}
 	return got
+}
+
+// TestPeekDiscardBounded: without SO_PEEK_OFF, the bytes in flight to
+// the guest stay within discardWindow (the discard buffer every peek
+// copies them into) however large the guest's window, and a bulk
+// transfer arrives whole and in order. Without the bound, the guest's
+// 8 MiB window let all the socket held (megabytes) go in flight.
+func TestPeekDiscardBounded(t *testing.T) {
+	e := newEnv(t, 4)
+	e.h.peekOff = false
+	e.h.discardB = make([]byte, discardWindow)
+	ln, port := hostListener(t, "127.0.0.1")
+	g := e.connect(netip.AddrPortFrom(guest4, 40043), netip.AddrPortFrom(gw4, port))
+	srv := accept(t, ln)
+	e.take()
+	if wnd := uint32(g.wnd) << g.ws; wnd <= 2*discardWindow {
+		t.Fatalf("guest window %d: not above the bound", wnd)
+	}
+	e.roomForBulk(srv)
+	const size = 8 << 20
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i*13 + i>>11)
+	}
+	go srv.Write(data)
+	base := g.ack
+	var got []byte
+	most := 0
+	deadline := time.Now().Add(10 * time.Second)
+	for len(got) < size && time.Now().Before(deadline) {
+		// No ACK until the handler sends nothing more for three
+		// rounds (the window, or the bound, is full), then all.
+		for quiet := 0; quiet < 3 && time.Now().Before(deadline); {
+			e.poll(10)
+			frames := e.take()
+			quiet++
+			for _, b := range frames {
+				s := e.parse(b)
+				if len(s.payload) == 0 {
+					continue
+				}
+				if s.seq != base+uint32(len(got)) {
+					t.Fatalf("seq %d, want %d", s.seq, base+uint32(len(got)))
+				}
+				got = append(got, s.payload...)
+				quiet = 0
+			}
+		}
+		most = max(most, int(base+uint32(len(got))-g.ack))
+		g.ack = base + uint32(len(got))
+		g.send(l2.TCPFlagAck, nil)
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatalf("%d bytes of %d arrived, or out of order", len(got), size)
+	}
+	if most > discardWindow || most < discardWindow/2 {
+		t.Fatalf("%d bytes in flight, want up to the bound %d", most, discardWindow)
+	}
+	t.Logf("at most %d bytes in flight", most)
 }

@@ -286,12 +286,19 @@ func (h *Handler) sockToTap(idx int, now int64) {
 			return
 		}
 		inflight := c.inFlight()
-		if inflight >= c.wndFromTap {
+		wnd := c.wndFromTap
+		if !h.peekOff {
+			wnd = min(wnd, discardWindow)
+			if inflight > discardWindow/2 {
+				wnd = inflight // wait for the guest's ACK
+			}
+		}
+		if inflight >= wnd {
 			c.fl |= flStalled
 			return
 		}
 		c.fl &^= flStalled
-		room := c.wndFromTap - inflight
+		room := wnd - inflight
 		mss := h.payloadPerFrame(c)
 		if h.roomer != nil {
 			// The guest's receive buffers (vhost-user): what does not fit

@@ -90,8 +90,13 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		}
 	}
 	if !n.NoTCP {
+		noPeekOff, err := tcp.PeekOffsetFromEnv()
+		if err != nil {
+			return fail(err)
+		}
 		tc := tcp.Config{
-			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
+			NoPeekOffset: noPeekOff,
+			Net:          n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
 			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound, Gate: cfg.Gate, HostLoToNsLo: p.HostLoToNsLo,
 			Log: log, Trace: p.Trace,
 		}

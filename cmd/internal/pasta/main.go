@@ -66,6 +66,7 @@ import (
 	"gopasst/conf"
 	"gopasst/netns"
 	"gopasst/policy"
+	"gopasst/proto/tcp"
 	"gopasst/sandbox"
 )
 
@@ -116,6 +117,7 @@ func Main(args []string) int {
 			fmt.Fprintln(os.Stderr, "pasta:", err)
 			return 1
 		}
+		plan.PassEnv = []string{tcp.PeekOffsetEnv}
 		if plan.Reexec() {
 			return launch(cfg, plan, args)
 		}
