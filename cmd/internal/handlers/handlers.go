@@ -95,10 +95,9 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			return fail(err)
 		}
 		tc := tcp.Config{
-			NoPeekOffset: noPeekOff,
-			Net:          n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
+			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
 			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound, Gate: cfg.Gate, HostLoToNsLo: p.HostLoToNsLo,
-			Log: log, Trace: p.Trace,
+			Log: log, Trace: p.Trace, NoPeekOffset: noPeekOff,
 		}
 		if s.Splice != nil {
 			tc.Splice = s.Splice
