@@ -227,3 +227,40 @@ func waitLog(t *testing.T, path, want string) {
 	}
 	t.Fatalf("%q not in the log: %.500s", want, b)
 }
+
+// TestIntegrationPeekOffsetRefused: a GOPASST_PEEK_OFFSET other than auto
+// or off is refused at start by both modes, naming the variable: passt
+// before any guest connects (its TCP handler is made per guest), pasta
+// in its engine process, to which the launcher passes the variable.
+func TestIntegrationPeekOffsetRefused(t *testing.T) {
+	t.Setenv(tcp.PeekOffsetEnv, "maybe")
+	t.Run("passt", func(t *testing.T) {
+		requireRoot(t)
+		sock := filepath.Join(t.TempDir(), "s")
+		cmd := exec.Command(passtBin, "-f", "-s", sock)
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(errOut.String(), tcp.PeekOffsetEnv) {
+				t.Fatalf("exit %v, stderr %q: want a refusal naming %s", err, errOut.String(), tcp.PeekOffsetEnv)
+			}
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("passt still runs with %s=maybe: stderr %q", tcp.PeekOffsetEnv, errOut.String())
+		}
+	})
+	t.Run("pasta", func(t *testing.T) {
+		requireRoot(t)
+		_, errOut, st := runPasta(t, nil, nil, "--config-net", "--", "true")
+		if st == 0 || !strings.Contains(string(errOut), tcp.PeekOffsetEnv) {
+			t.Fatalf("status %d, stderr %q: want a refusal naming %s", st, errOut, tcp.PeekOffsetEnv)
+		}
+	})
+}

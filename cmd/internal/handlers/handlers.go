@@ -40,6 +40,9 @@ type Config struct {
 	// UDPTimeout and UDPStreamTimeout are the UDP flow timeouts; zero
 	// reads the host's (see udp.HostTimeouts), which needs /proc.
 	UDPTimeout, UDPStreamTimeout time.Duration
+	// NoPeekOffset: TCP peeks without SO_PEEK_OFF (tcp.PeekOffsetEnv,
+	// read by the caller at start, so that a bad value is refused then).
+	NoPeekOffset bool
 }
 
 // Set is the handlers Add made that hold sockets (the link services hold
@@ -90,14 +93,10 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		}
 	}
 	if !n.NoTCP {
-		noPeekOff, err := tcp.PeekOffsetFromEnv()
-		if err != nil {
-			return fail(err)
-		}
 		tc := tcp.Config{
 			Net: n, Poller: e.Poller(), Tap: e.Tap(), Budget: cfg.Budget,
 			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound, Gate: cfg.Gate, HostLoToNsLo: p.HostLoToNsLo,
-			Log: log, Trace: p.Trace, NoPeekOffset: noPeekOff,
+			Log: log, Trace: p.Trace, NoPeekOffset: cfg.NoPeekOffset,
 		}
 		if s.Splice != nil {
 			tc.Splice = s.Splice

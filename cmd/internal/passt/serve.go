@@ -25,6 +25,7 @@ import (
 	"gopasst/guest"
 	"gopasst/pcap"
 	"gopasst/policy"
+	"gopasst/proto/tcp"
 	"gopasst/proto/udp"
 	"gopasst/sandbox"
 	"gopasst/tap"
@@ -46,6 +47,7 @@ type server struct {
 	udpFds   []int
 	udpT     [2]time.Duration // the host's UDP flow timeouts
 	audit    *audit.Log       // --audit-log; nil: none
+	noPeek   bool             // tcp.PeekOffsetEnv=off
 }
 
 // sandboxedMain is the long-lived process (sandbox stage "passt"): new
@@ -93,6 +95,9 @@ func sandboxedMain(cfg *policy.Config) int {
 		return fail(err)
 	}
 	s.udpT[0], s.udpT[1] = udp.HostTimeouts()
+	if s.noPeek, err = tcp.PeekOffsetFromEnv(); err != nil {
+		return fail(err)
+	}
 	if fd := inheritedFD(filePcap); fd >= 0 {
 		s.pcap = pcap.NewFromFd(fd)
 	}
@@ -212,7 +217,7 @@ func (s *server) serve(ctx context.Context, fd int) int {
 	hs, err := handlers.Add(e, handlers.Config{
 		Policy: s.cfg, Net: s.n, Budget: budget, Gate: gate, Log: s.log,
 		TCPPrebound: s.tcpFds, UDPPrebound: s.udpFds,
-		UDPTimeout: s.udpT[0], UDPStreamTimeout: s.udpT[1],
+		UDPTimeout: s.udpT[0], UDPStreamTimeout: s.udpT[1], NoPeekOffset: s.noPeek,
 	})
 	if err != nil {
 		s.log.Error(err.Error())

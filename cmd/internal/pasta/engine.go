@@ -27,8 +27,9 @@ import (
 // -T/-U ones inside the guest's (made by the namespace worker w): -T
 // connections are spliced to the host's loopback without the tap.
 // The audit log (--audit-log) is opened here too, before the sandbox; the
-// caller closes it after the engine.
-func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, dev tap.Device, log *slog.Logger) (*engine.Engine, *handlers.Set, *audit.Log, error) {
+// caller closes it after the engine. noPeek: TCP goes without SO_PEEK_OFF
+// (tcp.PeekOffsetEnv).
+func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, dev tap.Device, noPeek bool, log *slog.Logger) (*engine.Engine, *handlers.Set, *audit.Log, error) {
 	var pw *pcap.Writer
 	if cfg.PcapFile != "" {
 		var err error
@@ -56,7 +57,9 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, dev tap.Device
 		alog.Close(0)
 		return nil, nil, nil, err
 	}
-	hs, err := handlers.Add(e, handlers.Config{Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log, NsSocket: w.Socket})
+	hs, err := handlers.Add(e, handlers.Config{
+		Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log, NsSocket: w.Socket, NoPeekOffset: noPeek,
+	})
 	if err != nil {
 		e.Close()
 		alog.Close(0)

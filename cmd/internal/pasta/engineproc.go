@@ -19,6 +19,7 @@ import (
 	"gopasst/guest"
 	"gopasst/netns"
 	"gopasst/policy"
+	"gopasst/proto/tcp"
 	"gopasst/sandbox"
 	"gopasst/tap"
 )
@@ -39,6 +40,7 @@ type engineProc struct {
 	mtu      int              // of the tap; 0 leaves the kernel's default
 	ifname   string           // wanted name; tap sets the one it got
 	vnet     bool             // tap offloads (netns.TapOffloadEnv, default on)
+	noPeek   bool             // TCP without SO_PEEK_OFF (tcp.PeekOffsetEnv=off)
 
 	target *netns.Target      // reachTarget: spawned or joined namespace
 	tapFd  int                // tap: the tap device
@@ -131,6 +133,9 @@ func (p *engineProc) resolve() error {
 	if p.vnet, err = netns.TapOffloadFromEnv(); err != nil {
 		return err
 	}
+	if p.noPeek, err = tcp.PeekOffsetFromEnv(); err != nil {
+		return err
+	}
 	p.runAs, err = runAsIDs(cfg, os.Geteuid() == 0, netns.InitialUserNS(), p.paths.Spawn(),
 		func(msg string) { p.log.Warn(msg) })
 	if err != nil {
@@ -208,7 +213,7 @@ func (p *engineProc) watchQuit() error {
 // signals that end pasta when there is no command to forward them to.
 func (p *engineProc) newEngine() error {
 	var err error
-	if p.eng, p.hs, p.alog, err = newEngine(p.cfg, p.gnet, p.target.Worker(), p.dev, p.log); err != nil {
+	if p.eng, p.hs, p.alog, err = newEngine(p.cfg, p.gnet, p.target.Worker(), p.dev, p.noPeek, p.log); err != nil {
 		return err
 	}
 	if _, err := addControl(p.cfg, p.eng, p.hs, p.log); err != nil {
