@@ -188,12 +188,9 @@ func New(cfg Config) (*Handler, error) {
 		h.lender = l
 		h.lend.init()
 	}
-	h.peekOff = !cfg.NoPeekOffset && probePeekOff()
+	h.usePeekOffset(!cfg.NoPeekOffset && probePeekOff())
 	if cfg.NoPeekOffset && h.log != nil {
 		h.log.Info("tcp: peeking without SO_PEEK_OFF, as before Linux 6.10", "env", PeekOffsetEnv)
-	}
-	if !h.peekOff {
-		h.discardB = make([]byte, discardWindow)
 	}
 	if len(cfg.Prebound) > 0 && len(cfg.Prebound) != len(cfg.Inbound) {
 		return nil, fmt.Errorf("tcp: %d prebound sockets for %d listeners", len(cfg.Prebound), len(cfg.Inbound))
@@ -257,6 +254,15 @@ func probePeekOff() bool {
 	}
 	defer unix.Close(fd)
 	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PEEK_OFF, 0) == nil
+}
+
+// usePeekOffset sets whether peeks start past the bytes in flight
+// (SO_PEEK_OFF); without, they copy those bytes into the discard buffer.
+func (h *Handler) usePeekOffset(on bool) {
+	h.peekOff = on
+	if !on && h.discardB == nil {
+		h.discardB = make([]byte, discardWindow)
+	}
 }
 
 // Claim implements flow.Handler: TCP frames, connection and -t listening

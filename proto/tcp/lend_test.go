@@ -126,8 +126,7 @@ func TestLendToTap(t *testing.T) {
 			e.h.lender, e.h.roomer = lt, lt
 			e.h.lend.init()
 			if tt.noPeekOffset {
-				e.h.peekOff = false
-				e.h.discardB = make([]byte, discardWindow)
+				e.h.usePeekOffset(false)
 			}
 			loop, src, dst := "127.0.0.1", netip.AddrPortFrom(guest4, 40031), gw4
 			if tt.v6 {

@@ -36,8 +36,7 @@ func TestPeekInFlightOnly(t *testing.T) {
 				t.Skip("the kernel has no SO_PEEK_OFF for TCP (before 6.10)")
 			}
 			if !tt.peekOff {
-				e.h.peekOff = false
-				e.h.discardB = make([]byte, discardWindow)
+				e.h.usePeekOffset(false)
 			}
 			ln, port := hostListener(t, "127.0.0.1")
 			g := e.connect(netip.AddrPortFrom(guest4, 40041), netip.AddrPortFrom(gw4, port))
@@ -124,8 +123,7 @@ func receive(e *env, n int) []byte {
 // 8 MiB window let all the socket held (megabytes) go in flight.
 func TestPeekDiscardBounded(t *testing.T) {
 	e := newEnv(t, 4)
-	e.h.peekOff = false
-	e.h.discardB = make([]byte, discardWindow)
+	e.h.usePeekOffset(false)
 	ln, port := hostListener(t, "127.0.0.1")
 	g := e.connect(netip.AddrPortFrom(guest4, 40043), netip.AddrPortFrom(gw4, port))
 	srv := accept(t, ln)
