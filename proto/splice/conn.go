@@ -243,8 +243,10 @@ func (h *Handler) finish(idx int) {
 
 // relay moves bytes from sock[from] through pipe[from] to sock[1-from]:
 // first what the pipe holds, then what the socket has, up to maxRounds
-// pipe-fulls. It sets outWait when the receiving socket is full. false
-// means the connection was aborted. No allocation.
+// pipe-fulls, and no further read after one that took less than it asked
+// for while EPOLLIN is level-triggered. It sets outWait when the
+// receiving socket is full. false means the connection was aborted. No
+// allocation.
 func (h *Handler) relay(idx, from int) bool {
 	c := &h.conns[idx]
 	to := 1 - from
@@ -252,11 +254,13 @@ func (h *Handler) relay(idx, from int) bool {
 	pr, pw := int(c.pipeR[from]), int(c.pipeW[from])
 	moved := 0
 	rounds := maxRounds
+	level := true // EPOLLIN on in is level-triggered
 	if c.ev&finSent(from) != 0 {
 		// Edge-triggered (see want): read until EAGAIN or EOF. The
 		// peer has received our FIN and can only send what it had.
-		rounds = maxRoundsAfterFin
+		rounds, level = maxRoundsAfterFin, false
 	}
+	short := false // the last read took less than it asked for
 	for range rounds {
 		if c.queued[from] > 0 {
 			n, e := splice(pr, out, c.queued[from], unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
@@ -276,19 +280,26 @@ func (h *Handler) relay(idx, from int) bool {
 				return false
 			}
 		}
-		if c.ev&finRcvd(from) != 0 || c.queued[from] >= h.pipeSize {
+		if c.ev&finRcvd(from) != 0 || c.queued[from] >= h.pipeSize || short {
 			if c.queued[from] == 0 {
 				break
 			}
 			continue
 		}
-		n, e := splice(in, pw, h.pipeSize-c.queued[from], unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+		want := h.pipeSize - c.queued[from]
+		n, e := splice(in, pw, want, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
 		switch e {
 		case 0:
 			if n == 0 {
 				c.ev |= finRcvd(from)
 			}
 			c.queued[from] += n
+			// A short read found the socket empty (or the pipe's
+			// slots full): once the pipe is drained, level-triggered
+			// epoll says whether there is more, which saves the
+			// read that would only return EAGAIN (one system call
+			// in three per message of a request/response exchange).
+			short = level && n > 0 && n < want
 		case unix.EINTR:
 		case unix.EAGAIN:
 			// Socket empty, or pipe full: drain, or stop.

@@ -39,7 +39,10 @@
 // socket, asks for EPOLLOUT on it and stops asking for EPOLLIN on the
 // sending socket, so a slow reader stops the writer through TCP's own
 // window instead of a busy loop. EPOLLIN is level-triggered; each wake-up
-// moves a bounded number of pipe-fulls per direction.
+// moves a bounded number of pipe-fulls per direction, and stops reading
+// after a read that took less than it asked for (the socket was empty):
+// epoll says whether more came, so a small message costs two splice(2)
+// calls, not three with the last one returning EAGAIN.
 //
 // # Events and states
 //
