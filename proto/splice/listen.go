@@ -274,7 +274,7 @@ func (h *Handler) open(fd int, client, to netip.AddrPort, now int64, in bool) bo
 	var s int
 	var err error
 	if in {
-		s, err = h.nsSocket(domain, typ, 0)
+		s, err = h.nsConn(domain, typ, 0)
 	} else {
 		s, err = unix.Socket(domain, typ, 0)
 	}

@@ -28,6 +28,9 @@ type Config struct {
 	// NsSocket creates a socket inside the namespace (netns.Worker.Socket).
 	// Required to open listeners.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// NsConnect creates the namespace side of an adopted connection
+	// (netns.Pool.Socket, which makes them in batches); NsSocket if nil.
+	NsConnect func(domain, typ, proto int) (int, error)
 	// PipeSize caps the size of each pipe in bytes; 0 means 8 MiB. New
 	// probes downwards from it until F_SETPIPE_SZ succeeds.
 	PipeSize int
@@ -62,6 +65,7 @@ type Handler struct {
 	flow.Nop // Begin, HandleTap: no frames
 	poller   flow.Poller
 	nsSocket func(domain, typ, proto int) (int, error)
+	nsConn   func(domain, typ, proto int) (int, error) // Config.NsConnect or NsSocket
 	log      *slog.Logger
 	trace    bool
 	pipeSize int // bytes set with F_SETPIPE_SZ on every pipe
@@ -106,12 +110,16 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		poller:   cfg.Poller,
 		nsSocket: cfg.NsSocket,
+		nsConn:   cfg.NsConnect,
 		log:      log,
 		trace:    cfg.Trace,
 		pipeSize: probePipeSize(max(want, minPipeSize)),
 		gate:     cfg.Gate,
 		conns:    make([]conn, capacity),
 		closed:   make([]int, 0, capacity),
+	}
+	if h.nsConn == nil {
+		h.nsConn = h.nsSocket
 	}
 	for i := range h.conns {
 		h.conns[i].reset()

@@ -10,6 +10,7 @@ import (
 	"gopasst/engine"
 	"gopasst/flow"
 	"gopasst/guest"
+	"gopasst/netns"
 	"gopasst/policy"
 	"gopasst/proto/icmp"
 	"gopasst/proto/linksvc"
@@ -32,6 +33,10 @@ type Config struct {
 	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
 	// Nil in passt mode.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// NsPool, with NsSocket, makes the namespace sides of the -t
+	// connections spliced from the host's loopback, in batches; Set.Close
+	// closes its stock. Nil: NsSocket makes each.
+	NsPool *netns.Pool
 	// TCPPrebound and UDPPrebound, if not empty, are the -t and -u
 	// listening sockets, bound by passt's launcher in the order of
 	// Policy.TCPIn.Listeners() and Policy.UDPIn.Listeners(); the handlers
@@ -52,6 +57,7 @@ type Set struct {
 	Splice *splice.Handler
 	UDP    *udp.Handler
 	ICMP   *icmp.Handler
+	pool   *netns.Pool // Config.NsPool
 }
 
 // Add creates the handlers cfg asks for and adds them to e, in this
@@ -62,7 +68,7 @@ type Set struct {
 // host's loopback) and ICMP echo. On error it closes those it made.
 func Add(e *engine.Engine, cfg Config) (*Set, error) {
 	p, n, log := cfg.Policy, cfg.Net, cfg.Log
-	s := &Set{}
+	s := &Set{pool: cfg.NsPool}
 	fail := func(err error) (*Set, error) {
 		s.Close()
 		return nil, err
@@ -80,10 +86,14 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		// -T: listeners inside the namespace, relayed socket to socket to
 		// the host's loopback (the tap is not involved); and the -t
 		// connections from the host's loopback, relayed the other way.
-		sh, err := splice.New(splice.Config{
+		sc := splice.Config{
 			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
 			NsSocket: cfg.NsSocket, Gate: cfg.Gate, Log: log, Trace: p.Trace,
-		})
+		}
+		if cfg.NsPool != nil {
+			sc.NsConnect = cfg.NsPool.Socket
+		}
+		sh, err := splice.New(sc)
 		if err != nil {
 			return fail(err)
 		}
@@ -156,5 +166,8 @@ func (s *Set) Close() {
 	}
 	if s.TCP != nil {
 		s.TCP.Close()
+	}
+	if s.pool != nil {
+		s.pool.Close()
 	}
 }

@@ -58,7 +58,7 @@ func newEngine(cfg *policy.Config, n *guest.Net, w *netns.Worker, dev tap.Device
 		return nil, nil, nil, err
 	}
 	hs, err := handlers.Add(e, handlers.Config{
-		Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log, NsSocket: w.Socket, NoPeekOffset: noPeek,
+		Policy: cfg, Net: n, Budget: budget, Gate: gate, Log: log, NsSocket: w.Socket, NsPool: netns.NewPool(w), NoPeekOffset: noPeek,
 	})
 	if err != nil {
 		e.Close()
