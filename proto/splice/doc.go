@@ -22,7 +22,8 @@
 // Listener.ToAddr if set. Handler.Adopt takes a connection proto/tcp
 // accepted on a -t listener from a loopback client (pasta, unless
 // --no-splice): side 0 is then the host's socket, and side 1 is opened
-// inside the namespace with Config.NsSocket, connecting to the address
+// inside the namespace with Config.NsConnect (netns.Pool in pasta: made
+// in batches) or else NsSocket, connecting to the address
 // fwd.SpliceDestination chose (the namespace's own address, so that a
 // service bound only to the namespace's loopback is not exposed; its
 // loopback with --host-lo-to-ns-lo). Adopted connections are inbound:
