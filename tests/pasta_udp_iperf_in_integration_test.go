@@ -58,23 +58,15 @@ func TestIntegrationPastaUDPIperfInbound(t *testing.T) {
 						args = append(args, "-l", length)
 					}
 					nsPrefixes := [][]string{{"ip", "netns", "exec", hostNs}, {"nsenter", "-t", strconv.Itoa(p.holder), "-n", "--"}}
-					out, hang, diag := runIperfWatched(hostCmd(context.Background(), hostNs, args...), 20*time.Second, nsPrefixes...)
-					if hang != nil && hang.inUDPConnect() && impl.bin == pastaBin {
-						// iperf3 3.12 waits for its UDP connect reply
-						// for ever: said, and tried once more.
-						t.Logf("%s: iperf3 %v; sockets:\n%s\ntrying once more", name, hang, diag)
-						out, hang, diag = runIperfWatched(hostCmd(context.Background(), hostNs, args...), 20*time.Second, nsPrefixes...)
-					}
+					out, hung := runIperfClient(t, name, func() *exec.Cmd { return hostCmd(context.Background(), hostNs, args...) },
+						20*time.Second, impl.bin == pastaBin, nsPrefixes...)
 					var r iperfUDPResult
-					if jerr := json.Unmarshal(out, &r); jerr != nil || r.Error != "" || r.End.Sum.Packets == 0 || hang != nil {
+					if jerr := json.Unmarshal(out, &r); jerr != nil || r.Error != "" || r.End.Sum.Packets == 0 || hung {
 						recv[impl.name+"|"+name] = "did not complete"
 						if impl.bin != pastaBin {
 							continue // upstream's result is only reported
 						}
 						t.Logf("%s output: %s", name, out[max(0, len(out)-2500):])
-						if hang != nil {
-							t.Logf("%s: iperf3 %v; sockets:\n%s", name, hang, diag)
-						}
 						t.Errorf("%s: did not complete: %v %s", name, jerr, r.Error)
 						continue
 					}

@@ -91,28 +91,16 @@ func TestIntegrationUDPIperf(t *testing.T) {
 		args := []string{"iperf3", "-u", "-b", rate, "-l", udpIperfLen, "-t", strconv.Itoa(secs), "--json"}
 		args = append(args, extra...)
 		nsPrefixes := [][]string{hostPrefix, {"nsenter", "-t", strconv.Itoa(im.p.holder), "-n", "--"}}
-		var out []byte
-		var hang *iperfHang
-		var diag string
-		for try := range 2 {
-			var cmd *exec.Cmd
+		label := fmt.Sprintf("%s %s %s", im.name, dir, rate)
+		out, hung := runIperfClient(t, label, func() *exec.Cmd {
 			if dir == "ns→host" {
-				cmd = im.p.cmd(context.Background(), append(args, "-c", uhGw4, "-p", "5201")...)
-			} else {
-				cmd = hostCmd(context.Background(), hostNs, append(args, "-c", "127.0.0.1", "-p", strconv.Itoa(im.port))...)
+				return im.p.cmd(context.Background(), append(args, "-c", uhGw4, "-p", "5201")...)
 			}
-			out, hang, diag = runIperfWatched(cmd, time.Duration(secs+20)*time.Second, nsPrefixes...)
-			if hang == nil || !hang.inUDPConnect() || try > 0 {
-				break
-			}
-			t.Logf("%s %s %s: iperf3 %v; sockets:\n%s\ntrying once more", im.name, dir, rate, hang, diag)
-		}
+			return hostCmd(context.Background(), hostNs, append(args, "-c", "127.0.0.1", "-p", strconv.Itoa(im.port))...)
+		}, time.Duration(secs+20)*time.Second, true, nsPrefixes...)
 		var r iperfUDPResult
-		if jerr := json.Unmarshal(out, &r); jerr != nil || r.Error != "" || r.End.Sum.Packets == 0 || hang != nil {
-			if hang != nil {
-				t.Logf("%s %s %s: iperf3 %v; sockets:\n%s", im.name, dir, rate, hang, diag)
-			}
-			return r, fmt.Errorf("%s %s %s: did not complete: %v %s", im.name, dir, rate, jerr, r.Error)
+		if jerr := json.Unmarshal(out, &r); jerr != nil || r.Error != "" || r.End.Sum.Packets == 0 || hung {
+			return r, fmt.Errorf("%s: did not complete: %v %s", label, jerr, r.Error)
 		}
 		return r, nil
 	}
