@@ -92,8 +92,9 @@
 // worker is never the thread group leader: /proc/PID/ns/net of pasta shows
 // the host's namespace, as tools expect. Each Do is a round trip between
 // two threads (two futex wake-ups); Pool makes the sockets of spliced
-// connections PoolBatch at a time, so that a connection from the host's
-// loopback into the namespace does not pay one, as passt's ns_sock_pool.
+// connections and flows PoolBatch at a time, so that a TCP connection or
+// UDP flow from the host's loopback into the namespace does not pay one,
+// as passt's ns_sock_pool.
 //
 // The tap (OpenTap, after tap_ns_tun() in passt) is IFF_TAP|IFF_NO_PI,
 // with IFF_VNET_HDR unless TapOffloadEnv (GOPASST_TAP_OFFLOAD, passed by

@@ -19,8 +19,9 @@ const maxPoolKinds = 4
 // Pool hands out sockets made inside the worker's namespace, PoolBatch
 // at a time. Every Worker.Socket is a round trip to the worker's thread:
 // two thread wake-ups (futex) and, on a busy machine, two trips through
-// the scheduler, which set the connection rate of pasta's splice path
-// from the host's loopback into the namespace. The pool pays that once
+// the scheduler, which set the rate at which pasta's splice paths from
+// the host's loopback into the namespace open TCP connections and UDP
+// flows. The pool pays that once
 // per PoolBatch sockets, as passt's ns_sock_pool does (its refill
 // clones a thread into the namespace). A Pool is used by one goroutine.
 type Pool struct {
@@ -40,7 +41,7 @@ func NewPool(w *Worker) *Pool { return &Pool{w: w} }
 
 // Socket returns a socket of the kind asked for, made inside the
 // namespace: from the stock, refilled with PoolBatch new ones when empty.
-// It fits splice.Config.NsConnect.
+// It fits splice.Config.NsConnect and udp.Config.NsConnect.
 func (p *Pool) Socket(domain, typ, proto int) (int, error) {
 	k := p.kind(domain, typ, proto)
 	if k == nil {

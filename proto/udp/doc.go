@@ -46,10 +46,11 @@
 //     address and port, listener index). The same path serves, the other
 //     way, datagrams from the host's loopback to a -u listener without
 //     a target address (pasta, Config.SpliceLoopback, unless
-//     --no-splice): the flow's socket is opened inside the namespace and
-//     connect()ed to fwd.SpliceDestination (the namespace's address, or
-//     its loopback with --host-lo-to-ns-lo), as passt's
-//     fwd_nat_from_host() for PIF_SPLICE.
+//     --no-splice): the flow's socket is opened inside the namespace
+//     (Config.NsConnect: in pasta a netns.Pool, which makes them in
+//     batches) and connect()ed to fwd.SpliceDestination (the
+//     namespace's address, or its loopback with --host-lo-to-ns-lo), as
+//     passt's fwd_nat_from_host() for PIF_SPLICE.
 //
 // Automatic forwarding (pasta's -u auto and -U auto, fwd.Auto): Opener
 // opens and closes the listeners of one side at run time, in free slots

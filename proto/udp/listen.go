@@ -133,13 +133,25 @@ func openBound(l *policy.Listener, bind netip.Addr, sock fwd.SocketFunc) (fd int
 // socket opens a non-blocking UDP socket in the host's namespace or, for
 // ns, in the target namespace.
 func (h *Handler) socket(v6, ns bool) (int, error) {
-	af := unix.AF_INET
-	if v6 {
-		af = unix.AF_INET6
-	}
-	typ := unix.SOCK_DGRAM | unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
+	af, typ := sockKind(v6)
 	if ns {
 		return h.nsSock(af, typ, unix.IPPROTO_UDP)
 	}
 	return unix.Socket(af, typ, unix.IPPROTO_UDP)
+}
+
+// nsFlowSocket opens the namespace socket of a flow spliced from the
+// host's loopback, through Config.NsConnect.
+func (h *Handler) nsFlowSocket(v6 bool) (int, error) {
+	af, typ := sockKind(v6)
+	return h.nsConn(af, typ, unix.IPPROTO_UDP)
+}
+
+// sockKind is the domain and type of the handler's sockets.
+func sockKind(v6 bool) (af, typ int) {
+	af = unix.AF_INET
+	if v6 {
+		af = unix.AF_INET6
+	}
+	return af, unix.SOCK_DGRAM | unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC
 }

@@ -284,7 +284,13 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPo
 		}
 	}
 	v6 := to.Is6()
-	fd, err := h.socket(v6, !l.ns)
+	var fd int
+	var err error
+	if l.ns {
+		fd, err = h.socket(v6, false)
+	} else {
+		fd, err = h.nsFlowSocket(v6)
+	}
 	if err != nil {
 		closeGate()
 		h.drop(DropSocket)

@@ -47,6 +47,10 @@ type Config struct {
 	// NsSocket opens a socket inside the namespace; nil in passt mode,
 	// where NsInbound must be empty.
 	NsSocket func(domain, typ, proto int) (int, error)
+	// NsConnect opens the namespace socket of a flow spliced from the
+	// host's loopback (netns.Pool.Socket, which makes them in batches);
+	// NsSocket if nil.
+	NsConnect func(domain, typ, proto int) (int, error)
 	// SpliceLoopback (pasta, unless --no-splice; needs NsSocket): a
 	// datagram from the host's loopback to a -u listener with no target
 	// address goes to the namespace socket to socket (see
@@ -99,6 +103,7 @@ type Handler struct {
 	tap      flow.Tap
 	mapper   hostMapper
 	nsSock   func(domain, typ, proto int) (int, error)
+	nsConn   func(domain, typ, proto int) (int, error) // Config.NsConnect or NsSocket
 	// spliceLo, loToLo: Config.SpliceLoopback (with NsSocket), HostLoToNsLo.
 	spliceLo, loToLo bool
 	log              *slog.Logger
@@ -169,10 +174,13 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h := &Handler{
 		n: cfg.Net, poller: cfg.Poller, tap: cfg.Tap, mapper: fwd.NAT{Net: cfg.Net},
-		nsSock: cfg.NsSocket, log: cfg.Log, gate: cfg.Gate, tbl: newTable(capacity, cfg.Budget),
+		nsSock: cfg.NsSocket, nsConn: cfg.NsConnect, log: cfg.Log, gate: cfg.Gate, tbl: newTable(capacity, cfg.Budget),
 		spliceLo: cfg.SpliceLoopback && cfg.NsSocket != nil, loToLo: cfg.HostLoToNsLo,
 		timeout:       int64(cfg.Timeout),
 		streamTimeout: int64(cfg.StreamTimeout),
+	}
+	if h.nsConn == nil {
+		h.nsConn = h.nsSock
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))

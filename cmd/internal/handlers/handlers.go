@@ -34,8 +34,8 @@ type Config struct {
 	// Nil in passt mode.
 	NsSocket func(domain, typ, proto int) (int, error)
 	// NsPool, with NsSocket, makes the namespace sides of the -t
-	// connections spliced from the host's loopback, in batches; Set.Close
-	// closes its stock. Nil: NsSocket makes each.
+	// connections and -u flows spliced from the host's loopback, in
+	// batches; Set.Close closes its stock. Nil: NsSocket makes each.
 	NsPool *netns.Pool
 	// TCPPrebound and UDPPrebound, if not empty, are the -t and -u
 	// listening sockets, bound by passt's launcher in the order of
@@ -129,6 +129,9 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		}
 		if cfg.NsSocket != nil {
 			uc.NsInbound, uc.NsSocket = p.UDPOut.Listeners(), cfg.NsSocket
+			if cfg.NsPool != nil {
+				uc.NsConnect = cfg.NsPool.Socket
+			}
 			uc.SpliceLoopback, uc.HostLoToNsLo = !p.NoSplice, p.HostLoToNsLo
 		}
 		uh, err := udp.New(uc)
