@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# bench/rr-placement.sh [-n REPS] [-c COUNT] [BIN [REF]]: the 1-byte TCP
+# request/response round trip through pasta's tap (in-tap: a host client
+# to the host's address, -t PORT, the server in the namespace), gopasst
+# against upstream pasta 2026, with the tool, the client and the server
+# placed on fixed CPUs, and unpinned. On a 2-CPU guest the unpinned RR
+# mean of either tool falls in one of a few modes (about 60, 78 and 90 µs
+# here) set by where the scheduler happens to put the three processes,
+# and a repetition stays in its mode: this shows each placement apart.
+#
+#   bench/rr-placement.sh               # bin/pasta against ../shared/bench/ref/pasta
+#   bench/rr-placement.sh -n 5 -c 50000
+#
+# Placements (E tool, C client, S server; CPUs 0 and 1): "free" (no
+# pinning), "ECS|-" (all on CPU 0), "E|CS", "EC|S", "ES|C". Each
+# repetition starts a fresh tool, namespace and server, pins the tool's
+# every thread (taskset -a) and the two python processes, makes 2,000
+# round trips to warm up, then COUNT (default 20,000) timed ones. The
+# namespace is the test's own (unshare, held by a capability-less sleep)
+# inside a "host" namespace of this script's with a veth whose address
+# (10.200.0.1) the client connects to; tools run as in netbench.sh (-f -q
+# --runas 0 --config-net). Root, 2 CPUs or more. Holds
+# /tmp/gopasst-bench.lock for each repetition.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+export PATH="/usr/local/go/bin:$PATH"
+
+reps=3 count=20000
+while getopts "n:c:" o; do
+    case $o in
+    n) reps=$OPTARG ;; c) count=$OPTARG ;;
+    *) sed -n '3,26p' "$0"; exit 1 ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ "$(id -u)" = 0 ] || { echo "rr-placement: needs root" >&2; exit 2; }
+[ "$(nproc)" -ge 2 ] || { echo "rr-placement: needs 2 CPUs" >&2; exit 2; }
+if [ -z "${RR_PLACEMENT_INNER:-}" ]; then
+    # The "host" side gets a namespace of its own, as in netbench.sh.
+    exec unshare --net env RR_PLACEMENT_INNER=1 bash "$0" -n "$reps" -c "$count" "$@"
+fi
+bin=${1:-}
+if [ -z "$bin" ]; then
+    ./dev build >/dev/null
+    bin=$PWD/bin/pasta
+fi
+ref=${2:-}
+if [ -z "$ref" ]; then
+    shared=$(readlink -f ../shared 2>/dev/null || true)
+    [ -d "$shared" ] || shared=$(readlink -f ../../shared)
+    ref=$shared/bench/ref/pasta
+    # ref/pasta may be a link stored as a file holding the target's name.
+    if [ ! -x "$ref" ] && [ "$(wc -c <"$ref")" -lt 256 ]; then
+        ref=$(dirname "$ref")/$(tr -d '\n' <"$ref")
+    fi
+fi
+work=$(mktemp -d)
+# Both run as "pasta" (argv[0] picks the mode).
+mkdir "$work/go" "$work/up"
+ln -s "$(readlink -f "$bin")" "$work/go/pasta"
+ln -s "$(readlink -f "$ref")" "$work/up/pasta"
+
+ip link set lo up
+ip link add rrp0 type veth peer name rrp1
+ip addr add 10.200.0.1/24 dev rrp0
+ip link set rrp0 up
+ip link set rrp1 up
+ip route add default via 10.200.0.254
+
+res=$work/results
+all=0-$(($(nproc) - 1)) # "free": every CPU
+nsp="" tp="" srv=""
+cleanup() {
+    local p
+    for p in $tp $srv $nsp; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+server='
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1)
+c, _ = s.accept()
+while True:
+    b = c.recv(1)
+    if not b: break
+    c.sendall(b)
+'
+client='
+import socket, sys, time
+s = socket.create_connection(("10.200.0.1", int(sys.argv[1])), timeout=10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for _ in range(2000):
+    s.sendall(b"x"); s.recv(1)
+n = int(sys.argv[2]); t = time.perf_counter()
+for _ in range(n):
+    s.sendall(b"x")
+    if not s.recv(1): raise SystemExit("closed")
+print("%.2f" % ((time.perf_counter() - t) / n * 1e6))
+'
+
+# one IMPL PLACEMENT: appends "PLACEMENT IMPL MEAN_US" to $res.
+one() {
+    local impl=$1 pl=$2 e c s port=$((21000 + RANDOM % 4000)) pid us
+    case $pl in
+    free) e=$all c=$all s=$all ;;
+    "ECS|-") e=0 c=0 s=0 ;;
+    "E|CS") e=0 c=1 s=1 ;;
+    "EC|S") e=0 c=0 s=1 ;;
+    "ES|C") e=0 c=1 s=0 ;;
+    esac
+    unshare --net -- setpriv --bounding-set=-all --inh-caps=-all sleep 120 &
+    nsp=$!
+    sleep 0.2
+    nsenter -t "$nsp" -n ip link set lo up
+    rm -f "$work/pid"
+    "$work/$impl/pasta" -f -q --runas 0 --config-net -t "$port" -P "$work/pid" \
+        --netns "/proc/$nsp/ns/net" > "$work/tool.log" 2>&1 &
+    tp=$!
+    for _ in $(seq 100); do [ -s "$work/pid" ] && break; sleep 0.1; done
+    pid=$(< "$work/pid")
+    sleep 0.5
+    # every thread of the launcher and of the engine process
+    taskset -a -p -c "$e" "$tp" > /dev/null
+    taskset -a -p -c "$e" "$pid" > /dev/null
+    nsenter -t "$nsp" -n taskset -c "$s" timeout 100 python3 -c "$server" "$port" &
+    srv=$!
+    sleep 0.5
+    us=$(taskset -c "$c" timeout 100 python3 -c "$client" "$port" "$count" 2>> "$work/client.err" || echo FAIL)
+    for p in $tp $srv $nsp; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    tp="" srv="" nsp=""
+    echo "$pl $impl $us" >> "$res"
+}
+
+echo "bench/rr-placement.sh -n $reps -c $count: $(readlink -f "$bin") against $(readlink -f "$ref"), $(uname -r), $(nproc) CPUs"
+for pl in free "ECS|-" "E|CS" "EC|S" "ES|C"; do
+    for _ in $(seq "$reps"); do
+        for impl in go up; do
+            {
+                flock 8
+                one "$impl" "$pl"
+            } 8> /tmp/gopasst-bench.lock
+        done
+    done
+done
+
+# Per placement: every repetition, the median of each tool, and gopasst's
+# median over upstream's.
+echo
+echo "| placement (E tool, C client, S server; CPU 0 \\| CPU 1) | gopasst µs | upstream µs | gopasst median | upstream median | ratio |"
+echo "|---|---|---|---|---|---|"
+python3 - "$res" <<'PY'
+import statistics, sys
+rows = {}
+order = []
+for line in open(sys.argv[1]):
+    pl, impl, us = line.split()
+    if pl not in rows:
+        rows[pl] = {"go": [], "up": []}
+        order.append(pl)
+    if us != "FAIL":
+        rows[pl][impl].append(float(us))
+for pl in order:
+    g, u = rows[pl]["go"], rows[pl]["up"]
+    gm = statistics.median(g) if g else float("nan")
+    um = statistics.median(u) if u else float("nan")
+    print("| %s | %s | %s | %.1f | %.1f | %.2f |" % (pl.replace("|", "\\|"),
+          " ".join("%.1f" % x for x in g), " ".join("%.1f" % x for x in u), gm, um, gm / um))
+PY
+if [ -s "$work/client.err" ]; then
+    echo
+    echo "client errors:"
+    head -5 "$work/client.err"
+fi
