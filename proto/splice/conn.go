@@ -294,12 +294,18 @@ func (h *Handler) relay(idx, from int) bool {
 				c.ev |= finRcvd(from)
 			}
 			c.queued[from] += n
-			// A short read found the socket empty (or the pipe's
-			// slots full): once the pipe is drained, level-triggered
-			// epoll says whether there is more, which saves the
-			// read that would only return EAGAIN (one system call
-			// in three per message of a request/response exchange).
-			short = level && n > 0 && n < want
+			// A short, small read found the socket empty (or the
+			// pipe's slots full): once the pipe is drained,
+			// level-triggered epoll says whether there is more,
+			// which saves the read that would only return EAGAIN
+			// (one system call in three per message of a
+			// request/response exchange). After a large read the
+			// sender is streaming and more is likely there by the
+			// time the pipe is drained: read again, and go back to
+			// epoll only when the socket is empty or the rounds are
+			// spent (a wake-up per read costs an epoll_pwait and a
+			// turn of the loop for every few hundred KiB).
+			short = level && n > 0 && n < want && n < streamRead
 		case unix.EINTR:
 		case unix.EAGAIN:
 			// Socket empty, or pipe full: drain, or stop.

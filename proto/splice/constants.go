@@ -22,6 +22,10 @@ const (
 
 	// maxRounds bounds the pipe-fulls moved per direction per wake-up.
 	maxRounds = 16
+	// streamRead is the read size from which relay takes the sender
+	// for streaming and reads again before waiting (passt goes on
+	// after reads of a tenth of its pipe or more).
+	streamRead = 64 << 10
 	// maxRoundsAfterFin bounds the same once our FIN was sent to the
 	// sender, whose socket then holds a finite amount of data.
 	maxRoundsAfterFin = 1 << 20

@@ -41,9 +41,13 @@
 // sending socket, so a slow reader stops the writer through TCP's own
 // window instead of a busy loop. EPOLLIN is level-triggered; each wake-up
 // moves a bounded number of pipe-fulls per direction, and stops reading
-// after a read that took less than it asked for (the socket was empty):
-// epoll says whether more came, so a small message costs two splice(2)
-// calls, not three with the last one returning EAGAIN.
+// after a read that took less than it asked for and less than
+// streamRead (64 KiB; the socket was empty): epoll says whether more
+// came, so a small message costs two splice(2) calls, not three with the
+// last one returning EAGAIN. After a larger read the sender is streaming
+// and the loop reads again once the pipe is drained, as passt does after
+// reads of a tenth of its pipe: a bulk transfer then waits in epoll once
+// per 5-6 MB instead of once per 1.5 MB.
 //
 // # Events and states
 //
