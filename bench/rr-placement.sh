@@ -41,26 +41,9 @@ if [ -z "${RR_PLACEMENT_INNER:-}" ]; then
     # The "host" side gets a namespace of its own, as in netbench.sh.
     exec unshare --net env RR_PLACEMENT_INNER=1 bash "$0" -n "$reps" -c "$count" "$@"
 fi
-bin=${1:-}
-if [ -z "$bin" ]; then
-    ./dev build >/dev/null
-    bin=$PWD/bin/pasta
-fi
-ref=${2:-}
-if [ -z "$ref" ]; then
-    shared=$(readlink -f ../shared 2>/dev/null || true)
-    [ -d "$shared" ] || shared=$(readlink -f ../../shared)
-    ref=$shared/bench/ref/pasta
-    # ref/pasta may be a link stored as a file holding the target's name.
-    if [ ! -x "$ref" ] && [ "$(wc -c <"$ref")" -lt 256 ]; then
-        ref=$(dirname "$ref")/$(tr -d '\n' <"$ref")
-    fi
-fi
 work=$(mktemp -d)
-# Both run as "pasta" (argv[0] picks the mode).
-mkdir "$work/go" "$work/up"
-ln -s "$(readlink -f "$bin")" "$work/go/pasta"
-ln -s "$(readlink -f "$ref")" "$work/up/pasta"
+. bench/tools.sh
+tool_dirs "$work" "$@"
 
 ip link set lo up
 ip link add rrp0 type veth peer name rrp1
@@ -137,7 +120,7 @@ one() {
     echo "$pl $impl $us" >> "$res"
 }
 
-echo "bench/rr-placement.sh -n $reps -c $count: $(readlink -f "$bin") against $(readlink -f "$ref"), $(uname -r), $(nproc) CPUs"
+echo "bench/rr-placement.sh -n $reps -c $count: $(readlink -f "$work/go/pasta") against $(readlink -f "$work/up/pasta"), $(uname -r), $(nproc) CPUs"
 for pl in free "ECS|-" "E|CS" "EC|S" "ES|C"; do
     for _ in $(seq "$reps"); do
         for impl in go up; do

@@ -34,26 +34,9 @@ while getopts "n:t:" o; do
 done
 shift $((OPTIND - 1))
 [ "$(id -u)" = 0 ] || { echo "splice-ab: needs root" >&2; exit 2; }
-bin=${1:-}
-if [ -z "$bin" ]; then
-    ./dev build >/dev/null
-    bin=$PWD/bin/pasta
-fi
 work=$(mktemp -d)
-ref=${2:-}
-if [ -z "$ref" ]; then
-    shared=$(readlink -f ../shared 2>/dev/null || true)
-    [ -d "$shared" ] || shared=$(readlink -f ../../shared)
-    ref=$shared/bench/ref/pasta
-    # ref/pasta may be a link stored as a file holding the target's name.
-    if [ ! -x "$ref" ] && [ "$(wc -c <"$ref")" -lt 256 ]; then
-        ref=$(dirname "$ref")/$(tr -d '\n' <"$ref")
-    fi
-fi
-# Both run as "pasta" (argv[0] picks the mode).
-ln -s "$(readlink -f "$bin")" "$work/gopasst-pasta" && mkdir "$work/go" "$work/up"
-ln -s "$work/gopasst-pasta" "$work/go/pasta"
-ln -s "$(readlink -f "$ref")" "$work/up/pasta"
+. bench/tools.sh
+tool_dirs "$work" "$@"
 
 res=$work/results
 nsp="" tp=""
@@ -118,7 +101,7 @@ one() {
     echo "$path${rev:+ $rev} $impl ${gbps:-0} $(awk -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {print t / hz}')" >> "$res"
 }
 
-echo "bench/splice-ab.sh -n $reps -t $secs: $(readlink -f "$bin") against $(readlink -f "$ref"), $(uname -r), $(nproc) CPUs"
+echo "bench/splice-ab.sh -n $reps -t $secs: $(readlink -f "$work/go/pasta") against $(readlink -f "$work/up/pasta"), $(uname -r), $(nproc) CPUs"
 for path in in out; do
     for rev in "" -R; do
         for _ in $(seq "$reps"); do
