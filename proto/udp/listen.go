@@ -130,13 +130,9 @@ func openBound(l *policy.Listener, bind netip.Addr, sock fwd.SocketFunc) (fd int
 	return fd, v6, err
 }
 
-// socket opens a non-blocking UDP socket in the host's namespace or, for
-// ns, in the target namespace.
-func (h *Handler) socket(v6, ns bool) (int, error) {
+// socket opens a non-blocking UDP socket in the host's namespace.
+func (h *Handler) socket(v6 bool) (int, error) {
 	af, typ := sockKind(v6)
-	if ns {
-		return h.nsSock(af, typ, unix.IPPROTO_UDP)
-	}
 	return unix.Socket(af, typ, unix.IPPROTO_UDP)
 }
 

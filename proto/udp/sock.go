@@ -287,7 +287,7 @@ func (h *Handler) openSplice(k *flowKey, hash uint64, i int, client netip.AddrPo
 	var fd int
 	var err error
 	if l.ns {
-		fd, err = h.socket(v6, false)
+		fd, err = h.socket(v6)
 	} else {
 		fd, err = h.nsFlowSocket(v6)
 	}

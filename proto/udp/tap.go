@@ -108,7 +108,7 @@ func (h *Handler) openOut(k *flowKey, hash uint64, f *l2.Frame) int {
 		return -1
 	}
 	gateClose := func() { h.gate.Close(policy.ProtoUDP, audit.Outbound, guestEnd, hostEnd, h.now, h.now, 0, 0) }
-	fd, err := h.socket(k.v6, false)
+	fd, err := h.socket(k.v6)
 	if err != nil {
 		gateClose()
 		h.drop(DropSocket)
