@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
@@ -59,11 +61,11 @@ func decode(data string, into *Config) error {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
 			if pe.LastKey != "" {
-				return fmt.Errorf("line %d: key %q: %s", pe.Position.Line, pe.LastKey, pe.Message)
+				return fmt.Errorf("line %d: key %q: %s", pe.Position.Line, pe.LastKey, oneLine(pe.Message))
 			}
-			return fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+			return fmt.Errorf("line %d: %s", pe.Position.Line, oneLine(pe.Message))
 		}
-		return err // already "toml: line N (last key ...): ..."
+		return errors.New(oneLine(err.Error())) // already "toml: line N (last key ...): ..."
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0]
@@ -194,6 +196,18 @@ func decode(data string, into *Config) error {
 	}
 	*into = c
 	return nil
+}
+
+// oneLine escapes the control characters of a decoder's message, as Go
+// string literals do, so that the error stays one log line: the TOML
+// lexer quotes the text it stopped at, a newline included ("not a binary
+// number: '0b\n'").
+func oneLine(msg string) string {
+	if !strings.ContainsFunc(msg, unicode.IsControl) {
+		return msg
+	}
+	q := strconv.Quote(msg)
+	return q[1 : len(q)-1]
 }
 
 // keyLine finds the line (from 1) where key is set, by a light scan of the

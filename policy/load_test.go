@@ -117,6 +117,7 @@ func TestLoadErrors(t *testing.T) {
 		{"ns ports in passt", ModePasst, "tcp_ns_ports = [\"22\"]\n", []string{`"tcp_ns_ports"`}},
 		{"passt key in pasta", ModePasta, "socket = \"/tmp/s\"\n", []string{`"socket"`, "pasta mode"}},
 		{"syntax", ModePasst, "mtu = \n", []string{"line 1"}},
+		{"newline in lexer message", ModePasst, "mtu = 0b\n0\n", []string{`"mtu"`, "line 1", `'0b\n'`}},
 		{"bad iface", ModePasst, "interface = \"a/b\"\n", []string{`"interface"`}},
 		{"both only", ModePasst, "ipv4_only = true\nipv6_only = true\n", []string{"ipv6_only", "line 2"}},
 	}
@@ -131,6 +132,9 @@ func TestLoadErrors(t *testing.T) {
 			err := Load(p, c)
 			if err == nil {
 				t.Fatalf("Load succeeded: %+v", c)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q spans lines", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
