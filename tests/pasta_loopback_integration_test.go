@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,37 @@ func TestIntegrationPastaLoopbackSplice(t *testing.T) {
 			out, err := curlIn(hostNs, fmt.Sprintf("http://127.0.0.1:%d/", port))
 			if reached := err == nil && strings.HasPrefix(out, "from 127.0.0.1"); reached != lo2lo {
 				t.Errorf("namespace loopback service reached: %v (%v: %q), want %v", reached, err, out, lo2lo)
+			}
+		})
+	}
+}
+
+// TestIntegrationPastaOutboundNoSplice: -T and -U forward the namespace's
+// loopback ports to the host's loopback with and without --no-splice,
+// which only concerns inbound traffic (upstream's "bypass path for
+// inbound, local traffic"): a client in the namespace reaches a service
+// on the host's 127.0.0.1 and ::1, which sees it come from its own
+// loopback.
+func TestIntegrationPastaOutboundNoSplice(t *testing.T) {
+	const port = 5312
+	for _, extra := range [][]string{nil, {"--no-splice"}} {
+		t.Run(fmt.Sprint(extra), func(t *testing.T) {
+			hostNs := udpHostNs(t)
+			whoamiServers(t, udpNsSocket(t, hostNsPath(hostNs)), "::", port)
+			args := append([]string{"-t", "none", "-u", "none", "-T", fmt.Sprint(port), "-U", fmt.Sprint(port)}, extra...)
+			p := startPastaNs(t, hostNs, pastaBin, "gopasst", args...)
+			nsSock := udpNsSocket(t, p.nsPath())
+			for _, lo := range []string{"127.0.0.1", "::1"} {
+				dst := netip.AddrPortFrom(netip.MustParseAddr(lo), port)
+				out, err := exec.Command("nsenter", "--net="+p.nsPath(), "curl", "-sS", "-g",
+					"--max-time", "5", "http://"+dst.String()+"/").CombinedOutput()
+				if err != nil || !strings.HasPrefix(string(out), "from "+lo) {
+					t.Errorf("TCP to %v: %v: %q, want from %s", dst, err, out, lo)
+				}
+				reply, err := udpAsk(t, nsSock, dst, "hi")
+				if err != nil || !strings.HasPrefix(reply, "hi from "+lo) {
+					t.Errorf("UDP to %v: %v: %q, want from %s", dst, err, reply, lo)
+				}
 			}
 		})
 	}

@@ -30,7 +30,7 @@ type Config struct {
 	Gate *egress.Gate
 	Log  *slog.Logger
 	// NsSocket opens a socket inside the guest's namespace (pasta): the
-	// -U listeners, and unless Policy.NoSplice the -T ones, live there.
+	// -T and -U listeners live there.
 	// Nil in passt mode.
 	NsSocket func(domain, typ, proto int) (int, error)
 	// NsPool, with NsSocket, makes the namespace sides of the -t
@@ -62,7 +62,7 @@ type Set struct {
 
 // Add creates the handlers cfg asks for and adds them to e, in this
 // order: the link services (proto/linksvc: ARP; NDP, DHCP and DHCPv6
-// unless switched off), in pasta the splice handler (-T, and -t
+// unless switched off), in pasta the splice handler (-T, and the -t
 // connections from the host's loopback unless --no-splice), TCP (with the
 // -t listeners), UDP (-u, and in pasta -U and the -u datagrams from the
 // host's loopback) and ICMP echo. On error it closes those it made.
@@ -82,10 +82,12 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			return fail(err)
 		}
 	}
-	if !n.NoTCP && cfg.NsSocket != nil && !p.NoSplice {
+	if !n.NoTCP && cfg.NsSocket != nil {
 		// -T: listeners inside the namespace, relayed socket to socket to
-		// the host's loopback (the tap is not involved); and the -t
-		// connections from the host's loopback, relayed the other way.
+		// the host's loopback (the tap is not involved); and, unless
+		// --no-splice, the -t connections from the host's loopback,
+		// relayed the other way. --no-splice is upstream's "bypass path
+		// for inbound, local traffic": -T keeps its splice path.
 		sc := splice.Config{
 			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
 			NsSocket: cfg.NsSocket, Gate: cfg.Gate, Log: log, Trace: p.Trace,
@@ -108,7 +110,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 			Inbound: p.TCPIn.Listeners(), Prebound: cfg.TCPPrebound, Gate: cfg.Gate, HostLoToNsLo: p.HostLoToNsLo,
 			Log: log, Trace: p.Trace, NoPeekOffset: cfg.NoPeekOffset,
 		}
-		if s.Splice != nil {
+		if s.Splice != nil && !p.NoSplice {
 			tc.Splice = s.Splice
 		}
 		th, err := tcp.New(tc)
