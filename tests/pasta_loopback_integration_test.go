@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +184,57 @@ func TestIntegrationPastaOutboundNoSplice(t *testing.T) {
 				reply, err := udpAsk(t, nsSock, dst, "hi")
 				if err != nil || !strings.HasPrefix(reply, "hi from "+lo) {
 					t.Errorf("UDP to %v: %v: %q, want from %s", dst, err, reply, lo)
+				}
+			}
+		})
+	}
+}
+
+// TestIntegrationPastaFamilyListeners: with -4 (rootlesskit's
+// --ipv4-only), -t and -u listen on the host's IPv4 wildcard only, and -T
+// and -U on the namespace's 127.0.0.1 only, as passt binds no socket of a
+// family it does not serve; without it, -t and -u are dual-stack and -T
+// and -U have both loopbacks. The listeners are read with ss.
+func TestIntegrationPastaFamilyListeners(t *testing.T) {
+	const in, out = 5313, 5314
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		host, ns []string // "ss" local addresses, each for TCP and UDP
+	}{
+		{"both", nil, []string{fmt.Sprintf("*:%d", in)}, []string{fmt.Sprintf("127.0.0.1:%d", out), fmt.Sprintf("[::1]:%d", out)}},
+		{"-4", []string{"-4"}, []string{fmt.Sprintf("0.0.0.0:%d", in)}, []string{fmt.Sprintf("127.0.0.1:%d", out)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hostNs := udpHostNs(t)
+			args := append([]string{"-t", fmt.Sprint(in), "-u", fmt.Sprint(in), "-T", fmt.Sprint(out), "-U", fmt.Sprint(out)}, tc.args...)
+			p := startPastaNs(t, hostNs, pastaBin, "gopasst", args...)
+			for _, side := range []struct {
+				where string
+				argv  []string
+				port  int
+				want  []string
+			}{
+				{"host", []string{"ip", "netns", "exec", hostNs}, in, tc.host},
+				{"namespace", []string{"nsenter", "--net=" + p.nsPath()}, out, tc.ns},
+			} {
+				for _, proto := range []string{"-ltnH", "-lunH"} {
+					argv := append(append([]string{}, side.argv...), "ss", proto, fmt.Sprintf("sport = :%d", side.port))
+					b, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+					if err != nil {
+						t.Fatalf("%v: %v: %s", argv, err, b)
+					}
+					var got []string
+					for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+						if f := strings.Fields(line); len(f) >= 4 {
+							got = append(got, f[3])
+						}
+					}
+					slices.Sort(got)
+					want := slices.Sorted(slices.Values(side.want))
+					if !slices.Equal(got, want) {
+						t.Errorf("%s %s listeners on port %d: %q, want %q", side.where, proto, side.port, got, want)
+					}
 				}
 			}
 		})

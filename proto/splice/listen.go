@@ -42,12 +42,19 @@ func (h *Handler) Listen(l policy.Listener) error {
 		_, err := h.listenOne(l.Bind.Unmap(), l.Iface, l.Port, to, l.ToAddr)
 		return err
 	}
-	port, err4 := h.listenOne(fwd.Loopback(false), l.Iface, l.Port, to, l.ToAddr)
-	if err4 != nil {
-		port = l.Port
+	// The loopback of each family the guest has: the IPv6 socket takes
+	// the port the IPv4 one got (an -T of port 0).
+	port := l.Port
+	var err4, err6 error
+	if !h.noV4 {
+		if port, err4 = h.listenOne(fwd.Loopback(false), l.Iface, l.Port, to, l.ToAddr); err4 != nil {
+			port = l.Port
+		}
 	}
-	_, err6 := h.listenOne(fwd.Loopback(true), l.Iface, port, to, l.ToAddr)
-	if err4 != nil && err6 != nil {
+	if !h.noV6 {
+		_, err6 = h.listenOne(fwd.Loopback(true), l.Iface, port, to, l.ToAddr)
+	}
+	if (h.noV4 || err4 != nil) && (h.noV6 || err6 != nil) {
 		return errors.Join(err4, err6)
 	}
 	if h.trace && (err4 != nil || err6 != nil) {

@@ -23,8 +23,11 @@ type Config struct {
 	// Capacity is the size of the connection table, allocated once;
 	// 0 means 4096. At most 1<<22.
 	Capacity int
-	// Listeners are the -T listeners to open inside the namespace.
-	Listeners []policy.Listener
+	// Listeners are the -T listeners to open inside the namespace: on
+	// their address, else on the loopback of each family but those NoV4
+	// and NoV6 switch off (-6 and -4: the guest has no such family).
+	Listeners  []policy.Listener
+	NoV4, NoV6 bool
 	// NsSocket creates a socket inside the namespace (netns.Worker.Socket).
 	// Required to open listeners.
 	NsSocket func(domain, typ, proto int) (int, error)
@@ -68,7 +71,9 @@ type Handler struct {
 	nsConn   func(domain, typ, proto int) (int, error) // Config.NsConnect or NsSocket
 	log      *slog.Logger
 	trace    bool
-	pipeSize int // bytes set with F_SETPIPE_SZ on every pipe
+	noV4     bool // Config.NoV4: listeners on no IPv4 loopback
+	noV6     bool // Config.NoV6
+	pipeSize int  // bytes set with F_SETPIPE_SZ on every pipe
 	gate     *egress.Gate
 	now      int64 // monotonic time of the current call
 
@@ -113,6 +118,8 @@ func New(cfg Config) (*Handler, error) {
 		nsConn:   cfg.NsConnect,
 		log:      log,
 		trace:    cfg.Trace,
+		noV4:     cfg.NoV4,
+		noV6:     cfg.NoV6,
 		pipeSize: probePipeSize(max(want, minPipeSize)),
 		gate:     cfg.Gate,
 		conns:    make([]conn, capacity),

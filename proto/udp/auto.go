@@ -37,9 +37,15 @@ func (o Opener) Listen(l policy.Listener) error {
 		l.ToPort = l.Port
 	}
 	if o.ns && !l.Bind.IsValid() {
-		err4 := o.h.listen(&l, fwd.Loopback(false), true)
-		err6 := o.h.listen(&l, fwd.Loopback(true), true)
-		if err4 != nil && err6 != nil {
+		// The namespace's loopback of each family the guest has.
+		var err4, err6 error
+		if o.h.hasFamily(false) {
+			err4 = o.h.listen(&l, fwd.Loopback(false), true)
+		}
+		if o.h.hasFamily(true) {
+			err6 = o.h.listen(&l, fwd.Loopback(true), true)
+		}
+		if (err4 != nil || !o.h.hasFamily(false)) && (err6 != nil || !o.h.hasFamily(true)) {
 			return errors.Join(err4, err6)
 		}
 		return nil

@@ -43,12 +43,14 @@ func (h *Handler) listenAll(ls []policy.Listener, ns bool) error {
 		l := &ls[i]
 		if ns && !l.Bind.IsValid() {
 			// -U is forwarding between loopbacks: bind the
-			// namespace's, in both families.
-			if err := try(l, fwd.Loopback(false)); err != nil {
-				return err
-			}
-			if err := try(l, fwd.Loopback(true)); err != nil {
-				return err
+			// namespace's, in each family the guest has.
+			for _, v6 := range []bool{false, true} {
+				if !h.hasFamily(v6) {
+					continue
+				}
+				if err := try(l, fwd.Loopback(v6)); err != nil {
+					return err
+				}
 			}
 			continue
 		}
@@ -71,7 +73,7 @@ func (h *Handler) listen(l *policy.Listener, bind netip.Addr, ns bool) error {
 	if ns {
 		sock = h.nsSock
 	}
-	fd, v6, err := openBound(l, bind, sock)
+	fd, v6, err := openBound(l, bind, sock, h.n.HasV4(), h.n.HasV6())
 	if err != nil {
 		return err
 	}
@@ -103,19 +105,30 @@ func (h *Handler) register(l *policy.Listener, fd int, v6, ns, borrowed bool) er
 }
 
 // BindInbound opens and binds the host-side socket of a -u listener, as
-// the handler itself would. The result is for Config.Prebound.
-func BindInbound(l policy.Listener) (int, error) {
-	fd, _, err := openBound(&l, l.Bind, nil)
+// the handler itself would for a guest with the families hasV4 and
+// hasV6. The result is for Config.Prebound.
+func BindInbound(l policy.Listener, hasV4, hasV6 bool) (int, error) {
+	fd, _, err := openBound(&l, l.Bind, nil, hasV4, hasV6)
 	return fd, err
 }
 
 // openBound opens a UDP socket with sock (nil: socket(2) here) bound for
-// l to bind. An invalid or unspecified IPv6 bind address gives a
-// dual-stack socket. v6 tells the socket's family.
-func openBound(l *policy.Listener, bind netip.Addr, sock fwd.SocketFunc) (fd int, v6 bool, err error) {
+// l to bind. No address or "::" gives, as passt's udp_sock_init, a
+// dual-stack socket when the guest has both families (hasV4, hasV6),
+// else a socket of the one it has; an address is bound as given. v6
+// tells the socket's family.
+func openBound(l *policy.Listener, bind netip.Addr, sock fwd.SocketFunc, hasV4, hasV6 bool) (fd int, v6 bool, err error) {
 	bind = bind.Unmap()
-	v6 = !bind.Is4()
-	dual := !bind.IsValid() || (v6 && bind.IsUnspecified())
+	wild := !bind.IsValid() || bind == netip.IPv6Unspecified()
+	dual := wild && hasV4 && hasV6
+	switch {
+	case dual:
+		v6 = true
+	case wild:
+		bind, v6 = netip.Addr{}, !hasV4
+	default:
+		v6 = bind.Is6()
+	}
 	s := fwd.ListenSpec{
 		Type: unix.SOCK_DGRAM, Addr: bind, V6: v6, V6Only: !dual,
 		Iface: l.Iface, Port: l.Port, Setup: setBufs, Socket: sock, Freebind: l.Freebind,
@@ -128,6 +141,14 @@ func openBound(l *policy.Listener, bind netip.Addr, sock fwd.SocketFunc) (fd int
 		fd, err = fwd.Listen(s)
 	}
 	return fd, v6, err
+}
+
+// hasFamily reports whether the guest has IPv6 (v6) or IPv4.
+func (h *Handler) hasFamily(v6 bool) bool {
+	if v6 {
+		return h.n.HasV6()
+	}
+	return h.n.HasV4()
 }
 
 // socket opens a non-blocking UDP socket in the host's namespace.

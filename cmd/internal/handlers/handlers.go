@@ -89,7 +89,7 @@ func Add(e *engine.Engine, cfg Config) (*Set, error) {
 		// relayed the other way. --no-splice is upstream's "bypass path
 		// for inbound, local traffic": -T keeps its splice path.
 		sc := splice.Config{
-			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(),
+			Poller: e.Poller(), Listeners: p.TCPOut.Listeners(), NoV4: !n.HasV4(), NoV6: !n.HasV6(),
 			NsSocket: cfg.NsSocket, Gate: cfg.Gate, Log: log, Trace: p.Trace,
 		}
 		if cfg.NsPool != nil {

@@ -228,7 +228,7 @@ func bindForwards(cfg *policy.Config, ho *handover) error {
 	}
 	if !n.NoUDP {
 		for _, l := range cfg.UDPIn.Listeners() {
-			fd, err := udp.BindInbound(l)
+			fd, err := udp.BindInbound(l, n.HasV4(), n.HasV6())
 			if err != nil {
 				return fmt.Errorf("couldn't listen on requested ports: -u %d: %w", l.Port, err)
 			}
