@@ -255,7 +255,9 @@ func resolveDNS(cfg *policy.Config, resolvers []netip.Addr, f *Family, v6 bool) 
 			dns = append(dns, a)
 		}
 	}
-	fromHost := len(cfg.DNS) == 0
+	// The host's resolvers of this family, unless -D gave some of it
+	// (passt's dns4_set, dns6_set).
+	fromHost := len(dns) == 0
 	for _, ns := range resolvers {
 		ns = ns.Unmap()
 		if ns.Is6() != v6 {

@@ -114,6 +114,16 @@ func TestResolve(t *testing.T) {
 			n.V6.DNS = []netip.Addr{a("2001:db8::5353")}
 			n.Search = []string{"example.org"}
 		})},
+		{"-D of one family: the other's from the host", passt(func(c *policy.Config) {
+			c.DNS = []netip.Addr{a("198.51.100.53")}
+		}), func() HostInfo {
+			h := homeHost()
+			h.Resolvers = []netip.Addr{a("192.0.2.53"), a("2001:db8::53")}
+			return h
+		}(), base(func(n *Net) {
+			n.V4.DNS, n.V4.DNSForward, n.V4.DNSHost = []netip.Addr{a("198.51.100.53")}, netip.Addr{}, a("192.0.2.53")
+			n.V6.DNS, n.V6.DNSHost = []netip.Addr{a("2001:db8::53")}, a("2001:db8::53")
+		})},
 		{"-D none -S none", passt(func(c *policy.Config) { c.NoDNS, c.NoSearch = true, true }), homeHost(),
 			base(func(n *Net) {
 				n.V4.DNS, n.V4.DNSForward, n.V4.DNSHost, n.Search = nil, netip.Addr{}, netip.Addr{}, nil
