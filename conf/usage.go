@@ -96,7 +96,7 @@ func Usage(mode policy.Mode) string {
 	}
 	w("      --map-host-loopback ADDR  Translate ADDR to refer to host loopback",
 		"                           default: gateway address",
-		"      --map-guest-addr ADDR     Translate ADDR to the host's address",
+		"      --map-guest-addr ADDR     Translate ADDR to the guest's address on the host",
 		"      --dns-forward ADDR   Forward DNS queries sent to ADDR",
 		"      --dns-host ADDR      Host nameserver to direct queries to",
 		"      --no-tcp             Disable TCP protocol handler",

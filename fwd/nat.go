@@ -45,7 +45,8 @@ func isDNSPort(port uint16, udp bool) bool {
 //
 //   - DNSForward, port 53 (or TCP 853) → DNSHost, same port, if DNSHost is set;
 //   - MapHostLo → 127.0.0.1 or ::1;
-//   - MapGuest → HostAddr, the host's own address;
+//   - MapGuest → Addr, the guest's assigned address (-a, by default the
+//     host's own), as passt's --map-guest-addr;
 //   - anything else unchanged.
 //
 // IPv4-mapped IPv6 addresses are treated as IPv4. No allocation.
@@ -57,8 +58,8 @@ func HostDestination(n *guest.Net, dst netip.Addr, port uint16, udp bool) (hostD
 		return f.DNSHost, port
 	case f.MapHostLo.IsValid() && dst == f.MapHostLo:
 		return Loopback(dst.Is6()), port
-	case f.MapGuest.IsValid() && dst == f.MapGuest && f.HostAddr.IsValid():
-		return f.HostAddr, port
+	case f.MapGuest.IsValid() && dst == f.MapGuest && f.Addr.IsValid():
+		return f.Addr, port
 	}
 	return dst, port
 }
@@ -68,7 +69,7 @@ func HostDestination(n *guest.Net, dst netip.Addr, port uint16, udp bool) (hostD
 // HostDestination, as passt's fwd_nat_from_host():
 //
 //   - a loopback address → MapHostLo, if set;
-//   - HostAddr → MapGuest, if set;
+//   - Addr, the guest's assigned address → MapGuest, if set;
 //   - anything else unchanged.
 //
 // A loopback source with no MapHostLo is returned unchanged; the caller
@@ -80,7 +81,7 @@ func GuestSource(n *guest.Net, hostSrc netip.Addr) netip.Addr {
 	switch {
 	case hostSrc.IsLoopback() && f.MapHostLo.IsValid():
 		return f.MapHostLo
-	case f.MapGuest.IsValid() && f.HostAddr.IsValid() && hostSrc == f.HostAddr:
+	case f.MapGuest.IsValid() && f.Addr.IsValid() && hostSrc == f.Addr:
 		return f.MapGuest
 	}
 	return hostSrc

@@ -15,7 +15,7 @@ func testNet() *guest.Net {
 		V4: guest.Family{
 			Addr: a("192.0.2.10"), PrefixLen: 24, Gateway: a("192.0.2.1"),
 			MapHostLo: a("192.0.2.1"), MapGuest: a("169.254.1.2"),
-			DNSForward: a("169.254.1.1"), DNSHost: a("127.0.0.53"), HostAddr: a("192.0.2.10"),
+			DNSForward: a("169.254.1.1"), DNSHost: a("127.0.0.53"), HostAddr: a("192.0.2.99"),
 		},
 		V6: guest.Family{
 			Addr: a("2001:db8::10"), PrefixLen: 64, Gateway: a("fe80::1"),
@@ -42,7 +42,7 @@ func TestHostDestination(t *testing.T) {
 		{"dot udp not", "169.254.1.1", 853, true, "169.254.1.1", 853},
 		{"dns addr other port", "169.254.1.1", 80, false, "169.254.1.1", 80},
 		{"map host lo", "192.0.2.1", 8080, false, "127.0.0.1", 8080},
-		{"map guest", "169.254.1.2", 22, false, "192.0.2.10", 22},
+		{"map guest: the guest's address, not the host's", "169.254.1.2", 22, false, "192.0.2.10", 22},
 		{"other", "198.51.100.7", 443, false, "198.51.100.7", 443},
 		{"mapped v4", "::ffff:192.0.2.1", 80, false, "127.0.0.1", 80},
 		{"v6 map lo", "fe80::1", 80, true, "::1", 80},
@@ -58,14 +58,14 @@ func TestHostDestination(t *testing.T) {
 			}
 		})
 	}
-	// Without DNSHost, DNSForward is not translated; without HostAddr,
+	// Without DNSHost, DNSForward is not translated; without Addr,
 	// MapGuest is not.
 	m := &guest.Net{V4: guest.Family{DNSForward: a("10.0.0.3"), MapGuest: a("10.0.0.4")}}
 	if d, _ := HostDestination(m, a("10.0.0.3"), 53, true); d != a("10.0.0.3") {
 		t.Errorf("DNS without host: %s", d)
 	}
 	if d, _ := HostDestination(m, a("10.0.0.4"), 53, true); d != a("10.0.0.4") {
-		t.Errorf("MapGuest without HostAddr: %s", d)
+		t.Errorf("MapGuest without Addr: %s", d)
 	}
 }
 
@@ -82,7 +82,8 @@ func TestGuestSource(t *testing.T) {
 		{"loopback", "127.0.0.1", 1000, false, "192.0.2.1"},
 		{"loopback other", "127.1.2.3", 1000, false, "192.0.2.1"},
 		{"mapped loopback", "::ffff:127.0.0.1", 1000, false, "192.0.2.1"},
-		{"host addr", "192.0.2.10", 1000, false, "169.254.1.2"},
+		{"guest addr", "192.0.2.10", 1000, false, "169.254.1.2"},
+		{"host addr other than the guest's", "192.0.2.99", 1000, false, "192.0.2.99"},
 		{"other", "198.51.100.7", 443, false, "198.51.100.7"},
 		{"dns reply", "127.0.0.53", 53, true, "169.254.1.1"},
 		{"dns host other port", "127.0.0.53", 54, true, "192.0.2.1"},

@@ -22,12 +22,12 @@ type Family struct {
 	Gateway    netip.Addr   // default router (DHCP option 3; for IPv6, the RA source, link-local)
 	DNS        []netip.Addr // resolvers advertised (DHCP 6, RDNSS 25, DHCPv6 23)
 	MapHostLo  netip.Addr   // guest → this address reaches the host's loopback (--map-host-loopback); invalid = off
-	MapGuest   netip.Addr   // guest → this address reaches the host's own address (--map-guest-addr); invalid = off
+	MapGuest   netip.Addr   // guest → this address reaches Addr on the host (--map-guest-addr); invalid = off
 	DNSForward netip.Addr   // guest → this address, port 53, goes to DNSHost (--dns-forward); invalid = off
 	DNSHost    netip.Addr   // where forwarded DNS queries go (--dns-host)
 	Outbound   netip.Addr   // source address for outbound sockets (-o); invalid = kernel's choice
 	OutboundIf string       // interface outbound sockets are bound to (--outbound-if4/6, SO_BINDTODEVICE), except towards loopback; "" = any
-	HostAddr   netip.Addr   // the host's own address on the outbound interface (target of MapGuest)
+	HostAddr   netip.Addr   // the host's own address on the outbound interface
 }
 
 // Net is the network as the guest sees it. See the package comment.
