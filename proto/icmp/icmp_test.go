@@ -183,7 +183,7 @@ func TestHostDestination(t *testing.T) {
 	n.V4.HostAddr = netip.MustParseAddr("192.0.2.7")
 	tests := []struct{ dst, want string }{
 		{"10.0.2.2", "127.0.0.1"},
-		{"10.0.2.3", "192.0.2.7"},
+		{"10.0.2.3", n.V4.Addr.String()}, // the guest's address (-a), not HostAddr
 		{"198.51.100.1", "198.51.100.1"},
 		{"fd00::2", "::1"},
 		{"fd00::3", "fd00::3"}, // no V6 MapGuest
