@@ -5,6 +5,7 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
@@ -91,6 +92,19 @@ func TestIntegrationPastaRootless(t *testing.T) {
 		want := "0|0 " + strconv.Itoa(int(cred.Uid)) + " 1"
 		if got := lines[len(lines)-2] + "|" + strings.Join(strings.Fields(lines[len(lines)-1]), " "); got != want {
 			t.Errorf("id -u and uid_map: %q, want %q", got, want)
+		}
+	})
+
+	// --runas: the user's own IDs are no switch; another user is refused
+	// at start, as passt's failing setuid(), not ignored.
+	t.Run("runas", func(t *testing.T) {
+		self := fmt.Sprintf("%d:%d", cred.Uid, cred.Gid)
+		if _, errOut, st := runPasta(t, cred, nil, "--runas", self, "--", "true"); st != 0 {
+			t.Errorf("--runas %s (itself): status %d: %s", self, st, errOut)
+		}
+		_, errOut, st := runPasta(t, cred, nil, "--runas", "4242", "--", "true")
+		if st != 1 || !strings.Contains(string(errOut), "--runas 4242") {
+			t.Errorf("--runas 4242: status %d, %q; want 1 and a message naming it", st, errOut)
 		}
 	})
 

@@ -136,8 +136,7 @@ func (p *engineProc) resolve() error {
 	if p.noPeek, err = tcp.PeekOffsetFromEnv(); err != nil {
 		return err
 	}
-	p.runAs, err = runAsIDs(cfg, os.Geteuid() == 0, netns.InitialUserNS(), p.paths.Spawn(),
-		func(msg string) { p.log.Warn(msg) })
+	p.runAs, err = runAsIDs(cfg, os.Geteuid() == 0, netns.InitialUserNS(), p.paths.Spawn())
 	if err != nil {
 		return err
 	}

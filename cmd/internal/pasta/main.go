@@ -112,6 +112,10 @@ func Main(args []string) int {
 		return 1
 	}
 	if netns.Stage() == netns.StageLaunch {
+		if err := checkRunAs(cfg, os.Geteuid(), os.Getegid(), netns.InitialUserNS()); err != nil {
+			fmt.Fprintln(os.Stderr, "pasta:", err)
+			return 1
+		}
 		plan, err := netns.MakePlan(cfg)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "pasta:", err)

@@ -21,13 +21,37 @@ const nobodyID = 65534
 var errRunAsSpawn = errors.New("--runas: not supported when pasta spawns the command " +
 	"(pasta must keep the rights to signal it: it runs as root of a user namespace owned by uid 0)")
 
+// errRunAsUnprivileged is returned for --runas naming another user when
+// pasta cannot switch users.
+var errRunAsUnprivileged = errors.New("cannot switch to another user: pasta was not started as root in the initial user namespace")
+
+// checkRunAs refuses at start, in the process pasta was started as
+// (euid, egid, in the initial user namespace or not), a --runas it cannot
+// honour: only root in the initial user namespace switches users
+// (runAsIDs); elsewhere --runas may only name the user and group pasta
+// already runs as, and any other is an error, where passt's setuid()
+// fails ("Can't set UID").
+func checkRunAs(cfg *policy.Config, euid, egid int, initialUserNS bool) error {
+	if cfg.RunAs == "" || (euid == 0 && initialUserNS) {
+		return nil
+	}
+	ids, err := parseRunAs(cfg.RunAs, user.Lookup, user.LookupGroup)
+	if err != nil {
+		return fmt.Errorf("--runas %s: %w", cfg.RunAs, err)
+	}
+	if int(ids.UID) != euid || int(ids.GID) != egid {
+		return fmt.Errorf("--runas %s: %w", cfg.RunAs, errRunAsUnprivileged)
+	}
+	return nil
+}
+
 // runAsIDs decides which user and group the engine switches to in
 // sandbox.Enter, after the capability bounding set is cleared. Mirrors
 // conf_ugid() in passt's conf.c:
 //
 //   - only when started as root in the initial user namespace: elsewhere
 //     the engine is already unprivileged outside its namespaces, and
-//     --runas is ignored (warn says so);
+//     checkRunAs has made sure that --runas asks for no switch;
 //   - --runas UID[:GID] | LOGIN[:GROUP], numeric or names; a login
 //     without a group takes its primary group, a bare UID the same GID;
 //   - by default nobody (and its group), so that the engine does not run
@@ -37,11 +61,8 @@ var errRunAsSpawn = errors.New("--runas: not supported when pasta spawns the com
 //     namespace that uid 0 owns, and pasta forwards signals to it and kills
 //     it on failure, which it could no longer do as another user. The
 //     engine then stays uid 0, with no capabilities. --runas is an error.
-func runAsIDs(cfg *policy.Config, root, initialUserNS, spawn bool, warn func(string)) (*sandbox.IDs, error) {
+func runAsIDs(cfg *policy.Config, root, initialUserNS, spawn bool) (*sandbox.IDs, error) {
 	if !root || !initialUserNS {
-		if cfg.RunAs != "" {
-			warn("--runas ignored: not started as root in the initial user namespace")
-		}
 		return nil, nil
 	}
 	if spawn {

@@ -5,6 +5,7 @@ package pasta
 import (
 	"errors"
 	"os/user"
+	"strings"
 	"testing"
 
 	"gopasst/policy"
@@ -65,29 +66,54 @@ func TestRunAsIDsWhen(t *testing.T) {
 		runas                string
 		root, initial, spawn bool
 		wantIDs, wantErr     bool
-		wantWarn             bool
 	}{
 		{name: "root join default", root: true, initial: true, wantIDs: true},
 		{name: "root join numeric", runas: "4242:4243", root: true, initial: true, wantIDs: true},
 		{name: "root join uid 0", runas: "0", root: true, initial: true},
 		{name: "root spawn", root: true, initial: true, spawn: true},
 		{name: "root spawn runas", runas: "4242", root: true, initial: true, spawn: true, wantErr: true},
-		{name: "rootless", runas: "4242", initial: true, wantWarn: true},
-		{name: "root in userns", runas: "4242", root: true, wantWarn: true},
+		{name: "rootless (checkRunAs decides)", runas: "4242", initial: true},
+		{name: "root in userns (checkRunAs decides)", runas: "4242", root: true},
 		{name: "root in userns default", root: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			warned := false
-			ids, err := runAsIDs(&policy.Config{RunAs: tt.runas}, tt.root, tt.initial, tt.spawn, func(string) { warned = true })
+			ids, err := runAsIDs(&policy.Config{RunAs: tt.runas}, tt.root, tt.initial, tt.spawn)
 			if (err != nil) != tt.wantErr || tt.wantErr && !errors.Is(err, errRunAsSpawn) {
 				t.Fatalf("error %v, want error %v", err, tt.wantErr)
 			}
 			if (ids != nil) != tt.wantIDs {
 				t.Errorf("ids %+v, want ids %v", ids, tt.wantIDs)
 			}
-			if warned != tt.wantWarn {
-				t.Errorf("warned %v, want %v", warned, tt.wantWarn)
+		})
+	}
+}
+
+func TestCheckRunAs(t *testing.T) {
+	tests := []struct {
+		name    string
+		runas   string
+		euid    int // egid is the same
+		initial bool
+		wantErr bool
+	}{
+		{name: "root in the initial namespace switches", runas: "4242", initial: true},
+		{name: "no runas", euid: 1000, initial: true},
+		{name: "rootless other user", runas: "4242", euid: 1000, initial: true, wantErr: true},
+		{name: "rootless itself", runas: "1000", euid: 1000, initial: true},
+		{name: "rootless itself other group", runas: "1000:1001", euid: 1000, initial: true, wantErr: true},
+		{name: "rootless bad spec", runas: "1000:", euid: 1000, initial: true, wantErr: true},
+		{name: "root in userns other user", runas: "4242", wantErr: true},
+		{name: "root in userns itself", runas: "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkRunAs(&policy.Config{RunAs: tt.runas}, tt.euid, tt.euid, tt.initial)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil && !strings.Contains(err.Error(), "--runas "+tt.runas) {
+				t.Errorf("error %q does not name the option", err)
 			}
 		})
 	}
