@@ -182,8 +182,10 @@ func TestParseCallers(t *testing.T) {
 		{"pasta misc", policy.ModePasta, "--ns-mac-addr 02:00:00:00:00:02 --no-netns-quit --netns-only --no-splice --no-copy-routes --config-net 77",
 			pasta(func(c *policy.Config) {
 				c.NsMAC, c.NoNetNSQuit, c.NetNSOnly, c.NoSplice, c.TargetPID = "02:00:00:00:00:02", true, true, true, 77
-				c.ConfigNet = true
+				c.ConfigNet, c.NoCopyRoutes = true, true
 			})},
+		{"no-copy-addrs", policy.ModePasta, "--config-net --no-copy-addrs",
+			pasta(func(c *policy.Config) { c.ConfigNet, c.NoCopyAddrs = true, true })},
 		{"vhost-user", policy.ModePasst, "--vhost-user -s /tmp/vu.sock -1",
 			passt(func(c *policy.Config) { c.VhostUser, c.Socket, c.OneOff = true, "/tmp/vu.sock", true })},
 		{"unsupported recorded", policy.ModePasst, "--vhost-user -c /tmp/ctl --repair-path /tmp/r --migrate-exit --migrate-no-linger",

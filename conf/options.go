@@ -574,6 +574,11 @@ func noCopy(p *parser, o *option, _ string) error {
 	if p.noCopy == "" {
 		p.noCopy = o.name()
 	}
+	if o.long == "no-copy-routes" {
+		p.c.NoCopyRoutes = true
+	} else {
+		p.c.NoCopyAddrs = true
+	}
 	return nil
 }
 

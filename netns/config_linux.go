@@ -14,16 +14,19 @@ import (
 
 // ConfigureNet applies n to the tap ifname in w's namespace when configNet
 // is true (--config-net): for each enabled family, the guest's address with
-// its prefix length and a default route through the gateway. IPv6
-// addresses are added with IFA_F_NODAD, as pasta does, so that they are
-// usable at once. Without configNet it does nothing: OpenTap already set
-// the link up, and the guest configures itself by DHCP, DHCPv6 and SLAAC
-// from gopasst. Mirrors pasta_ns_conf() in passt pasta.c.
-func ConfigureNet(w *Worker, ifname string, n *guest.Net, configNet bool) error {
+// its prefix length and a default route through the gateway, and what
+// copied holds for it (index 0 IPv4, 1 IPv6: the host's other addresses
+// and routes, see ReadCopied). IPv6 addresses are added with IFA_F_NODAD,
+// as pasta does, so that they are usable at once. Routes the kernel
+// refuses are returned as warnings, one line each. Without configNet it
+// does nothing: OpenTap already set the link up, and the guest configures
+// itself by DHCP, DHCPv6 and SLAAC from gopasst. Mirrors pasta_ns_conf()
+// in passt pasta.c.
+func ConfigureNet(w *Worker, ifname string, n *guest.Net, configNet bool, copied [2]Copied) (warnings []string, err error) {
 	if !configNet || n == nil {
-		return nil
+		return nil, nil
 	}
-	return w.Do(func() error {
+	err = w.Do(func() error {
 		h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 		if err != nil {
 			return fmt.Errorf("netlink socket in namespace: %w", err)
@@ -33,19 +36,24 @@ func ConfigureNet(w *Worker, ifname string, n *guest.Net, configNet bool) error 
 		if err != nil {
 			return fmt.Errorf("find link %s: %w", ifname, err)
 		}
-		for _, f := range []*guest.Family{&n.V4, &n.V6} {
+		for i, f := range []*guest.Family{&n.V4, &n.V6} {
+			if !f.Addr.IsValid() {
+				continue
+			}
 			if err := configureFamily(h, link, f); err != nil {
 				return fmt.Errorf("configure %s: %w", ifname, err)
 			}
+			if err := copyAddrs(h, link, copied[i].Addrs, f.Addr); err != nil {
+				return fmt.Errorf("configure %s: %w", ifname, err)
+			}
+			warnings = append(warnings, copyRoutes(h, link, copied[i].Routes)...)
 		}
 		return nil
 	})
+	return warnings, err
 }
 
 func configureFamily(h *netlink.Handle, link netlink.Link, f *guest.Family) error {
-	if !f.Addr.IsValid() {
-		return nil
-	}
 	addr, err := addrFor(f)
 	if err != nil {
 		return err

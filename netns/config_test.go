@@ -3,6 +3,7 @@
 package netns
 
 import (
+	"net"
 	"net/netip"
 	"testing"
 
@@ -79,6 +80,41 @@ func TestDefaultRoute(t *testing.T) {
 			}
 			if got := r.Flags&int(netlink.FLAG_ONLINK) != 0; got != tt.wantOnLink {
 				t.Errorf("onlink = %v, want %v", got, tt.wantOnLink)
+			}
+		})
+	}
+}
+
+func TestCopiedRoute(t *testing.T) {
+	cidr := func(s string) *net.IPNet {
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	gw := net.ParseIP("192.0.2.1")
+	tests := []struct {
+		name string
+		r    netlink.Route
+		want bool
+	}{
+		{"static via gateway", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: cidr("203.0.113.0/24"), Gw: gw}, true},
+		{"dhcp", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_DHCP, Dst: cidr("198.51.100.0/24"), Gw: gw}, true},
+		{"v6 static", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: cidr("2001:db8:99::/48")}, true},
+		{"default (nil)", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Gw: gw}, false},
+		{"default (0/0)", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: cidr("0.0.0.0/0"), Gw: gw}, false},
+		{"prefix route of an address", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_KERNEL, Dst: cidr("192.0.2.0/24")}, false},
+		{"multicast", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: cidr("ff00::/8")}, false},
+		{"link-local", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: cidr("fe80::/64")}, false},
+		{"blackhole", netlink.Route{Type: unix.RTN_BLACKHOLE, Protocol: unix.RTPROT_BOOT, Dst: cidr("10.0.0.0/8")}, false},
+		{"multipath", netlink.Route{Type: unix.RTN_UNICAST, Protocol: unix.RTPROT_BOOT, Dst: cidr("10.0.0.0/8"),
+			MultiPath: []*netlink.NexthopInfo{{Gw: gw}}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := copiedRoute(tt.r); got != tt.want {
+				t.Errorf("copiedRoute = %v, want %v", got, tt.want)
 			}
 		})
 	}

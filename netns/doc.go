@@ -112,7 +112,11 @@
 // namespace may not do. With --config-net, ConfigureNet copies the guest's
 // addresses and prefix lengths (IPv6 with IFA_F_NODAD, so they are usable
 // at once, as pasta does) and default routes from a *guest.Net onto the
-// tap. Without it the link is only up, duplicate address detection keeps
+// tap, and what ReadCopied read from the host's template interface
+// beforehand, in the host's namespace (the other addresses and routes,
+// as pasta's nl_addr_dup() and nl_route_dup(); routes that depend on one
+// another are retried for a few rounds, and those still refused come
+// back as warnings). Without it the link is only up, duplicate address detection keeps
 // its defaults, and the guest configures itself by DHCP, DHCPv6 and SLAAC
 // from gopasst.
 //

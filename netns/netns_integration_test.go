@@ -91,7 +91,7 @@ func TestIntegrationOpenTapConfigureNet(t *testing.T) {
 		V4: guest.Family{Addr: netip.MustParseAddr("10.77.0.5"), PrefixLen: 24, Gateway: netip.MustParseAddr("10.77.0.1")},
 		V6: guest.Family{Addr: netip.MustParseAddr("fd77::5"), PrefixLen: 64, Gateway: netip.MustParseAddr("fe80::1")},
 	}
-	if err := ConfigureNet(w, ifname, n, true); err != nil {
+	if _, err := ConfigureNet(w, ifname, n, true, [2]Copied{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -167,7 +167,7 @@ func TestIntegrationOpenTapNoConfigNet(t *testing.T) {
 	}
 	defer unix.Close(fd)
 	n := &guest.Net{V4: guest.Family{Addr: netip.MustParseAddr("10.77.0.5"), PrefixLen: 24}}
-	if err := ConfigureNet(w, ifname, n, false); err != nil {
+	if _, err := ConfigureNet(w, ifname, n, false, [2]Copied{}); err != nil {
 		t.Fatal(err)
 	}
 	h := nsHandle(t, path)

@@ -94,6 +94,8 @@ type Config struct {
 	NetNSOnly    bool     `toml:"netns_only"`       // --netns-only
 	NoNetNSQuit  bool     `toml:"no_netns_quit"`    // --no-netns-quit
 	ConfigNet    bool     `toml:"config_net"`       // --config-net
+	NoCopyRoutes bool     `toml:"-"`                // --no-copy-routes (deprecated upstream): --config-net adds the default route only
+	NoCopyAddrs  bool     `toml:"-"`                // --no-copy-addrs (deprecated upstream): --config-net adds the one address only
 	NsMAC        string   `toml:"ns_mac"`           // --ns-mac-addr
 	NoSplice     bool     `toml:"no_splice"`        // --no-splice
 	HostLoToNsLo bool     `toml:"host_lo_to_ns_lo"` // --host-lo-to-ns-lo

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 
@@ -34,6 +36,7 @@ type engineProc struct {
 	closeLog func()
 	paths    netns.Paths
 	gnet     *guest.Net       // what the guest is told; GuestMAC updated by tap
+	copied   [2]netns.Copied  // --config-net: what the host's template interfaces add (IPv4, IPv6)
 	action   sandbox.Action   // seccomp action (GOPASST_SECCOMP)
 	runAs    *sandbox.IDs     // --runas, nil to stay
 	mac      net.HardwareAddr // --ns-mac-addr, nil for the kernel's
@@ -127,6 +130,11 @@ func (p *engineProc) resolve() error {
 	if p.gnet, err = guest.Resolve(cfg, host); err != nil {
 		return err
 	}
+	if cfg.ConfigNet {
+		if p.copied, err = readCopied(cfg, host); err != nil {
+			return err
+		}
+	}
 	if p.action, err = sandbox.ActionFromEnv(); err != nil {
 		return err
 	}
@@ -192,7 +200,27 @@ func (p *engineProc) tap() error {
 	if len(hw) == len(p.gnet.GuestMAC) {
 		copy(p.gnet.GuestMAC[:], hw)
 	}
-	return netns.ConfigureNet(w, ifname, p.gnet, p.cfg.ConfigNet)
+	warnings, err := netns.ConfigureNet(w, ifname, p.gnet, p.cfg.ConfigNet, p.copied)
+	for _, w := range warnings {
+		p.log.Warn("--config-net: " + w)
+	}
+	return err
+}
+
+// readCopied reads what --config-net copies from the host's template
+// interface of each family, as pasta: its addresses unless -a gave one
+// of that family (or --no-copy-addrs), its routes unless -g did (or
+// --no-copy-routes).
+func readCopied(cfg *policy.Config, host guest.HostInfo) (copied [2]netns.Copied, err error) {
+	for i, hf := range []guest.HostFamily{host.V4, host.V6} {
+		v6 := i == 1
+		addrs := !cfg.NoCopyAddrs && !slices.ContainsFunc(cfg.Addresses, func(p netip.Prefix) bool { return p.Addr().Unmap().Is6() == v6 })
+		routes := !cfg.NoCopyRoutes && !slices.ContainsFunc(cfg.Gateways, func(a netip.Addr) bool { return a.Unmap().Is6() == v6 })
+		if copied[i], err = netns.ReadCopied(hf.Ifindex, v6, addrs, routes); err != nil {
+			return copied, fmt.Errorf("--config-net: %w", err)
+		}
+	}
+	return copied, nil
 }
 
 // watchQuit starts watching the target namespace (pidfd or inotify),
