@@ -161,8 +161,8 @@ func resolveFamily(cfg *policy.Config, h *HostFamily, v6 bool, f *Family) {
 			addr, plen = p.Addr(), p.Bits()
 		}
 	}
-	if !v6 && plen < 0 && cfg.Netmask >= 0 && addr.IsValid() {
-		plen = cfg.Netmask
+	if !v6 && plen < 0 && cfg.Netmask >= 0 {
+		plen = cfg.Netmask // -n, with or without -a, as passt's prefix_len
 	}
 	gw := pick(cfg.Gateways, v6)
 	template := h.Gateway.IsValid() && h.Addr.IsValid()
@@ -192,9 +192,6 @@ func resolveFamily(cfg *policy.Config, h *HostFamily, v6 bool, f *Family) {
 		if !gw.IsValid() {
 			gw = LocalGateway6
 		}
-	}
-	if !v6 && plen < 0 && cfg.Netmask >= 0 {
-		plen = cfg.Netmask
 	}
 	if plen < 0 {
 		plen = defaultPrefixLen(addr)

@@ -149,12 +149,22 @@ func TestResolve(t *testing.T) {
 			c.Addresses = []netip.Prefix{netip.PrefixFrom(a("10.1.2.3"), -1)}
 			c.Netmask = 16
 		}), homeHost(), base(func(n *Net) { n.V4.Addr, n.V4.PrefixLen = a("10.1.2.3"), 16 })},
+		{"-n without -a", passt(func(c *policy.Config) { c.Netmask = 16 }), homeHost(),
+			base(func(n *Net) { n.V4.PrefixLen = 16 })},
 		{"-a bare classful", passt(func(c *policy.Config) {
 			c.Addresses = []netip.Prefix{netip.PrefixFrom(a("172.16.0.9"), -1), netip.PrefixFrom(a("2001:db8:1::9"), -1)}
 		}), homeHost(), base(func(n *Net) {
 			n.V4.Addr, n.V4.PrefixLen = a("172.16.0.9"), 16
 			n.V6.Addr, n.V6.PrefixLen = a("2001:db8:1::9"), 64
 		})},
+		{"local mode -n", passt(func(c *policy.Config) { c.Netmask = 24 }), noRoutes, &Net{
+			MTU: 65520, OurMAC: DefaultOurMAC, GuestMAC: BroadcastMAC,
+			V4: Family{Addr: a("169.254.2.1"), PrefixLen: 24, Gateway: a("169.254.2.2"),
+				MapHostLo: a("169.254.2.2"), HostAddr: a("169.254.2.1"),
+				DNS: []netip.Addr{a("192.0.2.53")}, DNSHost: a("192.0.2.53")},
+			V6:     Family{Gateway: a("fe80::1"), MapHostLo: a("fe80::1"), DNSHost: a("2001:db8::53")},
+			OurLL6: a("fe80::1"), NoNDP: true, NoDHCPv6: true,
+		}},
 		{"local mode", passt(nil), noRoutes, &Net{
 			MTU: 65520, OurMAC: DefaultOurMAC, GuestMAC: BroadcastMAC,
 			V4: Family{Addr: a("169.254.2.1"), PrefixLen: 16, Gateway: a("169.254.2.2"),
