@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# bench/rr-placement.sh [-n REPS] [-c COUNT] [BIN [REF]]: the 1-byte TCP
-# request/response round trip through pasta's tap (in-tap: a host client
-# to the host's address, -t PORT, the server in the namespace), gopasst
-# against upstream pasta 2026, with the tool, the client and the server
-# placed on fixed CPUs, and unpinned. On a 2-CPU guest the unpinned RR
+# bench/rr-placement.sh [-n REPS] [-c COUNT] [-p PATHS] [BIN [REF]]: the
+# 1-byte TCP request/response round trip through pasta, gopasst against
+# upstream pasta 2026, with the tool, the client and the server placed on
+# fixed CPUs, and unpinned. On a 2-CPU guest the unpinned RR
 # mean of either tool falls in one of a few modes (about 60, 78 and 90 µs
 # here) set by where the scheduler happens to put the three processes,
 # and a repetition stays in its mode: this shows each placement apart.
 #
 #   bench/rr-placement.sh               # bin/pasta against ../shared/bench/ref/pasta
 #   bench/rr-placement.sh -n 5 -c 50000
+#   bench/rr-placement.sh -p in-tap,out-tap,in-splice,out-splice
+#
+# Paths (PATHS, comma-separated; default in-tap), as netbench.sh's:
+# in-tap, a host client to the host's address on a -t PORT, the server in
+# the namespace; out-tap, a namespace client to its gateway's address,
+# which pasta maps to the host, the server on the host; in-splice, a host
+# client to 127.0.0.1 on a -t PORT; out-splice, a namespace client to its
+# 127.0.0.1 on a -T PORT, the server on the host.
 #
 # Placements (E tool, C client, S server; CPUs 0 and 1): "free" (no
 # pinning), "ECS|-" (all on CPU 0), "E|CS", "EC|S", "ES|C". Each
@@ -27,11 +34,11 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 export PATH="/usr/local/go/bin:$PATH"
 
-reps=3 count=20000
-while getopts "n:c:" o; do
+reps=3 count=20000 paths=in-tap
+while getopts "n:c:p:" o; do
     case $o in
-    n) reps=$OPTARG ;; c) count=$OPTARG ;;
-    *) sed -n '3,26p' "$0"; exit 1 ;;
+    n) reps=$OPTARG ;; c) count=$OPTARG ;; p) paths=$OPTARG ;;
+    *) sed -n '3,34p' "$0"; exit 1 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -39,7 +46,7 @@ shift $((OPTIND - 1))
 [ "$(nproc)" -ge 2 ] || { echo "rr-placement: needs 2 CPUs" >&2; exit 2; }
 if [ -z "${RR_PLACEMENT_INNER:-}" ]; then
     # The "host" side gets a namespace of its own, as in netbench.sh.
-    exec unshare --net env RR_PLACEMENT_INNER=1 bash "$0" -n "$reps" -c "$count" "$@"
+    exec unshare --net env RR_PLACEMENT_INNER=1 bash "$0" -n "$reps" -c "$count" -p "$paths" "$@"
 fi
 work=$(mktemp -d)
 . bench/tools.sh
@@ -75,7 +82,7 @@ while True:
 '
 client='
 import socket, sys, time
-s = socket.create_connection(("10.200.0.1", int(sys.argv[1])), timeout=10)
+s = socket.create_connection((sys.argv[3], int(sys.argv[1])), timeout=10)
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 for _ in range(2000):
     s.sendall(b"x"); s.recv(1)
@@ -86,9 +93,10 @@ for _ in range(n):
 print("%.2f" % ((time.perf_counter() - t) / n * 1e6))
 '
 
-# one IMPL PLACEMENT: appends "PLACEMENT IMPL MEAN_US" to $res.
+# one IMPL PLACEMENT PATH: appends "PATH PLACEMENT IMPL MEAN_US" to $res.
 one() {
-    local impl=$1 pl=$2 e c s port=$((21000 + RANDOM % 4000)) pid us
+    local impl=$1 pl=$2 path=$3 e c s port=$((21000 + RANDOM % 4000)) pid us
+    local fwd srvns=() clins=() addr
     case $pl in
     free) e=$all c=$all s=$all ;;
     "ECS|-") e=0 c=0 s=0 ;;
@@ -100,8 +108,15 @@ one() {
     nsp=$!
     sleep 0.2
     nsenter -t "$nsp" -n ip link set lo up
+    case $path in
+    in-tap) fwd=(-t "$port") srvns=(nsenter -t "$nsp" -n) addr=10.200.0.1 ;;
+    in-splice) fwd=(-t "$port") srvns=(nsenter -t "$nsp" -n) addr=127.0.0.1 ;;
+    out-tap) fwd=() clins=(nsenter -t "$nsp" -n) addr=10.200.0.254 ;;
+    out-splice) fwd=(-T "$port") clins=(nsenter -t "$nsp" -n) addr=127.0.0.1 ;;
+    *) echo "rr-placement: unknown path $path" >&2; exit 2 ;;
+    esac
     rm -f "$work/pid"
-    "$work/$impl/pasta" -f -q --runas 0 --config-net -t "$port" -P "$work/pid" \
+    "$work/$impl/pasta" -f -q --runas 0 --config-net "${fwd[@]}" -P "$work/pid" \
         --netns "/proc/$nsp/ns/net" > "$work/tool.log" 2>&1 &
     tp=$!
     for _ in $(seq 100); do [ -s "$work/pid" ] && break; sleep 0.1; done
@@ -110,49 +125,51 @@ one() {
     # every thread of the launcher and of the engine process
     taskset -a -p -c "$e" "$tp" > /dev/null
     taskset -a -p -c "$e" "$pid" > /dev/null
-    nsenter -t "$nsp" -n taskset -c "$s" timeout 100 python3 -c "$server" "$port" &
+    "${srvns[@]}" taskset -c "$s" timeout 100 python3 -c "$server" "$port" &
     srv=$!
     sleep 0.5
-    us=$(taskset -c "$c" timeout 100 python3 -c "$client" "$port" "$count" 2>> "$work/client.err" || echo FAIL)
+    us=$("${clins[@]}" taskset -c "$c" timeout 100 python3 -c "$client" "$port" "$count" "$addr" 2>> "$work/client.err" || echo FAIL)
     for p in $tp $srv $nsp; do kill "$p" 2>/dev/null || true; done
     wait 2>/dev/null || true
     tp="" srv="" nsp=""
-    echo "$pl $impl $us" >> "$res"
+    echo "$path $pl $impl $us" >> "$res"
 }
 
-echo "bench/rr-placement.sh -n $reps -c $count: $(readlink -f "$work/go/pasta") against $(readlink -f "$work/up/pasta"), $(uname -r), $(nproc) CPUs"
-for pl in free "ECS|-" "E|CS" "EC|S" "ES|C"; do
-    for _ in $(seq "$reps"); do
-        for impl in go up; do
-            {
-                flock 8
-                one "$impl" "$pl"
-            } 8> /tmp/gopasst-bench.lock
+echo "bench/rr-placement.sh -n $reps -c $count -p $paths: $(readlink -f "$work/go/pasta") against $(readlink -f "$work/up/pasta"), $(uname -r), $(nproc) CPUs"
+for path in ${paths//,/ }; do
+    for pl in free "ECS|-" "E|CS" "EC|S" "ES|C"; do
+        for _ in $(seq "$reps"); do
+            for impl in go up; do
+                {
+                    flock 8
+                    one "$impl" "$pl" "$path"
+                } 8> /tmp/gopasst-bench.lock
+            done
         done
     done
 done
 
-# Per placement: every repetition, the median of each tool, and gopasst's
-# median over upstream's.
+# Per path and placement: every repetition, the median of each tool, and
+# gopasst's median over upstream's.
 echo
-echo "| placement (E tool, C client, S server; CPU 0 \\| CPU 1) | gopasst µs | upstream µs | gopasst median | upstream median | ratio |"
-echo "|---|---|---|---|---|---|"
+echo "| path | placement (E tool, C client, S server; CPU 0 \\| CPU 1) | gopasst µs | upstream µs | gopasst median | upstream median | ratio |"
+echo "|---|---|---|---|---|---|---|"
 python3 - "$res" <<'PY'
 import statistics, sys
 rows = {}
 order = []
 for line in open(sys.argv[1]):
-    pl, impl, us = line.split()
-    if pl not in rows:
-        rows[pl] = {"go": [], "up": []}
-        order.append(pl)
+    path, pl, impl, us = line.split()
+    if (path, pl) not in rows:
+        rows[path, pl] = {"go": [], "up": []}
+        order.append((path, pl))
     if us != "FAIL":
-        rows[pl][impl].append(float(us))
-for pl in order:
-    g, u = rows[pl]["go"], rows[pl]["up"]
+        rows[path, pl][impl].append(float(us))
+for path, pl in order:
+    g, u = rows[path, pl]["go"], rows[path, pl]["up"]
     gm = statistics.median(g) if g else float("nan")
     um = statistics.median(u) if u else float("nan")
-    print("| %s | %s | %s | %.1f | %.1f | %.2f |" % (pl.replace("|", "\\|"),
+    print("| %s | %s | %s | %s | %.1f | %.1f | %.2f |" % (path, pl.replace("|", "\\|"),
           " ".join("%.1f" % x for x in g), " ".join("%.1f" % x for x in u), gm, um, gm / um))
 PY
 if [ -s "$work/client.err" ]; then
