@@ -116,6 +116,10 @@ func TestParseCallers(t *testing.T) {
 			passt(func(c *policy.Config) {
 				c.Fd, c.OneOff, c.PidFile, c.Quiet = 3, true, "F", true
 			})},
+		{"-F then -s: the last wins", policy.ModePasst, "--fd 3 -s /tmp/p.sock",
+			passt(func(c *policy.Config) { c.Socket, c.OneOff = "/tmp/p.sock", true })},
+		{"-s then -F: the last wins", policy.ModePasst, "-s /tmp/p.sock --fd 3",
+			passt(func(c *policy.Config) { c.Fd, c.OneOff = 3, true })},
 		{"muvm", policy.ModePasst, "-q -f --fd 5 -t 8080-8081:80-81 -u 53",
 			passt(func(c *policy.Config) {
 				c.Quiet, c.Foreground, c.Fd, c.OneOff = true, true, 5, true

@@ -244,7 +244,7 @@ var options = []option{
 		if err != nil {
 			return fmt.Errorf("invalid fd %q", v)
 		}
-		p.c.Fd, p.c.OneOff, p.c.Socket = int(n), true, ""
+		p.c.Fd, p.c.OneOff, p.c.Socket = int(n), true, "" // the last of -s and -F wins
 		return nil
 	}},
 	{long: "one-off", short: '1', apply: func(p *parser, o *option, _ string) error {
@@ -589,6 +589,6 @@ func socketPath(p *parser, _ *option, v string) error {
 	if v == "" || len(v) > 107 {
 		return fmt.Errorf("invalid socket path %q", v)
 	}
-	p.c.Socket = v
+	p.c.Socket, p.c.Fd = v, -1 // the last of -s and -F wins, as passt's
 	return nil
 }
