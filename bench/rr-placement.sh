@@ -138,14 +138,7 @@ one() {
 echo "bench/rr-placement.sh -n $reps -c $count -p $paths: $(readlink -f "$work/go/pasta") against $(readlink -f "$work/up/pasta"), $(uname -r), $(nproc) CPUs"
 for path in ${paths//,/ }; do
     for pl in free "ECS|-" "E|CS" "EC|S" "ES|C"; do
-        for _ in $(seq "$reps"); do
-            for impl in go up; do
-                {
-                    flock 8
-                    one "$impl" "$pl" "$path"
-                } 8> /tmp/gopasst-bench.lock
-            done
-        done
+        alternate "$reps" "$pl" "$path"
     done
 done
 

@@ -104,14 +104,7 @@ one() {
 echo "bench/splice-ab.sh -n $reps -t $secs: $(readlink -f "$work/go/pasta") against $(readlink -f "$work/up/pasta"), $(uname -r), $(nproc) CPUs"
 for path in in out; do
     for rev in "" -R; do
-        for _ in $(seq "$reps"); do
-            for impl in go up; do
-                {
-                    flock 8
-                    one "$impl" "$path" "$rev"
-                } 8> /tmp/gopasst-bench.lock
-            done
-        done
+        alternate "$reps" "$path" "$rev"
     done
 done
 

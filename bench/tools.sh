@@ -2,7 +2,8 @@
 #
 # bench/tools.sh: sourced, from the repository's top directory, by the
 # A/B scripts of bench/ that run gopasst's pasta beside upstream's
-# (splice-ab.sh, rr-placement.sh).
+# (splice-ab.sh, rr-placement.sh): setting up the two tools (tool_dirs)
+# and running them in turns (alternate).
 
 # tool_dirs WORK [BIN [REF]]: make WORK/go/pasta, a link to gopasst's
 # pasta (BIN; when empty, bin/pasta, built now), and WORK/up/pasta, a
@@ -28,4 +29,20 @@ tool_dirs() {
     mkdir -p "$work/go" "$work/up"
     ln -s "$(readlink -f "$bin")" "$work/go/pasta"
     ln -s "$(readlink -f "$ref")" "$work/up/pasta"
+}
+
+# alternate REPS ARG...: REPS times, the caller's "one go ARG..." then
+# "one up ARG...", each holding /tmp/gopasst-bench.lock, so that the two
+# tools take turns through whatever the machine does meanwhile.
+alternate() {
+    local reps=$1 impl
+    shift
+    for _ in $(seq "$reps"); do
+        for impl in go up; do
+            {
+                flock 8
+                one "$impl" "$@"
+            } 8> /tmp/gopasst-bench.lock
+        done
+    done
 }

@@ -65,6 +65,18 @@ func TestResolve(t *testing.T) {
 		return n
 	}
 	noRoutes := HostInfo{Resolvers: []netip.Addr{a("192.0.2.53"), a("2001:db8::53")}}
+	// local is what passt hands out with no host routes (local mode), with
+	// IPv4 prefix length plen.
+	local := func(plen int) *Net {
+		return &Net{
+			MTU: 65520, OurMAC: DefaultOurMAC, GuestMAC: BroadcastMAC,
+			V4: Family{Addr: a("169.254.2.1"), PrefixLen: plen, Gateway: a("169.254.2.2"),
+				MapHostLo: a("169.254.2.2"), HostAddr: a("169.254.2.1"),
+				DNS: []netip.Addr{a("192.0.2.53")}, DNSHost: a("192.0.2.53")},
+			V6:     Family{Gateway: a("fe80::1"), MapHostLo: a("fe80::1"), DNSHost: a("2001:db8::53")},
+			OurLL6: a("fe80::1"), NoNDP: true, NoDHCPv6: true,
+		}
+	}
 
 	tests := []struct {
 		name string
@@ -157,22 +169,8 @@ func TestResolve(t *testing.T) {
 			n.V4.Addr, n.V4.PrefixLen = a("172.16.0.9"), 16
 			n.V6.Addr, n.V6.PrefixLen = a("2001:db8:1::9"), 64
 		})},
-		{"local mode -n", passt(func(c *policy.Config) { c.Netmask = 24 }), noRoutes, &Net{
-			MTU: 65520, OurMAC: DefaultOurMAC, GuestMAC: BroadcastMAC,
-			V4: Family{Addr: a("169.254.2.1"), PrefixLen: 24, Gateway: a("169.254.2.2"),
-				MapHostLo: a("169.254.2.2"), HostAddr: a("169.254.2.1"),
-				DNS: []netip.Addr{a("192.0.2.53")}, DNSHost: a("192.0.2.53")},
-			V6:     Family{Gateway: a("fe80::1"), MapHostLo: a("fe80::1"), DNSHost: a("2001:db8::53")},
-			OurLL6: a("fe80::1"), NoNDP: true, NoDHCPv6: true,
-		}},
-		{"local mode", passt(nil), noRoutes, &Net{
-			MTU: 65520, OurMAC: DefaultOurMAC, GuestMAC: BroadcastMAC,
-			V4: Family{Addr: a("169.254.2.1"), PrefixLen: 16, Gateway: a("169.254.2.2"),
-				MapHostLo: a("169.254.2.2"), HostAddr: a("169.254.2.1"),
-				DNS: []netip.Addr{a("192.0.2.53")}, DNSHost: a("192.0.2.53")},
-			V6:     Family{Gateway: a("fe80::1"), MapHostLo: a("fe80::1"), DNSHost: a("2001:db8::53")},
-			OurLL6: a("fe80::1"), NoNDP: true, NoDHCPv6: true,
-		}},
+		{"local mode", passt(nil), noRoutes, local(16)},
+		{"local mode -n", passt(func(c *policy.Config) { c.Netmask = 24 }), noRoutes, local(24)},
 		{"local mode with -a -g", passt(func(c *policy.Config) {
 			c.Addresses = []netip.Prefix{netip.MustParsePrefix("10.0.0.2/8"), netip.MustParsePrefix("fd00::2/64")}
 			c.Gateways = []netip.Addr{a("10.0.0.1")}
